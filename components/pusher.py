@@ -1,0 +1,86 @@
+"""BlessedPusher: copies a blessed model into a new numbered version, atomically.
+
+Replaces TFX 1.16's Pusher, which pushes without a blessing input (a warning only), writes
+straight into `<base>/<unix seconds>/` so two pushes in one second collide, and can leave a
+partial version behind on a crash. Here the blessing is a required input (a pipeline without it
+cannot be built), the version directory is written under a hidden temporary name and renamed
+into place, and a version number is never reused.
+"""
+
+
+import os
+import re
+import time
+import uuid
+
+from tfx.dsl.io import fileio
+from tfx.types import standard_artifacts
+from tfx.utils import io_utils, path_utils
+from tfx.v1.dsl.components import InputArtifact, OutputArtifact, Parameter, component
+
+_VERSION = re.compile(r"^\d+$")
+
+
+class PushError(RuntimeError):
+    """The model could not be pushed, or the blessing does not belong to the model."""
+
+
+def existing_versions(serving_dir: str) -> list[int]:
+    """Version numbers TensorFlow Serving would see: all-digit directory names."""
+    if not fileio.exists(serving_dir):
+        return []
+    return sorted(int(name.rstrip("/")) for name in fileio.listdir(serving_dir)
+                  if _VERSION.match(name.rstrip("/")))
+
+
+def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> tuple[int, str]:
+    """Copy `model_dir` to `<serving_dir>/<version>/` and return (version, path).
+
+    The version is the current Unix time in seconds, or one more than the newest existing
+    version if that is later, so versions only grow. The copy goes to a hidden temporary
+    directory (TensorFlow Serving ignores non-numeric names) and is renamed into place; rename
+    refuses an existing non-empty target, so a concurrent push takes the next number instead
+    of mixing files.
+    """
+    fileio.makedirs(serving_dir)
+    staging = os.path.join(serving_dir, f".tmp-{uuid.uuid4().hex}")
+    io_utils.copy_dir(model_dir, staging)
+    try:
+        version = max([int(now if now is not None else time.time())]
+                      + [v + 1 for v in existing_versions(serving_dir)])
+        for _ in range(100):
+            target = os.path.join(serving_dir, str(version))
+            try:
+                if fileio.exists(target):
+                    raise FileExistsError(target)
+                fileio.rename(staging, target, overwrite=False)
+                return version, target
+            except (FileExistsError, OSError):
+                version += 1
+        raise PushError(f"{serving_dir}: no free version number after 100 attempts")
+    finally:
+        if fileio.exists(staging):
+            fileio.rmtree(staging)
+
+
+@component
+def BlessedPusher(
+    model: InputArtifact[standard_artifacts.Model],
+    model_blessing: InputArtifact[standard_artifacts.ModelBlessing],
+    pushed_model: OutputArtifact[standard_artifacts.PushedModel],
+    serving_dir: Parameter[str],
+) -> None:
+    """Push `model` if and only if `model_blessing` blesses this very model."""
+    blessed = model_blessing.get_int_custom_property("blessed") == 1
+    blessed_model_id = model_blessing.get_int_custom_property("current_model_id")
+    if blessed and blessed_model_id != model.id:
+        raise PushError(
+            f"blessing {model_blessing.id} is for model {blessed_model_id}, not model {model.id}"
+        )
+    if not blessed:
+        pushed_model.set_int_custom_property("pushed", 0)
+        return
+    version, target = push_version(path_utils.serving_model_path(model.uri), serving_dir)
+    pushed_model.set_int_custom_property("pushed", 1)
+    pushed_model.set_string_custom_property("pushed_destination", target)
+    pushed_model.set_int_custom_property("pushed_version", version)

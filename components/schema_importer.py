@@ -1,0 +1,31 @@
+"""CuratedSchemaImporter: the reviewed schema enters the pipeline by content, not by path.
+
+TFX's ImportSchemaGen takes a file path as its only property, so an edited schema at the same
+path is served from cache (TFX 1.16). Passing the schema text itself makes the content part of
+the cache key, records exactly what was used in ML Metadata, and needs no file inside a
+Kubeflow container.
+"""
+
+
+import os
+
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tfx.dsl.io import fileio
+from tfx.types import standard_artifacts
+from tfx.v1.dsl.components import OutputArtifact, Parameter, component
+
+SCHEMA_FILE_NAME = "schema.pbtxt"  # the name SchemaGen and ImportSchemaGen use
+
+
+@component
+def CuratedSchemaImporter(
+    schema_text: Parameter[str],
+    source_file: Parameter[str],
+    schema: OutputArtifact[standard_artifacts.Schema],
+) -> None:
+    """Write the curated schema as a Schema artifact; `source_file` is kept for provenance."""
+    parsed = text_format.Parse(schema_text, schema_pb2.Schema())
+    with fileio.open(os.path.join(schema.uri, SCHEMA_FILE_NAME), "w") as handle:
+        handle.write(text_format.MessageToString(parsed))
+    schema.set_string_custom_property("source_file", source_file)

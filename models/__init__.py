@@ -1,0 +1,1 @@
+"""Model code: features, preprocessing_fn, the Keras model and run_fn."""

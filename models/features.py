@@ -1,0 +1,104 @@
+"""What the model consumes: one record per feature, the label rule, and the `_xf` naming.
+
+These are plain dataclasses with no TensorFlow import, so the CLI and the config loader can use
+them cheaply. They travel to the Transform and Trainer executors inside `custom_config` (JSON),
+which also puts them in the cache key: changing a feature re-runs what depends on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+BUCKETIZED = "bucketized"
+FEATURE_KINDS = (NUMERIC, CATEGORICAL, BUCKETIZED)
+
+AS_IS = "as_is"
+GREATER_THAN = "greater_than"
+GREATER_THAN_FRACTION_OF = "greater_than_fraction_of"
+LABEL_RULES = (AS_IS, GREATER_THAN, GREATER_THAN_FRACTION_OF)
+
+
+def transformed_name(name: str) -> str:
+    """The name Transform gives a feature; the only place the `_xf` suffix is spelled."""
+    return f"{name}_xf"
+
+
+@dataclasses.dataclass(frozen=True)
+class Feature:
+    """One raw CSV column the model uses, and how Transform turns it into model input.
+
+    numeric: z-scored over observed values; a missing value becomes 0 (the training mean).
+    categorical: vocabulary of the `top_k` most frequent values plus `oov_buckets` for unseen ones;
+      a missing value is a category of its own.
+    bucketized: `buckets` quantile buckets of observed values, plus one id for missing.
+    """
+
+    name: str
+    kind: str
+    top_k: int = 1000
+    oov_buckets: int = 1
+    buckets: int = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Label:
+    """The binary label and how it is derived from a raw column.
+
+    as_is: the column already holds 0/1.
+    greater_than: 1 when column > threshold.
+    greater_than_fraction_of: 1 when column > threshold * of_column (taxi: tips > 0.2 * fare).
+    A missing value in either column gives 0; the schema gate is what refuses missing labels.
+    """
+
+    name: str
+    column: str
+    rule: str = AS_IS
+    threshold: float = 0.0
+    of_column: str | None = None
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Raw columns the label reads; none of them may be a model feature (that is leakage)."""
+        return (self.column,) + ((self.of_column,) if self.of_column else ())
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingParams:
+    """Hyperparameters of the wide-and-deep model; steps are sized so the default run is fast."""
+
+    train_steps: int = 1000
+    eval_steps: int = 100
+    batch_size: int = 128
+    learning_rate: float = 0.001
+    hidden_units: tuple[int, ...] = (64, 32)
+    embedding_dim: int = 8
+    seed: int = 42
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInputs:
+    """Everything the model code needs from the config: features, label, hyperparameters."""
+
+    features: tuple[Feature, ...]
+    label: Label
+    training: TrainingParams
+
+    def of_kind(self, kind: str) -> tuple[Feature, ...]:
+        return tuple(f for f in self.features if f.kind == kind)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json_dict(cls, raw: Mapping[str, Any]) -> "ModelInputs":
+        """Inverse of `to_json_dict`, used inside the Transform and Trainer executors."""
+        training = dict(raw["training"])
+        training["hidden_units"] = tuple(training["hidden_units"])
+        return cls(
+            features=tuple(Feature(**f) for f in raw["features"]),
+            label=Label(**raw["label"]),
+            training=TrainingParams(**training),
+        )

@@ -1,0 +1,1 @@
+"""tfxp pipeline: definition, configuration, runners and the tfxp command line."""

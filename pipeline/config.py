@@ -1,0 +1,320 @@
+"""Dataset configuration: one YAML file per dataset, parsed once into frozen, typed objects.
+
+Everything dataset-specific lives in the YAML; code below this edge receives `PipelineConfig`.
+Relative paths are resolved against `base_dir` (the working directory by default), so a config
+can be used from the repository root as written, or relocated by a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from models import features as F
+
+
+class ConfigError(ValueError):
+    """A dataset config is unreadable, misses a key, or holds a value of the wrong kind."""
+
+
+# Metric keys a config may put thresholds on, and the TFMA metric class each one means.
+METRICS = {
+    "auc": "AUC",
+    "precision": "Precision",
+    "recall": "Recall",
+    "binary_accuracy": "BinaryAccuracy",
+    "calibration": "Calibration",
+}
+
+# Runners that execute in this process without reaching the network. Beam 2.74's plain
+# `DirectRunner` first tries to download the Prism binary, so it is refused here.
+LOCAL_BEAM_RUNNERS = ("FnApiRunner", "BundleBasedDirectRunner")
+
+
+@dataclasses.dataclass(frozen=True)
+class Threshold:
+    """Bounds a metric must meet to bless a model; `max_drop` is against the latest blessed one."""
+
+    metric: str
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    max_drop: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    slices: tuple[tuple[str, ...], ...]
+    thresholds: tuple[Threshold, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Beam:
+    runner: str
+    direct_running_mode: str
+    direct_num_workers: int
+
+    @property
+    def args(self) -> list[str]:
+        return [
+            f"--runner={self.runner}",
+            f"--direct_running_mode={self.direct_running_mode}",
+            f"--direct_num_workers={self.direct_num_workers}",
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """One dataset's pipeline: where the data is, what the model learns, where results go."""
+
+    name: str
+    config_file: pathlib.Path
+    data_root: pathlib.Path
+    schema_file: pathlib.Path
+    model_inputs: F.ModelInputs
+    split_buckets: tuple[tuple[str, int], ...]
+    min_examples_per_split: int
+    evaluation: Evaluation
+    pipeline_root: pathlib.Path
+    metadata_path: pathlib.Path
+    serving_dir: pathlib.Path
+    beam: Beam
+
+
+class _Reader:
+    """Typed access to one mapping of the YAML, naming the full key in every error."""
+
+    def __init__(self, raw: Any, where: str, source: str):
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{source}: '{where}' must be a mapping, got {type(raw).__name__}")
+        self.raw, self.where, self.source = raw, where, source
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: '{self.key(name)}' {problem}")
+
+    def get(self, name: str, kind: type | tuple, default: Any = ...) -> Any:
+        self.seen.add(name)
+        if name not in self.raw:
+            if default is ...:
+                raise self.fail(name, "is required")
+            return default
+        value = self.raw[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and kind in (int, float) or not isinstance(value, kind):
+            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(name, f"must be {expected}, got {value!r}")
+        return value
+
+    def positive(self, name: str, kind: type, default: Any = ...) -> Any:
+        value = self.get(name, kind, default)
+        if value is not None and value <= 0:
+            raise self.fail(name, f"must be > 0, got {value!r}")
+        return value
+
+    def child(self, name: str, default: Any = ...) -> "_Reader":
+        return _Reader(self.get(name, dict, default), self.key(name), self.source)
+
+    def done(self) -> None:
+        """Unknown keys are errors: a misspelt key must not be silently ignored."""
+        unknown = sorted(set(self.raw) - self.seen)
+        if unknown:
+            raise ConfigError(
+                f"{self.source}: unknown key '{self.key(unknown[0])}'"
+                f" (known here: {', '.join(sorted(self.seen))})"
+            )
+
+
+def load_config(path: str | pathlib.Path, base_dir: str | pathlib.Path | None = None) -> PipelineConfig:
+    """Read and validate a dataset YAML file."""
+    path = pathlib.Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    return config_from_dict(raw, source=str(path), base_dir=base_dir, config_file=path)
+
+
+def config_from_dict(
+    raw: Any,
+    source: str = "<config>",
+    base_dir: str | pathlib.Path | None = None,
+    config_file: pathlib.Path | None = None,
+) -> PipelineConfig:
+    """Validate an already-parsed config mapping (tests build these directly)."""
+    base = pathlib.Path(base_dir or pathlib.Path.cwd()).resolve()
+    top = _Reader(raw, "", source)
+
+    def path_of(reader: _Reader, name: str) -> pathlib.Path:
+        value = reader.get(name, str)
+        if not value.strip():
+            raise reader.fail(name, "must be a non-empty path")
+        return (base / value).resolve()
+
+    name = top.get("name", str)
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise top.fail("name", f"must be letters, digits, '-' or '_', got {name!r}")
+
+    data = top.child("data")
+    data_root = path_of(data, "root")
+    data.done()
+
+    model_inputs = _model_inputs(top)
+    split = top.child("split")
+    buckets = tuple((split_name, split.positive(split_name, int)) for split_name in split.raw)
+    split.done()
+    if sorted(n for n, _ in buckets) != ["eval", "train"]:
+        raise top.fail("split", f"must name exactly 'train' and 'eval', got {[n for n, _ in buckets]}")
+
+    validation = top.child("validation")
+    min_examples = validation.positive("min_examples_per_split", int)
+    validation.done()
+
+    evaluation = _evaluation(top.child("evaluation"))
+
+    outputs = top.child("outputs")
+    pipeline_root = path_of(outputs, "pipeline_root")
+    metadata_path = path_of(outputs, "metadata")
+    serving_dir = path_of(outputs, "serving_dir")
+    outputs.done()
+
+    beam_reader = top.child("beam")
+    beam = Beam(
+        runner=beam_reader.get("runner", str),
+        direct_running_mode=beam_reader.get("direct_running_mode", str, "in_memory"),
+        direct_num_workers=beam_reader.positive("direct_num_workers", int, 1),
+    )
+    beam_reader.done()
+    if beam.runner not in LOCAL_BEAM_RUNNERS:
+        raise beam_reader.fail(
+            "runner",
+            f"must be one of {LOCAL_BEAM_RUNNERS} for a local run, got {beam.runner!r} "
+            "(Beam 2.74's DirectRunner tries to download the Prism binary at run time)",
+        )
+    if beam.direct_running_mode not in ("in_memory", "multi_threading", "multi_processing"):
+        raise beam_reader.fail("direct_running_mode", f"unknown mode {beam.direct_running_mode!r}")
+
+    schema_file = path_of(top, "schema")
+    top.done()
+    return PipelineConfig(
+        name=name,
+        config_file=(config_file or pathlib.Path(source)).resolve(),
+        data_root=data_root,
+        schema_file=schema_file,
+        model_inputs=model_inputs,
+        split_buckets=buckets,
+        min_examples_per_split=min_examples,
+        evaluation=evaluation,
+        pipeline_root=pipeline_root,
+        metadata_path=metadata_path,
+        serving_dir=serving_dir,
+        beam=beam,
+    )
+
+
+def _model_inputs(top: _Reader) -> F.ModelInputs:
+    raw_features = top.get("features", list)
+    if not raw_features:
+        raise top.fail("features", "must list at least one feature")
+    features = []
+    for index, raw in enumerate(raw_features):
+        reader = _Reader(raw, f"features[{index}]", top.source)
+        kind = reader.get("kind", str)
+        if kind not in F.FEATURE_KINDS:
+            raise reader.fail("kind", f"must be one of {F.FEATURE_KINDS}, got {kind!r}")
+        feature = F.Feature(
+            name=reader.get("name", str),
+            kind=kind,
+            top_k=reader.positive("top_k", int, 1000) if kind == F.CATEGORICAL else 1000,
+            oov_buckets=reader.positive("oov_buckets", int, 1) if kind == F.CATEGORICAL else 1,
+            buckets=reader.positive("buckets", int, 10) if kind == F.BUCKETIZED else 10,
+        )
+        reader.done()
+        features.append(feature)
+    names = [f.name for f in features]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise top.fail("features", f"lists {duplicates[0]!r} more than once")
+
+    label_reader = top.child("label")
+    rule = label_reader.get("rule", str, F.AS_IS)
+    if rule not in F.LABEL_RULES:
+        raise label_reader.fail("rule", f"must be one of {F.LABEL_RULES}, got {rule!r}")
+    label = F.Label(
+        name=label_reader.get("name", str),
+        column=label_reader.get("column", str),
+        rule=rule,
+        threshold=label_reader.get("threshold", float, 0.0),
+        of_column=label_reader.get("of_column", str, None),
+    )
+    if rule == F.GREATER_THAN_FRACTION_OF and not label.of_column:
+        raise label_reader.fail("of_column", f"is required with rule {rule!r}")
+    if rule != F.GREATER_THAN_FRACTION_OF and label.of_column:
+        raise label_reader.fail("of_column", f"only applies to rule {F.GREATER_THAN_FRACTION_OF!r}")
+    label_reader.done()
+    if label.column in names:
+        raise label_reader.fail(
+            "column", f"{label.column!r} is also a feature: the model would see its own label"
+        )
+    if label.name in names:
+        raise label_reader.fail("name", f"{label.name!r} clashes with a feature name")
+
+    training_reader = top.child("training")
+    hidden = training_reader.get("hidden_units", list, [64, 32])
+    if not hidden or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):
+        raise training_reader.fail("hidden_units", f"must be a list of positive integers, got {hidden!r}")
+    learning_rate = training_reader.positive("learning_rate", float, 0.001)
+    training = F.TrainingParams(
+        train_steps=training_reader.positive("train_steps", int),
+        eval_steps=training_reader.positive("eval_steps", int),
+        batch_size=training_reader.positive("batch_size", int, 128),
+        learning_rate=learning_rate,
+        hidden_units=tuple(hidden),
+        embedding_dim=training_reader.positive("embedding_dim", int, 8),
+        seed=training_reader.get("seed", int, 42),
+    )
+    training_reader.done()
+    return F.ModelInputs(features=tuple(features), label=label, training=training)
+
+
+def _evaluation(reader: _Reader) -> Evaluation:
+    slices: list[tuple[str, ...]] = [()]
+    for index, entry in enumerate(reader.get("slices", list, [])):
+        columns = (entry,) if isinstance(entry, str) else entry
+        if not isinstance(columns, Sequence) or not all(isinstance(c, str) for c in columns):
+            raise reader.fail(f"slices[{index}]", f"must be a column name or a list of them, got {entry!r}")
+        slices.append(tuple(columns))
+
+    thresholds = []
+    threshold_reader = reader.child("thresholds", {})
+    for metric in threshold_reader.raw:
+        if metric not in METRICS:
+            raise threshold_reader.fail(metric, f"is not a known metric (known: {', '.join(METRICS)})")
+        bounds = threshold_reader.child(metric)
+        threshold = Threshold(
+            metric=metric,
+            lower_bound=bounds.get("lower_bound", float, None),
+            upper_bound=bounds.get("upper_bound", float, None),
+            max_drop=bounds.get("max_drop", float, None),
+        )
+        bounds.done()
+        if threshold.max_drop is not None and threshold.max_drop < 0:
+            raise bounds.fail("max_drop", f"must be >= 0, got {threshold.max_drop}")
+        if threshold.lower_bound is None and threshold.upper_bound is None and threshold.max_drop is None:
+            raise threshold_reader.fail(metric, "needs lower_bound, upper_bound or max_drop")
+        thresholds.append(threshold)
+    threshold_reader.done()
+    reader.done()
+    if not any(t.lower_bound is not None or t.upper_bound is not None for t in thresholds):
+        # TFX 1.16's Evaluator never blesses without a value threshold, and with no baseline
+        # the change thresholds are skipped: the first model would be judged on nothing.
+        raise reader.fail("thresholds", "must give at least one lower_bound or upper_bound")
+    return Evaluation(slices=tuple(slices), thresholds=tuple(thresholds))

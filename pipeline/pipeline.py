@@ -1,0 +1,154 @@
+"""The one pipeline definition: every runner (local, Kubeflow) builds it with `build_pipeline`.
+
+It reads as the chain: ExampleGen -> StatisticsGen -> curated schema -> ExampleValidator ->
+gate -> Transform -> Trainer -> Evaluator (against the latest blessed model) -> BlessedPusher.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import tensorflow_model_analysis as tfma
+from google.protobuf import wrappers_pb2
+from tfx import v1 as tfx
+from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.proto import example_gen_pb2
+
+from components.example_gate import ExampleGate
+from components.pusher import BlessedPusher
+from components.schema_importer import CuratedSchemaImporter
+from models import features as F
+from models.model import TRANSFORM_SIGNATURE
+from pipeline.config import METRICS, PipelineConfig, Threshold
+from pipeline.data import code_fingerprint, content_fingerprint, csv_files
+from pipeline.schema import check_schema_covers_config, read_schema
+
+MODELS_DIR = pathlib.Path(__file__).resolve().parent.parent / "models"
+PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
+RUN_FN = "models.model.run_fn"
+
+
+def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+    """Build the TFX pipeline for one dataset config, with caching on."""
+    schema = read_schema(config.schema_file)
+    check_schema_covers_config(schema, config)
+    model_config = {
+        "model_inputs": config.model_inputs.to_json_dict(),
+        # Dotted paths are hashed as strings by TFX: the code's own hash keys the cache.
+        "models_code_sha256": code_fingerprint(MODELS_DIR),
+    }
+
+    example_gen = _example_gen(config)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_importer = CuratedSchemaImporter(
+        schema_text=config.schema_file.read_text(), source_file=str(config.schema_file)
+    ).with_id("CuratedSchemaImporter")
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_importer.outputs["schema"],
+    )
+    gate = ExampleGate(
+        statistics=statistics_gen.outputs["statistics"],
+        anomalies=example_validator.outputs["anomalies"],
+        min_examples_per_split=config.min_examples_per_split,
+    ).with_id("ExampleGate")
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_importer.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config=model_config,
+    )
+    transform.add_upstream_node(gate)  # no data flows from the gate: it only orders and stops
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_importer.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=config.model_inputs.training.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.model_inputs.training.eval_steps),
+        custom_config=model_config,
+    )
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=eval_config(config),
+    )
+    pusher = BlessedPusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        serving_dir=str(config.serving_dir),
+    ).with_id("BlessedPusher")
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=str(config.pipeline_root),
+        components=[example_gen, statistics_gen, schema_importer, example_validator, gate,
+                    transform, trainer, baseline, evaluator, pusher],
+        enable_cache=True,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            str(config.metadata_path)),
+        beam_pipeline_args=config.beam.args,
+    )
+
+
+def _example_gen(config: PipelineConfig) -> FileBasedExampleGen:
+    """CsvExampleGen with hash-based splits and the data's content hash in its cache key."""
+    fingerprint = content_fingerprint(csv_files(config.data_root), root=config.data_root)
+    custom = example_gen_pb2.CustomConfig()
+    custom.custom_config.Pack(wrappers_pb2.StringValue(value=f"sha256:{fingerprint}"))
+    output_config = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(splits=[
+            example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
+            for name, buckets in config.split_buckets
+        ])
+    )
+    # CsvExampleGen's constructor has no custom_config; its base class with its executor does.
+    return FileBasedExampleGen(
+        input_base=str(config.data_root),
+        output_config=output_config,
+        custom_config=custom,
+        custom_executor_spec=tfx.components.CsvExampleGen.EXECUTOR_SPEC,
+    ).with_id("CsvExampleGen")
+
+
+def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """TFMA config: the label as Transform derives it, config slices, metrics and thresholds."""
+    thresholds = {t.metric: t for t in config.evaluation.thresholds}
+    metrics = [tfma.MetricConfig(class_name="ExampleCount"),
+               tfma.MetricConfig(class_name="CalibrationPlot")]
+    for key, class_name in METRICS.items():
+        metric = tfma.MetricConfig(class_name=class_name)
+        if key in thresholds:
+            # On the overall slice only: TFMA applies `threshold` to every slice, and a rare
+            # slice (3 trips paid by 'Prcard') would block every model.
+            metric.per_slice_thresholds.add(
+                slicing_specs=[tfma.SlicingSpec()], threshold=_metric_threshold(thresholds[key]))
+        metrics.append(metric)
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(
+            signature_name="serving_default",
+            label_key=F.transformed_name(config.model_inputs.label.name),
+            preprocessing_function_names=[TRANSFORM_SIGNATURE],
+        )],
+        slicing_specs=[tfma.SlicingSpec(feature_keys=list(s)) for s in config.evaluation.slices],
+        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+    )
+
+
+def _metric_threshold(threshold: Threshold) -> tfma.MetricThreshold:
+    result = tfma.MetricThreshold()
+    if threshold.lower_bound is not None:
+        result.value_threshold.lower_bound.value = threshold.lower_bound
+    if threshold.upper_bound is not None:
+        result.value_threshold.upper_bound.value = threshold.upper_bound
+    if threshold.max_drop is not None:
+        result.change_threshold.direction = tfma.MetricDirection.HIGHER_IS_BETTER
+        # TFMA compares candidate - baseline against this bound; an exact tie must pass.
+        result.change_threshold.absolute.value = -threshold.max_drop - 1e-10
+    return result

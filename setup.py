@@ -1,0 +1,17 @@
+"""tfxp: a TFX pipeline from raw CSV to a validated, evaluated, blessed and pushed model."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="tfxp",
+    version="0.1.0",
+    description="Production TFX pipeline: validated, evaluated, blessed and pushed models with lineage",
+    python_requires=">=3.10,<3.11",
+    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
+                                    "models", "models.*"]),
+    package_data={"pipeline": ["configs/*.yaml"]},
+    # Exact versions live in requirements.lock, installed as constraints; these say what we use.
+    install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML"],
+    extras_require={"test": ["pytest"]},
+    entry_points={"console_scripts": ["tfxp=pipeline.cli:main"]},
+)
