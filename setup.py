@@ -11,7 +11,7 @@ setup(
                                     "models", "models.*"]),
     package_data={"pipeline": ["configs/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.
-    install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML"],
+    install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML", "scikit-learn"],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": ["tfxp=pipeline.cli:main"]},
 )

@@ -32,7 +32,9 @@ class Feature:
 
     numeric: z-scored over observed values; a missing value becomes 0 (the training mean).
     categorical: vocabulary of the `top_k` most frequent values plus `oov_buckets` for unseen ones;
-      a missing value is a category of its own.
+      a missing value is a category of its own. With `hash_buckets` set, values are hashed into
+      that many ids instead: no vocabulary pass over the data (each vocabulary costs Transform
+      several seconds of Beam stages), at the price of collisions.
     bucketized: `buckets` quantile buckets of observed values, plus one id for missing.
     """
 
@@ -40,6 +42,7 @@ class Feature:
     kind: str
     top_k: int = 1000
     oov_buckets: int = 1
+    hash_buckets: int | None = None
     buckets: int = 10
 
 

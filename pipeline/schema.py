@@ -14,6 +14,7 @@ import pathlib
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 
 TRAINING = "TRAINING"
@@ -85,7 +86,7 @@ def infer_candidate(config: PipelineConfig) -> Candidate:
     from pipeline.data import csv_files
 
     csv_files(config.data_root)  # a clear error for a missing or empty data folder
-    options = PipelineOptions(config.beam.args)
+    options = PipelineOptions(config.beam.args(SETUP_FILE))
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "examples")
         with beam.Pipeline(options=options) as pipeline:
