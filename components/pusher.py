@@ -16,7 +16,8 @@ import uuid
 from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
-from tfx.v1.dsl.components import InputArtifact, OutputArtifact, Parameter, component
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
 
 _VERSION = re.compile(r"^\d+$")
 

@@ -13,7 +13,8 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
-from tfx.v1.dsl.components import OutputArtifact, Parameter, component
+from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
 
 SCHEMA_FILE_NAME = "schema.pbtxt"  # the name SchemaGen and ImportSchemaGen use
 

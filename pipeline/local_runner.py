@@ -7,10 +7,10 @@ from pipeline.config import PipelineConfig
 
 def run_local(config: PipelineConfig) -> None:
     """Build and run the pipeline; raises whatever stopped it (a gate failure included)."""
-    from tfx import v1 as tfx
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
     from pipeline.pipeline import build_pipeline
 
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
     config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
-    tfx.orchestration.LocalDagRunner().run(build_pipeline(config))
+    LocalDagRunner().run(build_pipeline(config))

@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set themselves up first.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+CONFIG ?= pipeline/configs/taxi.yaml
+
+# TFX 1.16 needs Python 3.10: use python3.10 from PATH, else the newest pyenv 3.10.
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+
+.PHONY: setup run test schema-infer clean
+
+setup: $(STAMP)
+
+# Re-installs only when setup.py or the lock file changes.
+$(STAMP): setup.py requirements.lock
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "tfxp needs Python 3.10 (TFX 1.16 supports < 3.11). Install it, e.g. 'pyenv install 3.10', or put python3.10 on PATH." >&2; \
+	  exit 1; fi
+	@echo "Setting up $(VENV) with $(PYTHON310)"
+	@[ -x $(VENV)/bin/python ] || $(PYTHON310) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/tfxp run --config $(CONFIG)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest tests
+
+schema-infer: $(STAMP)
+	$(VENV)/bin/tfxp schema infer --config $(CONFIG)
+
+clean:
+	rm -rf outputs

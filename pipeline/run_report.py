@@ -1,0 +1,150 @@
+"""What the latest run did, read back from ML Metadata: each node's state, metrics, blessing, push.
+
+The CLI prints this after `tfxp run`; tests use it to assert on real runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+_STATES = {
+    metadata_store_pb2.Execution.COMPLETE: "complete",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "failed",
+    metadata_store_pb2.Execution.RUNNING: "running",
+    metadata_store_pb2.Execution.CANCELED: "canceled",
+    metadata_store_pb2.Execution.NEW: "new",
+}
+
+
+class MetadataError(RuntimeError):
+    """The metadata store is missing or holds no run of the pipeline."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    node_states: dict[str, str]  # node id -> complete / cached / failed / ...
+    node_seconds: dict[str, float]
+    blessed: bool | None  # None when the Evaluator did not run
+    pushed_version: int | None
+    pushed_path: str | None
+    evaluation_uri: str | None
+
+    @property
+    def all_cached(self) -> bool:
+        return bool(self.node_states) and all(
+            state == "cached" for node, state in self.node_states.items()
+            if not node.endswith("resolver")
+        )
+
+
+def open_store(metadata_path: pathlib.Path) -> metadata_store.MetadataStore:
+    if not metadata_path.is_file():
+        raise MetadataError(f"{metadata_path}: no ML Metadata store (has the pipeline run?)")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(metadata_path)
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
+    """Summarise the newest `pipeline_run` context of `pipeline_name`."""
+    store = open_store(metadata_path)
+    runs = [c for c in store.get_contexts_by_type("pipeline_run")
+            if _parent_pipeline(store, c) == pipeline_name]
+    if not runs:
+        raise MetadataError(f"{metadata_path}: no run of pipeline '{pipeline_name}'")
+    run = max(runs, key=lambda c: (c.create_time_since_epoch, c.id))
+    executions = store.get_executions_by_context(run.id)
+    node_states, node_seconds, by_node = {}, {}, {}
+    for execution in sorted(executions, key=lambda e: e.id):
+        node = _node_id(store, execution)
+        node_states[node] = _STATES.get(execution.last_known_state, "unknown")
+        node_seconds[node] = (execution.last_update_time_since_epoch
+                              - execution.create_time_since_epoch) / 1000
+        by_node[node] = execution
+
+    blessed = pushed_version = pushed_path = evaluation_uri = None
+    for node, execution in by_node.items():
+        for artifact in _outputs(store, execution):
+            props = artifact.custom_properties
+            type_name = store.get_artifact_types_by_id([artifact.type_id])[0].name
+            if type_name == "ModelBlessing":
+                blessed = props["blessed"].int_value == 1 if "blessed" in props else False
+            elif type_name == "ModelEvaluation":
+                evaluation_uri = artifact.uri
+            elif type_name == "PushedModel" and props.get("pushed") and props["pushed"].int_value:
+                pushed_version = props["pushed_version"].int_value
+                pushed_path = props["pushed_destination"].string_value
+    return RunSummary(run.name, node_states, node_seconds, blessed, pushed_version,
+                      pushed_path, evaluation_uri)
+
+
+def _parent_pipeline(store: metadata_store.MetadataStore, run: metadata_store_pb2.Context) -> str:
+    parents = store.get_parent_contexts_by_context(run.id)
+    return next((p.name for p in parents if p.type_id == _type_id(store, "pipeline")), "")
+
+
+def _type_id(store: metadata_store.MetadataStore, name: str) -> int:
+    return store.get_context_type(name).id
+
+
+def _node_id(store: metadata_store.MetadataStore, execution: metadata_store_pb2.Execution) -> str:
+    node_type = _type_id(store, "node")
+    for context in store.get_contexts_by_execution(execution.id):
+        if context.type_id == node_type:
+            return context.name.split(".", 1)[-1]  # "<pipeline>.<node id>"
+    return str(execution.id)
+
+
+def _outputs(store: metadata_store.MetadataStore,
+             execution: metadata_store_pb2.Execution) -> list[metadata_store_pb2.Artifact]:
+    ids = [e.artifact_id for e in store.get_events_by_execution_ids([execution.id])
+           if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    return store.get_artifacts_by_id(ids) if ids else []
+
+
+def overall_metrics(evaluation_uri: str) -> dict[str, float]:
+    """The overall slice's metrics of a TFMA evaluation (candidate model)."""
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_eval_result(evaluation_uri)
+    for slice_key, metrics in result.slicing_metrics:
+        if slice_key == ():
+            values = metrics.get("", {}).get("", {})
+            return {name: next(iter(v.values())) for name, v in values.items()
+                    if isinstance(v, dict) and v and isinstance(next(iter(v.values())), float)}
+    return {}
+
+
+def threshold_failures(evaluation_uri: str) -> list[str]:
+    """Why a model was not blessed: one line per failed threshold on each slice."""
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_validation_result(evaluation_uri)
+    lines = []
+    for per_slice in result.metric_validations_per_slice:
+        keys = [f"{k.column}={k.bytes_value.decode() or k.int64_value or k.float_value}"
+                for k in per_slice.slice_key.single_slice_keys] or ["overall"]
+        for failure in per_slice.failures:
+            value = failure.metric_value.double_value.value
+            lines.append(f"{', '.join(keys)}: {failure.metric_key.name} = {value:.4f} fails "
+                         f"{_describe_threshold(failure.metric_threshold)}")
+    return lines
+
+
+def _describe_threshold(threshold) -> str:
+    parts = []
+    value = threshold.value_threshold
+    if value.HasField("lower_bound"):
+        parts.append(f">= {value.lower_bound.value}")
+    if value.HasField("upper_bound"):
+        parts.append(f"<= {value.upper_bound.value}")
+    if threshold.HasField("change_threshold"):
+        parts.append(f"change vs baseline >= {threshold.change_threshold.absolute.value:.4f}")
+    return " and ".join(parts) or str(threshold)
