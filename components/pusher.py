@@ -43,10 +43,13 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
     refuses an existing non-empty target, so a concurrent push takes the next number instead
     of mixing files.
     """
+    if not fileio.exists(os.path.join(model_dir, "saved_model.pb")):
+        # io_utils.copy_dir copies nothing from a missing directory, silently (TFX 1.16).
+        raise PushError(f"{model_dir}: no saved_model.pb, not a SavedModel; nothing pushed")
     fileio.makedirs(serving_dir)
     staging = os.path.join(serving_dir, f".tmp-{uuid.uuid4().hex}")
-    io_utils.copy_dir(model_dir, staging)
     try:
+        io_utils.copy_dir(model_dir, staging)
         version = max([int(now if now is not None else time.time())]
                       + [v + 1 for v in existing_versions(serving_dir)])
         for _ in range(100):

@@ -1,0 +1,53 @@
+"""Shared fixtures: the taxi config as data, and small copies of the bundled dataset."""
+
+from __future__ import annotations
+
+import copy
+import os
+import pathlib
+
+import pytest
+import yaml
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TAXI_CONFIG = ROOT / "pipeline" / "configs" / "taxi.yaml"
+TAXI_DATA = ROOT / "data" / "taxi" / "data.csv"
+
+
+@pytest.fixture
+def taxi_raw() -> dict:
+    """The bundled taxi config as a plain mapping, to be altered by a test."""
+    return copy.deepcopy(yaml.safe_load(TAXI_CONFIG.read_text()))
+
+
+def write_sample(directory: pathlib.Path, rows: int, edit=None) -> pathlib.Path:
+    """The first `rows` rows of the taxi CSV (header kept), optionally edited line by line."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = TAXI_DATA.read_text().splitlines(keepends=True)[: rows + 1]
+    if edit:
+        lines = [lines[0]] + [edit(i, line) for i, line in enumerate(lines[1:])]
+    path = directory / "data.csv"
+    path.write_text("".join(lines))
+    return path
+
+
+def small_config_dict(workdir: pathlib.Path, data_dir: pathlib.Path, **training) -> dict:
+    """The taxi config pointed at `workdir`, with few training steps for fast real runs."""
+    raw = yaml.safe_load(TAXI_CONFIG.read_text())
+    raw["data"]["root"] = str(data_dir)
+    raw["schema"] = str(ROOT / raw["schema"])
+    raw["outputs"] = {
+        "pipeline_root": str(workdir / "pipeline_root"),
+        "metadata": str(workdir / "metadata.sqlite"),
+        "serving_dir": str(workdir / "serving"),
+    }
+    raw["training"].update({"train_steps": 150, "eval_steps": 10, **training})
+    raw["evaluation"]["thresholds"] = {"auc": {"lower_bound": 0.7, "max_drop": 0.05}}
+    return raw
+
+
+def write_config(raw: dict, path: pathlib.Path) -> pathlib.Path:
+    path.write_text(yaml.safe_dump(raw))
+    return path

@@ -1,0 +1,125 @@
+"""The dataset config is validated once, with errors that name the key and the problem."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+from models import features as F
+from pipeline.config import ConfigError, config_from_dict, load_config
+from tests.conftest import ROOT, TAXI_CONFIG
+
+
+def test_bundled_taxi_config_loads_into_typed_objects():
+    config = load_config(TAXI_CONFIG, base_dir=ROOT)
+    assert config.name == "taxi"
+    assert config.data_root == ROOT / "data" / "taxi"
+    assert config.model_inputs.label == F.Label(
+        name="big_tipper", column="tips", rule=F.GREATER_THAN_FRACTION_OF, threshold=0.2,
+        of_column="fare")
+    assert {f.kind for f in config.model_inputs.features} == set(F.FEATURE_KINDS)
+    assert dict(config.split_buckets) == {"train": 2, "eval": 1}
+    assert config.evaluation.slices[0] == ()  # the overall slice always comes first
+    assert "--runner=FnApiRunner" in config.beam.args(ROOT / "setup.py")
+
+
+def test_relative_paths_resolve_against_base_dir(taxi_raw, tmp_path):
+    config = config_from_dict(taxi_raw, base_dir=tmp_path)
+    assert config.metadata_path == tmp_path / "outputs" / "taxi" / "metadata.sqlite"
+
+
+def test_model_inputs_survive_the_json_round_trip_to_executors():
+    inputs = load_config(TAXI_CONFIG, base_dir=ROOT).model_inputs
+    assert F.ModelInputs.from_json_dict(inputs.to_json_dict()) == inputs
+
+
+def _set(raw: dict, dotted: str, value) -> dict:
+    *parents, last = dotted.split(".")
+    node = raw
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if value is _DELETE:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return raw
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("name", _DELETE, "'name' is required"),
+    ("name", "taxi trips!", "'name' must be letters"),
+    ("data.root", 3, "'data.root' must be str"),
+    ("data.rooot", "x", "unknown key 'data.rooot'"),
+    ("features", [], "'features' must list at least one feature"),
+    ("features.0.kind", "numerical", "'features[0].kind' must be one of"),
+    ("features.1", {"name": "fare", "kind": "numeric"}, "lists 'fare' more than once"),
+    ("features.3.top_k", 0, "'features[3].top_k' must be > 0"),
+    ("label.column", "fare", "'label.column' 'fare' is also a feature"),
+    ("label.rule", "bigger", "'label.rule' must be one of"),
+    ("label.of_column", _DELETE, "'label.of_column' is required with rule"),
+    ("split", {"train": 2, "test": 1}, "must name exactly 'train' and 'eval'"),
+    ("split.eval", 0, "'split.eval' must be > 0"),
+    ("training.train_steps", "many", "'training.train_steps' must be int"),
+    ("training.hidden_units", [32, -1], "'training.hidden_units' must be a list of positive"),
+    ("training.learning_rate", True, "'training.learning_rate' must be float"),
+    ("evaluation.thresholds.auc_roc", {"lower_bound": 0.5}, "'evaluation.thresholds.auc_roc' is not a known metric"),
+    ("evaluation.thresholds", {"auc": {"max_drop": 0.01}}, "must give at least one lower_bound or upper_bound"),
+    ("evaluation.thresholds.auc.max_drop", -0.1, "'evaluation.thresholds.auc.max_drop' must be >= 0"),
+    ("evaluation.slices", [["hour", 3]], "'evaluation.slices[0]' must be a column name"),
+    ("beam.runner", "DirectRunner", "Prism binary"),
+    ("outputs.serving_dir", "", "'outputs.serving_dir' must be a non-empty path"),
+    ("validation.min_examples_per_split", -5, "must be > 0"),
+])
+def test_each_mistake_is_reported_with_its_key(taxi_raw, key, value, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        config_from_dict(_set(taxi_raw, key, value), source="taxi.yaml")
+
+
+def test_error_names_the_file(taxi_raw, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(_set(taxi_raw, "name", _DELETE)))
+    with pytest.raises(ConfigError, match=f"^{path}: 'name' is required"):
+        load_config(path)
+
+
+def test_missing_file_and_invalid_yaml_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)
+
+
+def test_top_level_must_be_a_mapping():
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        config_from_dict(["not", "a", "mapping"])
+
+
+def test_a_new_dataset_needs_only_a_config(tmp_path):
+    """Nothing about taxis is hard-coded: a different label and features load the same way."""
+    raw = {
+        "name": "churn",
+        "data": {"root": "data/churn"},
+        "schema": "schema/churn/schema.pbtxt",
+        "label": {"name": "churned", "column": "churned"},
+        "features": [{"name": "tenure", "kind": "numeric"},
+                     {"name": "plan", "kind": "categorical"}],
+        "split": {"train": 4, "eval": 1},
+        "validation": {"min_examples_per_split": 10},
+        "training": {"train_steps": 10, "eval_steps": 2},
+        "evaluation": {"thresholds": {"auc": {"lower_bound": 0.6}}},
+        "outputs": {"pipeline_root": "o/root", "metadata": "o/m.sqlite", "serving_dir": "o/s"},
+        "beam": {"runner": "FnApiRunner"},
+    }
+    config = config_from_dict(raw, base_dir=tmp_path)
+    assert config.model_inputs.label.rule == F.AS_IS
+    assert config.model_inputs.label.source_columns == ("churned",)
+    assert config.data_root == pathlib.Path(tmp_path) / "data" / "churn"
