@@ -14,6 +14,8 @@ import tensorflow_transform as tft
 
 from models import features as F
 
+MISSING_CATEGORY = "<missing>"
+
 
 def _dense(value: tf.Tensor | tf.SparseTensor, default: Any) -> tf.Tensor:
     """A rank-1 dense tensor of one value per example, `default` where the value is missing.
@@ -50,12 +52,16 @@ def _observed(value: tf.Tensor | tf.SparseTensor) -> tf.SparseTensor:
 
 
 def _as_strings(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor:
-    """Categorical values as strings (integers included); missing becomes the empty string."""
+    """Categorical values as strings (integers included); missing becomes MISSING_CATEGORY.
+
+    Not the empty string: tf.Transform's vocabulary drops empty tokens, which would send
+    missing values to the OOV bucket together with unseen ones.
+    """
     if isinstance(value, tf.SparseTensor) and value.dtype != tf.string:
         value = tf.SparseTensor(value.indices, tf.strings.as_string(value.values), value.dense_shape)
     elif not isinstance(value, tf.SparseTensor) and value.dtype != tf.string:
         value = tf.strings.as_string(value)
-    return _dense(value, "")
+    return _dense(value, MISSING_CATEGORY)
 
 
 def _label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
