@@ -8,6 +8,7 @@ into place, and a version number is never reused.
 """
 
 
+import hashlib
 import os
 import re
 import time
@@ -32,6 +33,31 @@ def existing_versions(serving_dir: str) -> list[int]:
         return []
     return sorted(int(name.rstrip("/")) for name in fileio.listdir(serving_dir)
                   if _VERSION.match(name.rstrip("/")))
+
+
+def tree_digest(directory: str) -> str:
+    """SHA-256 over every file's relative path and bytes: equal digests, equal models."""
+    digest = hashlib.sha256()
+    for root, _, files in sorted(fileio.walk(directory)):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            digest.update(os.path.relpath(path, directory).encode() + b"\0")
+            with fileio.open(path, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def serving_version_of(model_dir: str, serving_dir: str) -> int | None:
+    """The newest version if it holds exactly this model, else None.
+
+    A re-run with nothing changed re-evaluates the same model against itself (it is now the
+    latest blessed one) and blesses it again; pushing it would only duplicate the version.
+    """
+    versions = existing_versions(serving_dir)
+    if not versions:
+        return None
+    newest = os.path.join(serving_dir, str(versions[-1]))
+    return versions[-1] if tree_digest(newest) == tree_digest(model_dir) else None
 
 
 def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> tuple[int, str]:
@@ -84,7 +110,13 @@ def BlessedPusher(
     if not blessed:
         pushed_model.set_int_custom_property("pushed", 0)
         return
-    version, target = push_version(path_utils.serving_model_path(model.uri), serving_dir)
+    model_dir = path_utils.serving_model_path(model.uri)
+    already = serving_version_of(model_dir, serving_dir)
+    if already is not None:
+        pushed_model.set_int_custom_property("pushed", 0)
+        pushed_model.set_int_custom_property("already_serving_version", already)
+        return
+    version, target = push_version(model_dir, serving_dir)
     pushed_model.set_int_custom_property("pushed", 1)
     pushed_model.set_string_custom_property("pushed_destination", target)
     pushed_model.set_int_custom_property("pushed_version", version)

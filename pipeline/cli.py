@@ -80,6 +80,9 @@ def _run(config) -> int:
         print(f"eval split, overall: {shown}")
     if summary.pushed_version is not None:
         print(f"BLESSED and pushed: version {summary.pushed_version} at {summary.pushed_path}")
+    elif summary.already_serving_version is not None:
+        print(f"BLESSED; the same model is already the newest version "
+              f"({summary.already_serving_version}) in {config.serving_dir}: nothing pushed.")
     else:
         print("NOT BLESSED: nothing pushed; the serving directory is unchanged.")
         for line in threshold_failures(summary.evaluation_uri) if summary.evaluation_uri else []:

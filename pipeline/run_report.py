@@ -33,6 +33,7 @@ class RunSummary:
     blessed: bool | None  # None when the Evaluator did not run
     pushed_version: int | None
     pushed_path: str | None
+    already_serving_version: int | None  # blessed, but identical to the newest pushed version
     evaluation_uri: str | None
 
     @property
@@ -69,7 +70,7 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
                               - execution.create_time_since_epoch) / 1000
         by_node[node] = execution
 
-    blessed = pushed_version = pushed_path = evaluation_uri = None
+    blessed = pushed_version = pushed_path = evaluation_uri = already_serving = None
     for node, execution in by_node.items():
         for artifact in _outputs(store, execution):
             props = artifact.custom_properties
@@ -78,11 +79,14 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
                 blessed = props["blessed"].int_value == 1 if "blessed" in props else False
             elif type_name == "ModelEvaluation":
                 evaluation_uri = artifact.uri
-            elif type_name == "PushedModel" and props.get("pushed") and props["pushed"].int_value:
-                pushed_version = props["pushed_version"].int_value
-                pushed_path = props["pushed_destination"].string_value
+            elif type_name == "PushedModel" and "pushed" in props:
+                if props["pushed"].int_value:
+                    pushed_version = props["pushed_version"].int_value
+                    pushed_path = props["pushed_destination"].string_value
+                elif "already_serving_version" in props:
+                    already_serving = props["already_serving_version"].int_value
     return RunSummary(run.name, node_states, node_seconds, blessed, pushed_version,
-                      pushed_path, evaluation_uri)
+                      pushed_path, already_serving, evaluation_uri)
 
 
 def _parent_pipeline(store: metadata_store.MetadataStore, run: metadata_store_pb2.Context) -> str:

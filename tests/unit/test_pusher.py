@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from components.pusher import PushError, existing_versions, push_version
+from components.pusher import PushError, existing_versions, push_version, serving_version_of
 
 
 @pytest.fixture
@@ -58,3 +58,12 @@ def test_non_numeric_entries_are_not_versions(tmp_path):
     (tmp_path / ".tmp-abc").mkdir()
     (tmp_path / "README").write_text("x")
     assert existing_versions(str(tmp_path)) == [12]
+
+
+def test_the_same_model_is_recognised_as_already_serving(model_dir, tmp_path):
+    serving = str(tmp_path / "serving")
+    assert serving_version_of(str(model_dir), serving) is None
+    version, _ = push_version(str(model_dir), serving, now=1000)
+    assert serving_version_of(str(model_dir), serving) == version
+    (model_dir / "saved_model.pb").write_bytes(b"retrained graph")
+    assert serving_version_of(str(model_dir), serving) is None

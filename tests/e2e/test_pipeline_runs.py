@@ -1,0 +1,159 @@
+"""The whole pipeline, for real (TFX, Beam, ML Metadata on SQLite), on a 3,000-row taxi sample.
+
+One store sees four runs in order: fresh, unchanged, data edited in place with size and mtime
+kept, and thresholds that cannot be met. Each test reads what one of those runs did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.metrics import roc_auc_score
+
+from pipeline import cli
+from pipeline.run_report import latest_run
+from pipeline.schema import read_schema
+from tests.conftest import ROOT, small_config_dict, write_config, write_sample
+
+ROWS = 3000
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def tree_digest(directory: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        digest.update(str(path.relative_to(directory)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def edit_in_place_keeping_size_and_mtime(path: pathlib.Path) -> None:
+    """Change one fare digit: same byte count, same mtime, different content."""
+    stat = os.stat(path)
+    lines = path.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines[1:], start=1):
+        fields = line.split(",")
+        fare = fields[1]
+        if fare and fare[0] in "123456789" and fare[0] != "9":
+            fields[1] = str(int(fare[0]) + 1) + fare[1:]
+            lines[i] = ",".join(fields)
+            break
+    path.write_text("".join(lines))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(path).st_size == stat.st_size
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    data = write_sample(work / "data", ROWS)
+    raw = small_config_dict(work, data.parent)
+    config_path = write_config(raw, work / "small.yaml")
+    metadata = work / "metadata.sqlite"
+    serving = work / "serving"
+    results = {}
+
+    def record(name, args):
+        code, out, err = run_cli("run", "--config", str(args))
+        results[name] = dict(code=code, out=out, err=err, summary=latest_run(metadata, "taxi"),
+                             versions=sorted(p.name for p in serving.iterdir()) if serving.exists() else [],
+                             serving_digest=tree_digest(serving) if serving.exists() else None)
+
+    record("fresh", config_path)
+    record("unchanged", config_path)
+    record("unchanged_again", config_path)
+    edit_in_place_keeping_size_and_mtime(data)
+    record("data_edited", config_path)
+    strict = dict(raw, evaluation=dict(raw["evaluation"], thresholds={"auc": {"lower_bound": 0.9999}}))
+    record("strict", write_config(strict, work / "strict.yaml"))
+    results["config"] = raw
+    results["data"] = data
+    return results
+
+
+def test_fresh_run_executes_every_component_and_pushes_a_blessed_model(runs):
+    fresh = runs["fresh"]
+    assert fresh["code"] == 0, fresh["err"]
+    assert set(fresh["summary"].node_states.values()) == {"complete"}
+    assert fresh["summary"].blessed is True
+    assert len(fresh["versions"]) == 1
+    assert "BLESSED and pushed: version" in fresh["out"]
+
+
+def test_pushed_model_predicts_from_raw_serialized_examples(runs):
+    summary = runs["fresh"]["summary"]
+    model = tf.saved_model.load(summary.pushed_path)
+    types = {f.name: f.type for f in read_schema(ROOT / runs["config"]["schema"]).feature}
+    examples, labels = [], []
+    with open(runs["data"]) as handle:
+        for row in list(csv.DictReader(handle))[:500]:
+            feature = {}
+            for name, value in row.items():
+                if name == "tips" or value == "":
+                    continue  # serving requests carry no label column
+                if types[name] == 1:  # BYTES
+                    feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
+                elif types[name] == 2:  # INT
+                    feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(float(value))]))
+                else:
+                    feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
+            examples.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+            labels.append(float(row["tips"]) > 0.2 * float(row["fare"]))
+    scores = model.signatures["serving_default"](examples=tf.constant(examples))["scores"].numpy()
+    assert scores.shape == (500, 1)
+    assert roc_auc_score(np.array(labels), scores.reshape(-1)) > 0.85
+
+
+def test_unchanged_rerun_reuses_everything_and_pushes_no_duplicate(runs):
+    """The fresh model is now the latest blessed one, so the Evaluator has a new input (the
+    baseline) and re-runs; everything before it is served from cache, and the same model is
+    not pushed again."""
+    unchanged = runs["unchanged"]
+    assert unchanged["code"] == 0, unchanged["err"]
+    states = unchanged["summary"].node_states
+    assert {n: s for n, s in states.items() if n not in ("Evaluator", "BlessedPusher")
+            and not n.endswith("resolver")} == {n: "cached" for n in states if n not in (
+                "Evaluator", "BlessedPusher") and not n.endswith("resolver")}
+    assert unchanged["summary"].already_serving_version == int(runs["fresh"]["versions"][0])
+    assert unchanged["versions"] == runs["fresh"]["versions"]
+    assert "already the newest version" in unchanged["out"]
+
+
+def test_third_unchanged_run_is_served_entirely_from_cache(runs):
+    again = runs["unchanged_again"]
+    assert again["summary"].all_cached, again["summary"].node_states
+    assert again["versions"] == runs["fresh"]["versions"]
+
+
+def test_data_edited_with_same_size_and_mtime_is_not_served_from_cache(runs):
+    states = runs["data_edited"]["summary"].node_states
+    assert states["CsvExampleGen"] == "complete"
+    assert states["StatisticsGen"] == "complete"
+    assert states["Trainer"] == "complete"
+    assert states["CuratedSchemaImporter"] == "cached"  # only what depends on the data re-ran
+
+
+def test_model_missing_its_thresholds_is_not_pushed_and_serving_is_untouched(runs):
+    strict = runs["strict"]
+    assert strict["code"] == 0, strict["err"]
+    assert strict["summary"].blessed is False
+    assert strict["summary"].pushed_version is None
+    assert "NOT BLESSED" in strict["out"]
+    assert "overall: auc" in strict["out"] and "fails >= 0.9999" in strict["out"]
+    assert strict["versions"] == runs["data_edited"]["versions"]
+    assert strict["serving_digest"] == runs["data_edited"]["serving_digest"]
