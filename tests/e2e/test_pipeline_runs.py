@@ -155,5 +155,7 @@ def test_model_missing_its_thresholds_is_not_pushed_and_serving_is_untouched(run
     assert strict["summary"].pushed_version is None
     assert "NOT BLESSED" in strict["out"]
     assert "overall: auc" in strict["out"] and "fails >= 0.9999" in strict["out"]
+    assert strict["summary"].node_states["Trainer"] == "cached"  # only evaluation depends on it
+    assert strict["summary"].node_states["Evaluator"] == "complete"
     assert strict["versions"] == runs["data_edited"]["versions"]
     assert strict["serving_digest"] == runs["data_edited"]["serving_digest"]

@@ -1,0 +1,104 @@
+"""The pipeline definition: the chain, its gate, its cache keys and what cannot be built."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from tfx.types import Channel, standard_artifacts
+
+import pipeline.pipeline as definition
+from components.pusher import BlessedPusher
+from pipeline.config import config_from_dict
+from tests.conftest import ROOT, small_config_dict, write_sample
+
+
+@pytest.fixture
+def config(tmp_path, taxi_raw):
+    data = write_sample(tmp_path / "data", 200)
+    return config_from_dict(small_config_dict(tmp_path, data.parent), base_dir=ROOT)
+
+
+def _node(pipeline, node_id):
+    return next(c for c in pipeline.components if c.id == node_id)
+
+
+def _data_fingerprint(pipeline) -> str:
+    """The content hash ExampleGen carries (TFX keeps the CustomConfig as JSON)."""
+    return json.loads(_node(pipeline, "CsvExampleGen").exec_properties["custom_config"])[
+        "custom_config"]["value"]
+
+
+def test_the_chain_and_its_edges(config):
+    pipeline = definition.build_pipeline(config)
+    upstream = {c.id: sorted(u.id for u in c.upstream_nodes) for c in pipeline.components}
+    assert upstream == {
+        "CsvExampleGen": [],
+        "CuratedSchemaImporter": [],
+        "latest_blessed_model_resolver": [],
+        "StatisticsGen": ["CsvExampleGen"],
+        "ExampleValidator": ["CuratedSchemaImporter", "StatisticsGen"],
+        "ExampleGate": ["ExampleValidator", "StatisticsGen"],
+        "Transform": ["CsvExampleGen", "CuratedSchemaImporter", "ExampleGate"],
+        "Trainer": ["CuratedSchemaImporter", "Transform"],
+        "Evaluator": ["CsvExampleGen", "Trainer", "latest_blessed_model_resolver"],
+        "BlessedPusher": ["Evaluator", "Trainer"],
+    }
+
+
+def test_transform_waits_for_the_gate(config):
+    pipeline = definition.build_pipeline(config)
+    assert _node(pipeline, "ExampleGate") in _node(pipeline, "Transform").upstream_nodes
+
+
+def test_a_pusher_without_a_blessing_cannot_be_built():
+    with pytest.raises(Exception, match="model_blessing"):
+        BlessedPusher(model=Channel(type=standard_artifacts.Model), serving_dir="/tmp/serving")
+
+
+def test_data_content_is_part_of_the_example_gen_cache_key(config):
+    before = _data_fingerprint(definition.build_pipeline(config))
+    csv = config.data_root / "data.csv"
+    text = csv.read_text()
+    csv.write_text(text.replace("Cash", "Cahs", 1))  # same size
+    assert _data_fingerprint(definition.build_pipeline(config)) != before
+
+
+def test_model_code_is_part_of_transform_and_trainer_cache_keys(config, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(definition, "MODELS_DIR", models)
+    before = definition.build_pipeline(config)
+    (models / "model.py").write_text((models / "model.py").read_text() + "\n# edited\n")
+    after = definition.build_pipeline(config)
+    for node in ("Transform", "Trainer"):
+        assert (_node(before, node).exec_properties["custom_config"]
+                != _node(after, node).exec_properties["custom_config"])
+
+
+def test_the_schema_enters_by_content(config):
+    importer = _node(definition.build_pipeline(config), "CuratedSchemaImporter")
+    assert importer.exec_properties["schema_text"] == config.schema_file.read_text()
+
+
+def test_value_thresholds_apply_to_the_overall_slice_only(config):
+    eval_config = definition.eval_config(config)
+    auc = next(m for m in eval_config.metrics_specs[0].metrics if m.class_name == "AUC")
+    assert not auc.HasField("threshold")
+    (per_slice,) = auc.per_slice_thresholds
+    assert [s.feature_keys for s in per_slice.slicing_specs] == [[]]
+    assert per_slice.threshold.value_threshold.lower_bound.value == 0.7
+    assert per_slice.threshold.change_threshold.absolute.value == pytest.approx(-0.05, abs=1e-6)
+    assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [
+        [], ["trip_start_hour"], ["payment_type"]]
+
+
+def test_a_schema_missing_a_configured_column_is_refused(config, tmp_path):
+    from pipeline.schema import SchemaError
+
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text('feature { name: "fare" type: FLOAT }\n')
+    broken = config.__class__(**{**config.__dict__, "schema_file": schema})
+    with pytest.raises(SchemaError, match="does not declare column"):
+        definition.build_pipeline(broken)
