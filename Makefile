@@ -4,8 +4,10 @@ VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= pipeline/configs/taxi.yaml
 
-# TFX 1.16 needs Python 3.10: use python3.10 from PATH, else the newest pyenv 3.10.
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+# TFX 1.16 needs Python 3.10: the first of python3.10 on PATH or pyenv's 3.10s that really runs
+# (a pyenv shim can be on PATH without its version being active).
+PYTHON310 ?= $(shell for p in python3.10 $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V -r); do \
+  if "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then command -v "$$p"; break; fi; done)
 
 .PHONY: setup run test schema-infer clean
 

@@ -1,0 +1,38 @@
+"""The CLI turns user mistakes into one line and exit code 2, without a traceback."""
+
+from __future__ import annotations
+
+import yaml
+
+from pipeline.cli import EXIT_USER_ERROR, main
+from tests.conftest import small_config_dict, write_config
+
+
+def test_missing_config_file_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["run", "--config", str(tmp_path / "nope.yaml")]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert err.strip() == f"tfxp: {tmp_path / 'nope.yaml'}: config file not found"
+
+
+def test_invalid_key_is_reported_with_file_and_key(tmp_path, capsys):
+    raw = small_config_dict(tmp_path, tmp_path / "data")
+    raw["training"]["train_steps"] = "many"
+    path = write_config(raw, tmp_path / "bad.yaml")
+    assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR
+    assert "'training.train_steps' must be int, got 'many'" in capsys.readouterr().err
+
+
+def test_missing_data_folder_is_reported_before_anything_runs(tmp_path, capsys):
+    path = write_config(small_config_dict(tmp_path, tmp_path / "absent"), tmp_path / "c.yaml")
+    assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR
+    assert "data folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "metadata.sqlite").exists()
+
+
+def test_missing_curated_schema_says_how_to_make_one(tmp_path, capsys):
+    raw = small_config_dict(tmp_path, tmp_path)
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    raw["schema"] = str(tmp_path / "schema.pbtxt")
+    path = write_config(raw, tmp_path / "c.yaml")
+    assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR
+    assert "tfxp schema infer" in capsys.readouterr().err
