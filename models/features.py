@@ -97,9 +97,13 @@ class ModelInputs:
 
     @classmethod
     def from_json_dict(cls, raw: Mapping[str, Any]) -> "ModelInputs":
-        """Inverse of `to_json_dict`, used inside the Transform and Trainer executors."""
-        training = dict(raw["training"])
-        training["hidden_units"] = tuple(training["hidden_units"])
+        """Inverse of `to_json_dict`, used inside the Transform and Trainer executors.
+
+        Transform receives no `training` (hyperparameters are not in its cache key): defaults.
+        """
+        training = dict(raw.get("training", {}))
+        if "hidden_units" in training:
+            training["hidden_units"] = tuple(training["hidden_units"])
         return cls(
             features=tuple(Feature(**f) for f in raw["features"]),
             label=Label(**raw["label"]),

@@ -37,10 +37,11 @@ def content_fingerprint(paths: list[pathlib.Path], root: pathlib.Path | None = N
     return digest.hexdigest()
 
 
-def code_fingerprint(package_dir: pathlib.Path) -> str:
-    """SHA-256 of every `.py` file of a package, so editing model code invalidates the cache.
+def code_fingerprint(package_dir: pathlib.Path, names: tuple[str, ...] | None = None) -> str:
+    """SHA-256 of a package's `.py` files (all, or those `names`), so edited code re-runs.
 
     TFX hashes dotted `preprocessing_fn`/`run_fn` paths as strings (1.16): without this, a
     changed `models/` would be served from cache.
     """
-    return content_fingerprint(sorted(package_dir.rglob("*.py")), root=package_dir)
+    files = sorted(package_dir.rglob("*.py")) if names is None else [package_dir / n for n in names]
+    return content_fingerprint(files, root=package_dir)

@@ -40,6 +40,7 @@ from pipeline.schema import check_schema_covers_config, read_schema
 
 MODELS_DIR = PROJECT_ROOT / "models"
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
+PREPROCESSING_CODE = ("preprocessing.py", "features.py")  # what preprocessing_fn runs
 RUN_FN = "models.model.run_fn"
 
 
@@ -47,11 +48,15 @@ def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     """Build the TFX pipeline for one dataset config, with caching on."""
     schema = read_schema(config.schema_file)
     check_schema_covers_config(schema, config)
-    model_config = {
-        "model_inputs": config.model_inputs.to_json_dict(),
-        # Dotted paths are hashed as strings by TFX: the code's own hash keys the cache.
-        "models_code_sha256": code_fingerprint(MODELS_DIR),
+    inputs = config.model_inputs.to_json_dict()
+    # Each step's cache key holds exactly what it depends on: Transform the features, the label
+    # and the preprocessing code; Trainer also the hyperparameters and the model code. TFX
+    # hashes dotted function paths as strings, so the code's own hash is what invalidates.
+    transform_config = {
+        "model_inputs": {k: v for k, v in inputs.items() if k != "training"},
+        "code_sha256": code_fingerprint(MODELS_DIR, PREPROCESSING_CODE),
     }
+    trainer_config = {"model_inputs": inputs, "code_sha256": code_fingerprint(MODELS_DIR)}
 
     example_gen = _example_gen(config)
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
@@ -71,7 +76,7 @@ def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         examples=example_gen.outputs["examples"],
         schema=schema_importer.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        custom_config=model_config,
+        custom_config=transform_config,
         # StatisticsGen already describes the raw data; Transform's own pre- and
         # post-transform statistics would double its run time on the bundled data.
         disable_statistics=True,
@@ -87,7 +92,7 @@ def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         schema=schema_importer.outputs["schema"],
         train_args=trainer_pb2.TrainArgs(num_steps=config.model_inputs.training.train_steps),
         eval_args=trainer_pb2.EvalArgs(num_steps=config.model_inputs.training.eval_steps),
-        custom_config=model_config,
+        custom_config=trainer_config,
     )
     baseline = Resolver(
         strategy_class=LatestBlessedModelStrategy,

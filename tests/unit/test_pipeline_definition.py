@@ -70,11 +70,18 @@ def test_model_code_is_part_of_transform_and_trainer_cache_keys(config, tmp_path
     shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(definition, "MODELS_DIR", models)
     before = definition.build_pipeline(config)
-    (models / "model.py").write_text((models / "model.py").read_text() + "\n# edited\n")
+    (models / "preprocessing.py").write_text(
+        (models / "preprocessing.py").read_text() + "\n# edited\n")
     after = definition.build_pipeline(config)
     for node in ("Transform", "Trainer"):
         assert (_node(before, node).exec_properties["custom_config"]
                 != _node(after, node).exec_properties["custom_config"])
+    (models / "model.py").write_text((models / "model.py").read_text() + "\n# edited\n")
+    model_only = definition.build_pipeline(config)
+    assert (_node(after, "Transform").exec_properties["custom_config"]
+            == _node(model_only, "Transform").exec_properties["custom_config"])
+    assert (_node(after, "Trainer").exec_properties["custom_config"]
+            != _node(model_only, "Trainer").exec_properties["custom_config"])
 
 
 def test_the_schema_enters_by_content(config):
@@ -102,3 +109,16 @@ def test_a_schema_missing_a_configured_column_is_refused(config, tmp_path):
     broken = config.__class__(**{**config.__dict__, "schema_file": schema})
     with pytest.raises(SchemaError, match="does not declare column"):
         definition.build_pipeline(broken)
+
+
+def test_hyperparameters_key_the_trainer_but_not_transform(config):
+    before = definition.build_pipeline(config)
+    steps = config.model_inputs.training.__class__(
+        **{**config.model_inputs.training.__dict__, "train_steps": 7})
+    inputs = config.model_inputs.__class__(
+        **{**config.model_inputs.__dict__, "training": steps})
+    after = definition.build_pipeline(config.__class__(**{**config.__dict__, "model_inputs": inputs}))
+    assert (_node(before, "Transform").exec_properties["custom_config"]
+            == _node(after, "Transform").exec_properties["custom_config"])
+    assert (_node(before, "Trainer").exec_properties["custom_config"]
+            != _node(after, "Trainer").exec_properties["custom_config"])
