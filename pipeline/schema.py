@@ -37,10 +37,14 @@ def read_schema(path: pathlib.Path) -> schema_pb2.Schema:
 
 
 def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig) -> None:
-    """Every feature and label column the config names must be declared in the schema."""
+    """Every feature, label and slice column the config names must be declared in the schema.
+
+    A misspelt slice column would otherwise yield no slice and no error from TFMA.
+    """
     declared = {f.name for f in schema.feature}
     inputs = config.model_inputs
     needed = [f.name for f in inputs.features] + list(inputs.label.source_columns)
+    needed += [column for columns in config.evaluation.slices for column in columns]
     missing = [name for name in needed if name not in declared]
     if missing:
         raise SchemaError(

@@ -122,3 +122,12 @@ def test_hyperparameters_key_the_trainer_but_not_transform(config):
             == _node(after, "Transform").exec_properties["custom_config"])
     assert (_node(before, "Trainer").exec_properties["custom_config"]
             != _node(after, "Trainer").exec_properties["custom_config"])
+
+
+def test_a_slice_on_an_undeclared_column_is_refused(config):
+    from pipeline.config import Evaluation
+    from pipeline.schema import SchemaError
+
+    evaluation = Evaluation(slices=((), ("trip_start_hours",)), thresholds=config.evaluation.thresholds)
+    with pytest.raises(SchemaError, match="trip_start_hours"):
+        definition.build_pipeline(config.__class__(**{**config.__dict__, "evaluation": evaluation}))
