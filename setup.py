@@ -8,8 +8,8 @@ setup(
     description="Production TFX pipeline: validated, evaluated, blessed and pushed models with lineage",
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
-                                    "models", "models.*"]),
-    package_data={"pipeline": ["configs/*.yaml"]},
+                                    "models", "models.*", "kubeflow", "kubeflow.*"]),
+    package_data={"pipeline": ["configs/*.yaml"], "kubeflow": ["profiles/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.
     install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML", "scikit-learn"],
     extras_require={"test": ["pytest"]},

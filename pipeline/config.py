@@ -89,7 +89,7 @@ class PipelineConfig:
     beam: Beam
 
 
-class _Reader:
+class Reader:
     """Typed access to one mapping of the YAML, naming the full key in every error."""
 
     def __init__(self, raw: Any, where: str, source: str):
@@ -124,8 +124,8 @@ class _Reader:
             raise self.fail(name, f"must be > 0, got {value!r}")
         return value
 
-    def child(self, name: str, default: Any = ...) -> "_Reader":
-        return _Reader(self.get(name, dict, default), self.key(name), self.source)
+    def child(self, name: str, default: Any = ...) -> "Reader":
+        return Reader(self.get(name, dict, default), self.key(name), self.source)
 
     def done(self) -> None:
         """Unknown keys are errors: a misspelt key must not be silently ignored."""
@@ -157,9 +157,9 @@ def config_from_dict(
 ) -> PipelineConfig:
     """Validate an already-parsed config mapping (tests build these directly)."""
     base = pathlib.Path(base_dir or pathlib.Path.cwd()).resolve()
-    top = _Reader(raw, "", source)
+    top = Reader(raw, "", source)
 
-    def path_of(reader: _Reader, name: str) -> pathlib.Path:
+    def path_of(reader: Reader, name: str) -> pathlib.Path:
         value = reader.get(name, str)
         if not value.strip():
             raise reader.fail(name, "must be a non-empty path")
@@ -226,13 +226,13 @@ def config_from_dict(
     )
 
 
-def _model_inputs(top: _Reader) -> F.ModelInputs:
+def _model_inputs(top: Reader) -> F.ModelInputs:
     raw_features = top.get("features", list)
     if not raw_features:
         raise top.fail("features", "must list at least one feature")
     features = []
     for index, raw in enumerate(raw_features):
-        reader = _Reader(raw, f"features[{index}]", top.source)
+        reader = Reader(raw, f"features[{index}]", top.source)
         kind = reader.get("kind", str)
         if kind not in F.FEATURE_KINDS:
             raise reader.fail("kind", f"must be one of {F.FEATURE_KINDS}, got {kind!r}")
@@ -292,7 +292,7 @@ def _model_inputs(top: _Reader) -> F.ModelInputs:
     return F.ModelInputs(features=tuple(features), label=label, training=training)
 
 
-def _evaluation(reader: _Reader) -> Evaluation:
+def _evaluation(reader: Reader) -> Evaluation:
     slices: list[tuple[str, ...]] = [()]
     for index, entry in enumerate(reader.get("slices", list, [])):
         columns = (entry,) if isinstance(entry, str) else entry

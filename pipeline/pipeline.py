@@ -8,7 +8,8 @@ gate -> Transform -> Trainer -> Evaluator (against the latest blessed model) -> 
 
 from __future__ import annotations
 
-import pathlib
+import dataclasses
+from typing import Any
 
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
@@ -44,8 +45,42 @@ PREPROCESSING_CODE = ("preprocessing.py", "features.py")  # what preprocessing_f
 RUN_FN = "models.model.run_fn"
 
 
-def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
-    """Build the TFX pipeline for one dataset config, with caching on."""
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where one run reads, writes and computes: the only thing that differs between runners.
+
+    Values may be TFX RuntimeParameters on Kubeflow. `data_fingerprint` is None where the data
+    cannot be read at build time (object storage): caching is then off, see `kubeflow/`.
+    """
+
+    pipeline_root: Any
+    data_root: Any
+    serving_dir: Any
+    beam_args: list[str]
+    metadata_connection: Any  # MLMD connection config; None on Kubeflow (the cluster's own)
+    enable_cache: bool
+    data_fingerprint: str | None
+    train_args: Any  # trainer_pb2.TrainArgs, or a RuntimeParameter holding its JSON
+
+
+def local_placement(config: PipelineConfig) -> Placement:
+    """Local files, SQLite ML Metadata, Beam in this process, caching on."""
+    return Placement(
+        pipeline_root=str(config.pipeline_root),
+        data_root=str(config.data_root),
+        serving_dir=str(config.serving_dir),
+        beam_args=config.beam.args(SETUP_FILE),
+        metadata_connection=metadata.sqlite_metadata_connection_config(str(config.metadata_path)),
+        enable_cache=True,
+        data_fingerprint=content_fingerprint(csv_files(config.data_root), root=config.data_root),
+        train_args=trainer_pb2.TrainArgs(num_steps=config.model_inputs.training.train_steps),
+    )
+
+
+def build_pipeline(config: PipelineConfig, placement: Placement | None = None
+                   ) -> tfx_pipeline.Pipeline:
+    """Build the TFX pipeline for one dataset config; locally unless a placement is given."""
+    placement = placement or local_placement(config)
     schema = read_schema(config.schema_file)
     check_schema_covers_config(schema, config)
     inputs = config.model_inputs.to_json_dict()
@@ -58,7 +93,7 @@ def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     }
     trainer_config = {"model_inputs": inputs, "code_sha256": code_fingerprint(MODELS_DIR)}
 
-    example_gen = _example_gen(config)
+    example_gen = _example_gen(config, placement)
     statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
     schema_importer = CuratedSchemaImporter(
         schema_text=config.schema_file.read_text(), source_file=str(config.schema_file)
@@ -90,7 +125,7 @@ def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_importer.outputs["schema"],
-        train_args=trainer_pb2.TrainArgs(num_steps=config.model_inputs.training.train_steps),
+        train_args=placement.train_args,
         eval_args=trainer_pb2.EvalArgs(num_steps=config.model_inputs.training.eval_steps),
         custom_config=trainer_config,
     )
@@ -108,26 +143,27 @@ def build_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     pusher = BlessedPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        serving_dir=str(config.serving_dir),
+        serving_dir=placement.serving_dir,
     ).with_id("BlessedPusher")
 
     return tfx_pipeline.Pipeline(
         pipeline_name=config.name,
-        pipeline_root=str(config.pipeline_root),
+        pipeline_root=placement.pipeline_root,
         components=[example_gen, statistics_gen, schema_importer, example_validator, gate,
                     transform, trainer, baseline, evaluator, pusher],
-        enable_cache=True,
-        metadata_connection_config=metadata.sqlite_metadata_connection_config(
-            str(config.metadata_path)),
-        beam_pipeline_args=config.beam.args(SETUP_FILE),
+        enable_cache=placement.enable_cache,
+        metadata_connection_config=placement.metadata_connection,
+        beam_pipeline_args=placement.beam_args,
     )
 
 
-def _example_gen(config: PipelineConfig) -> FileBasedExampleGen:
-    """CsvExampleGen with hash-based splits and the data's content hash in its cache key."""
-    fingerprint = content_fingerprint(csv_files(config.data_root), root=config.data_root)
-    custom = example_gen_pb2.CustomConfig()
-    custom.custom_config.Pack(wrappers_pb2.StringValue(value=f"sha256:{fingerprint}"))
+def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExampleGen:
+    """CsvExampleGen with hash-based splits and, where known, the data's content hash."""
+    custom = None
+    if placement.data_fingerprint:
+        custom = example_gen_pb2.CustomConfig()
+        custom.custom_config.Pack(
+            wrappers_pb2.StringValue(value=f"sha256:{placement.data_fingerprint}"))
     output_config = example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(splits=[
             example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
@@ -136,7 +172,7 @@ def _example_gen(config: PipelineConfig) -> FileBasedExampleGen:
     )
     # CsvExampleGen's constructor has no custom_config; its base class with its executor does.
     return FileBasedExampleGen(
-        input_base=str(config.data_root),
+        input_base=placement.data_root,
         output_config=output_config,
         custom_config=custom,
         custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,

@@ -1,0 +1,1 @@
+"""What only Kubeflow Pipelines needs: profiles, the portability check, compile and submit."""
