@@ -72,7 +72,7 @@ def load_profile(path: str | pathlib.Path) -> KubeflowProfile:
 
 def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
     _refuse_secrets(raw, source, "")
-    top = Reader(raw, "", source)
+    top = Reader(raw, "", source, ProfileError)
 
     def remote(reader: Reader, key: str) -> str:
         value = reader.get(key, str)

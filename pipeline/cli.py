@@ -1,7 +1,8 @@
 """`tfxp`: the command line. It parses arguments and calls library functions; no logic here.
 
 Exit codes: 0 done (a model that misses its thresholds is a result, not an error), 2 bad config,
-schema or data folder, 3 the data gate stopped the run, 1 anything else (a bug: traceback).
+profile, schema, data folder, non-portable pipeline or unreachable endpoint, 3 the data gate
+stopped the run, 1 anything else (a bug: traceback).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import warnings
 
 DEFAULT_CONFIG = "pipeline/configs/taxi.yaml"
+DEFAULT_BUILD_DIR = "kubeflow/build"
 EXIT_USER_ERROR = 2
 EXIT_GATE = 3
 
@@ -33,6 +35,19 @@ def _parser() -> argparse.ArgumentParser:
     infer = schema_commands.add_parser(
         "infer", help="infer a candidate schema beside the curated one and print the difference")
     infer.add_argument("--config", default=DEFAULT_CONFIG)
+    compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines v2")
+    compile_.add_argument("--config", default=DEFAULT_CONFIG)
+    compile_.add_argument("--profile", required=True, help="Kubeflow profile YAML")
+    compile_.add_argument("--output-dir", default=DEFAULT_BUILD_DIR)
+    compile_.add_argument("--yaml", action="store_true", help="also write the spec as YAML")
+    submit = commands.add_parser("submit", help="start a run of a compiled pipeline on KFP")
+    submit.add_argument("--host", required=True, help="KFP endpoint, e.g. http://localhost:8080")
+    submit.add_argument("--spec", default=f"{DEFAULT_BUILD_DIR}/taxi.json",
+                        help="compiled spec (default: %(default)s)")
+    submit.add_argument("--experiment", default=None)
+    submit.add_argument("--run-name", default=None)
+    submit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="runtime parameter, e.g. data_root=gs://bucket/data")
     return parser
 
 
@@ -43,12 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.data import DataError
     from pipeline.schema import SchemaError
 
+    from kubeflow.compile import PortabilityError
+    from kubeflow.submit import SubmitError
+
     try:
+        if args.command == "submit":
+            return _submit(args)
         config = load_config(args.config)
         if args.command == "run":
             return _run(config)
+        if args.command == "compile":
+            return _compile(config, args)
         return _schema_infer(config)
-    except (ConfigError, SchemaError, DataError) as err:
+    except (ConfigError, SchemaError, DataError, PortabilityError, SubmitError) as err:
         print(f"tfxp: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 
@@ -101,6 +123,32 @@ def _schema_infer(config) -> int:
               f"what you accept into {config.schema_file}")
     else:
         print(f"tfxp: the inferred schema matches {config.schema_file}")
+    return 0
+
+
+def _compile(config, args) -> int:
+    import pathlib
+
+    from kubeflow.compile import compile_pipeline
+    from kubeflow.profile import load_profile
+
+    profile = load_profile(args.profile)
+    formats = ("json", "yaml") if args.yaml else ("json",)
+    for path in compile_pipeline(config, profile, pathlib.Path(args.output_dir), formats):
+        print(f"tfxp: wrote {path} (image {profile.image})")
+    return 0
+
+
+def _submit(args) -> int:
+    import pathlib
+
+    from kubeflow.submit import parse_params, submit
+
+    run = submit(args.host, pathlib.Path(args.spec), parse_params(args.param),
+                 experiment=args.experiment, run_name=args.run_name)
+    print(f"run id: {run.run_id}\nurl: {run.url}")
+    for name, value in sorted(run.parameters.items()):
+        print(f"  {name} = {value}")
     return 0
 
 

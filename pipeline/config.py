@@ -92,17 +92,17 @@ class PipelineConfig:
 class Reader:
     """Typed access to one mapping of the YAML, naming the full key in every error."""
 
-    def __init__(self, raw: Any, where: str, source: str):
+    def __init__(self, raw: Any, where: str, source: str, error: type = ConfigError):
         if not isinstance(raw, Mapping):
-            raise ConfigError(f"{source}: '{where}' must be a mapping, got {type(raw).__name__}")
-        self.raw, self.where, self.source = raw, where, source
+            raise error(f"{source}: '{where}' must be a mapping, got {type(raw).__name__}")
+        self.raw, self.where, self.source, self.error = raw, where, source, error
         self.seen: set[str] = set()
 
     def key(self, name: str) -> str:
         return f"{self.where}.{name}" if self.where else name
 
     def fail(self, name: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.source}: '{self.key(name)}' {problem}")
+        return self.error(f"{self.source}: '{self.key(name)}' {problem}")
 
     def get(self, name: str, kind: type | tuple, default: Any = ...) -> Any:
         self.seen.add(name)
@@ -125,13 +125,13 @@ class Reader:
         return value
 
     def child(self, name: str, default: Any = ...) -> "Reader":
-        return Reader(self.get(name, dict, default), self.key(name), self.source)
+        return Reader(self.get(name, dict, default), self.key(name), self.source, self.error)
 
     def done(self) -> None:
         """Unknown keys are errors: a misspelt key must not be silently ignored."""
         unknown = sorted(set(self.raw) - self.seen)
         if unknown:
-            raise ConfigError(
+            raise self.error(
                 f"{self.source}: unknown key '{self.key(unknown[0])}'"
                 f" (known here: {', '.join(sorted(self.seen))})"
             )

@@ -1,0 +1,180 @@
+"""The Kubeflow compile: the same pipeline as the local run, portable, deterministic, no secrets."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from kubeflow.compile import PortabilityError, compile_pipeline, kubeflow_placement, portability_problems
+from kubeflow.profile import ProfileError, load_profile, profile_from_dict
+from pipeline.config import load_config
+from pipeline.pipeline import build_pipeline
+from tests.conftest import ROOT, TAXI_CONFIG
+
+PROFILE = ROOT / "kubeflow" / "profiles" / "gcp-example.yaml"
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(TAXI_CONFIG, base_dir=ROOT)
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load_profile(PROFILE)
+
+
+@pytest.fixture(scope="module")
+def compiled(config, profile, tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    (path,) = compile_pipeline(config, profile, out)
+    return json.loads(path.read_text()), path
+
+
+def _task_node(task: str) -> str:
+    """KubeflowV2DagRunner splits a resolver node into one task per resolved channel."""
+    for suffix in ("-model-blessing-resolver", "-model-resolver"):
+        if task.endswith(suffix):
+            return task[: -len(suffix)]
+    return task
+
+
+def test_spec_parses_as_a_kfp_pipeline_job(compiled):
+    doc, _ = compiled
+    job = json_format.ParseDict(doc, pipeline_spec_pb2.PipelineJob())
+    spec = json_format.ParseDict(doc["pipelineSpec"], pipeline_spec_pb2.PipelineSpec())
+    assert job.display_name == "taxi"
+    assert spec.schema_version == "2.1.0"
+
+
+def test_dag_has_the_nodes_and_edges_of_the_local_pipeline(compiled, config):
+    doc, _ = compiled
+    tasks = doc["pipelineSpec"]["root"]["dag"]["tasks"]
+    compiled_edges = {(_task_node(dep), _task_node(name))
+                      for name, task in tasks.items() for dep in task.get("dependentTasks", [])}
+    local = build_pipeline(config)
+    local_edges = {(up.id, node.id) for node in local.components for up in node.upstream_nodes}
+    assert {_task_node(t) for t in tasks} == {c.id for c in local.components}
+    assert compiled_edges == local_edges
+
+
+def test_every_container_runs_the_profile_image(compiled, profile):
+    doc, _ = compiled
+    executors = doc["pipelineSpec"]["deploymentSpec"]["executors"]
+    images = {e["container"]["image"] for e in executors.values() if "container" in e}
+    assert images == {profile.image}
+    containers = [e["container"] for e in executors.values() if "container" in e]
+    assert all(c["resources"] == {"cpuLimit": 2.0, "memoryLimit": 8.589935} for c in containers)
+
+
+def test_runtime_parameters_are_declared_with_their_defaults(compiled, profile, config):
+    doc, _ = compiled
+    declared = doc["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
+    assert declared["data_root"]["defaultValue"] == profile.data_root
+    steps = config.model_inputs.training.train_steps
+    assert json.loads(declared["train_args"]["defaultValue"]) == {"num_steps": steps}
+    assert doc["runtimeConfig"]["parameterValues"] == {
+        k: v["defaultValue"] for k, v in declared.items()}
+    example_gen = doc["pipelineSpec"]["root"]["dag"]["tasks"]["CsvExampleGen"]
+    assert example_gen["inputs"]["parameters"]["input_base"] == {
+        "componentInputParameter": "data_root"}
+
+
+def test_compiling_twice_gives_identical_bytes(config, profile, compiled, tmp_path):
+    _, first = compiled
+    (second,) = compile_pipeline(config, profile, tmp_path)
+    assert second.read_bytes() == first.read_bytes()
+
+
+def test_yaml_is_written_when_asked(config, profile, tmp_path):
+    paths = compile_pipeline(config, profile, tmp_path, ("json", "yaml"))
+    assert [p.name for p in paths] == ["taxi.json", "taxi.yaml"]
+    spec = yaml.safe_load(paths[1].read_text())
+    json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())
+
+
+def test_rolling_window_resolver_is_refused_with_its_node(config, profile):
+    from tfx.dsl.components.common.resolver import Resolver
+    from tfx.dsl.input_resolution.strategies.span_range_strategy import SpanRangeStrategy
+    from tfx.types import Channel, standard_artifacts
+
+    pipeline = build_pipeline(config, kubeflow_placement(config, profile))
+    window = Resolver(strategy_class=SpanRangeStrategy, config={"range_config": None},
+                      examples=Channel(type=standard_artifacts.Examples)).with_id("last_3_spans")
+    pipeline.components = pipeline.components + [window]
+    (problem,) = portability_problems(pipeline)
+    assert problem.startswith("last_3_spans: resolver strategy SpanRangeStrategy does not compile")
+
+
+def test_relative_data_root_is_refused(config, profile, tmp_path):
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw["data_root"] = "data/taxi"
+    with pytest.raises(ProfileError, match="'data_root' must be on object storage"):
+        profile_from_dict(raw, "p.yaml")
+    local_root = profile.__class__(**{**profile.__dict__, "data_root": "data/taxi"})
+    with pytest.raises(PortabilityError, match="CsvExampleGen: input_base 'data/taxi' is a local path"):
+        compile_pipeline(config, local_root, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_sqlite_metadata_in_a_profile_is_refused():
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw["metadata"] = "outputs/metadata.sqlite"
+    with pytest.raises(ProfileError, match="'metadata' is local-only"):
+        profile_from_dict(raw, "p.yaml")
+
+
+CANARY = "CANARY-7f3e9a-do-not-leak"
+
+
+@pytest.mark.parametrize("key, value", [
+    ("beam.options.password", CANARY),
+    ("beam.options.aws_secret_access_key", CANARY),
+    ("beam.options.api_token", CANARY),
+    ("beam.options.job_endpoint", f"https://admin:{CANARY}@flink.example.com"),
+    ("beam.options.extra", f"AKIA{'X' * 16}"),
+])
+def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, value, capsys):
+    from pipeline.cli import EXIT_USER_ERROR, main
+
+    raw = yaml.safe_load(PROFILE.read_text())
+    *parents, last = key.split(".")
+    node = raw
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    path = tmp_path / "leaky.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "build"
+
+    code = main(["compile", "--config", str(TAXI_CONFIG), "--profile", str(path),
+                 "--output-dir", str(out)])
+
+    captured = capsys.readouterr()
+    assert code == EXIT_USER_ERROR
+    assert "looks like a credential" in captured.err and "Kubernetes secret" in captured.err
+    assert value not in captured.err + captured.out
+    written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert all(value.encode() not in p.read_bytes() for p in written)
+
+
+def test_environment_secrets_never_reach_the_spec(config, profile, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CANARY)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", f"/secrets/{CANARY}.json")
+    (path,) = compile_pipeline(config, profile, tmp_path)
+    assert CANARY.encode() not in path.read_bytes()
+
+
+def test_cli_compile_writes_the_spec(tmp_path, capsys):
+    from pipeline.cli import main
+
+    code = main(["compile", "--config", str(TAXI_CONFIG), "--profile", str(PROFILE),
+                 "--output-dir", str(tmp_path)])
+    assert code == 0
+    assert (tmp_path / "taxi.json").exists()
+    assert "wrote" in capsys.readouterr().out
