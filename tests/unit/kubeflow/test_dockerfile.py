@@ -1,0 +1,44 @@
+"""The image's Dockerfile refers to files that exist and installs from set-up's lock file.
+
+No Docker engine runs here, so the file is read, not built.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT
+
+DOCKERFILE = ROOT / "kubeflow" / "Dockerfile"
+
+
+def _instructions() -> list[tuple[str, str]]:
+    lines = [l.strip() for l in DOCKERFILE.read_text().splitlines()]
+    return [tuple(l.split(None, 1)) for l in lines if l and not l.startswith("#")]
+
+
+def test_every_copied_path_exists():
+    copies = [args.split()[:-1] for op, args in _instructions() if op == "COPY"]
+    assert copies
+    for sources in copies:
+        for source in sources:
+            assert (ROOT / source).exists(), source
+
+
+def test_the_project_is_installed_with_the_lock_file_make_uses():
+    runs = [args for op, args in _instructions() if op == "RUN"]
+    installs = [r for r in runs if "pip install" in r]
+    assert installs and all("-c requirements.lock" in r for r in installs)
+    assert "-c requirements.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_base_image_is_the_pinned_tfx_version():
+    (base,) = [args for op, args in _instructions() if op == "FROM"]
+    pinned = re.search(r"^tfx==(\S+)$", (ROOT / "requirements.lock").read_text(), re.M).group(1)
+    assert base == f"tensorflow/tfx:{pinned}"
+
+
+def test_everything_components_need_is_copied():
+    copied = " ".join(args for op, args in _instructions() if op == "COPY")
+    for package in ("pipeline/", "components/", "models/", "kubeflow/", "schema/", "setup.py"):
+        assert package in copied

@@ -1,0 +1,110 @@
+"""`tfxp submit` against a small KFP v2beta1 REST server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from kubeflow.compile import compile_pipeline
+from kubeflow.profile import load_profile
+from pipeline.cli import EXIT_USER_ERROR, main
+from pipeline.config import load_config
+from tests.conftest import ROOT, TAXI_CONFIG
+
+
+class FakeKfp(BaseHTTPRequestHandler):
+    """The endpoints kfp.Client 2.5 calls to start a run from a package."""
+
+    requests: list[tuple[str, str, dict]] = []
+
+    def _reply(self, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.requests.append(("GET", self.path, {}))
+        if self.path.startswith("/apis/v2beta1/healthz"):
+            self._reply({"multi_user": False})
+        elif self.path.startswith("/apis/v2beta1/experiments"):
+            self._reply({})  # no experiment of that name yet
+        else:
+            self.send_error(404)
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        self.requests.append(("POST", self.path, body))
+        if self.path == "/apis/v2beta1/experiments":
+            self._reply({"experiment_id": "exp-1", "display_name": body["display_name"]})
+        elif self.path == "/apis/v2beta1/runs":
+            self._reply({"run_id": "run-42", "display_name": body["display_name"],
+                         "experiment_id": body.get("experiment_id")})
+        else:
+            self.send_error(404)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def kfp_server():
+    FakeKfp.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKfp)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory):
+    config = load_config(TAXI_CONFIG, base_dir=ROOT)
+    profile = load_profile(ROOT / "kubeflow" / "profiles" / "gcp-example.yaml")
+    (path,) = compile_pipeline(config, profile, tmp_path_factory.mktemp("build"))
+    return path
+
+
+def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file, capsys):
+    code = main(["submit", "--host", kfp_server, "--spec", str(spec_file),
+                 "--experiment", "taxi-dev", "--run-name", "nightly",
+                 "--param", "data_root=gs://other-bucket/taxi"])
+
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "run id: run-42" in out
+    assert f"url: {kfp_server}/#/runs/details/run-42" in out
+    (experiment,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/experiments"]
+    assert experiment["display_name"] == "taxi-dev"
+    (run,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/runs"]
+    assert run["display_name"] == "nightly"
+    assert run["pipeline_spec"] == json.loads(spec_file.read_text())["pipelineSpec"]
+    assert run["runtime_config"]["parameters"] == {
+        "data_root": "gs://other-bucket/taxi", "train_args": '{"num_steps": 400}'}
+
+
+def test_unreachable_host_is_one_clear_line(spec_file, capsys):
+    code = main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(spec_file)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USER_ERROR
+    assert err.startswith("tfxp: cannot reach Kubeflow Pipelines at http://127.0.0.1:9")
+    assert "Traceback" not in err
+
+
+def test_unknown_parameter_is_refused_before_contacting_anyone(spec_file, capsys):
+    code = main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(spec_file),
+                 "--param", "train_steps=5"])
+    assert code == EXIT_USER_ERROR
+    assert "unknown parameter(s) train_steps; the pipeline declares data_root, train_args" in (
+        capsys.readouterr().err)
+
+
+def test_missing_spec_says_to_compile_first(tmp_path, capsys):
+    assert main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(tmp_path / "x.json")]) == 2
+    assert "run `tfxp compile` first" in capsys.readouterr().err
