@@ -48,6 +48,34 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--run-name", default=None)
     submit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="runtime parameter, e.g. data_root=gs://bucket/data")
+    for name, help_text in (("runs", "pipeline runs, newest first"),
+                            ("artifacts", "artifacts with type, producer, run and key properties"),
+                            ("show", "one artifact (ID or aID) or execution (eID) in full"),
+                            ("lineage", "provenance of an artifact or a pushed model"),
+                            ("diff", "what changed between two runs and what it did")):
+        sub = commands.add_parser(name, help=help_text)
+        where = sub.add_mutually_exclusive_group()
+        where.add_argument("--metadata", help="SQLite store (default: the config's)")
+        where.add_argument("--mysql", metavar="HOST:PORT/DATABASE",
+                           help="MySQL store; password from MLMD_MYSQL_PASSWORD")
+        sub.add_argument("--mysql-user", default=None)
+        sub.add_argument("--config", default=DEFAULT_CONFIG)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "artifacts":
+            sub.add_argument("--type", dest="type_name")
+            sub.add_argument("--run")
+        elif name == "show":
+            sub.add_argument("id")
+        elif name == "lineage":
+            target = sub.add_mutually_exclusive_group(required=True)
+            target.add_argument("id", nargs="?", help="artifact id")
+            target.add_argument("--pushed", metavar="latest|VERSION")
+            sub.add_argument("--downstream", action="store_true")
+            sub.add_argument("--format", choices=("text", "dot", "svg"), default="text")
+            sub.add_argument("--output", help="file for dot/svg (default: stdout for dot)")
+        elif name == "diff":
+            sub.add_argument("run_a")
+            sub.add_argument("run_b")
     return parser
 
 
@@ -61,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     from kubeflow.compile import PortabilityError
     from kubeflow.submit import SubmitError
 
+    from pipeline.run_report import MetadataError
+
     try:
+        if args.command in ("runs", "artifacts", "show", "lineage", "diff"):
+            from pipeline import lineage_cli
+
+            return lineage_cli.dispatch(args)
         if args.command == "submit":
             return _submit(args)
         config = load_config(args.config)
@@ -70,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compile":
             return _compile(config, args)
         return _schema_infer(config)
-    except (ConfigError, SchemaError, DataError, PortabilityError, SubmitError) as err:
+    except (ConfigError, SchemaError, DataError, PortabilityError, SubmitError,
+            MetadataError) as err:
         print(f"tfxp: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 

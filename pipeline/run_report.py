@@ -11,7 +11,7 @@ import pathlib
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-_STATES = {
+STATES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",
     metadata_store_pb2.Execution.CACHED: "cached",
     metadata_store_pb2.Execution.FAILED: "failed",
@@ -65,7 +65,7 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
     node_states, node_seconds, by_node = {}, {}, {}
     for execution in sorted(executions, key=lambda e: e.id):
         node = _node_id(store, execution)
-        node_states[node] = _STATES.get(execution.last_known_state, "unknown")
+        node_states[node] = STATES.get(execution.last_known_state, "unknown")
         node_seconds[node] = (execution.last_update_time_since_epoch
                               - execution.create_time_since_epoch) / 1000
         by_node[node] = execution

@@ -7,7 +7,7 @@ import pytest
 from pipeline.cli import EXIT_GATE
 from pipeline.run_report import latest_run
 from tests.conftest import small_config_dict, write_config, write_sample
-from tests.e2e.test_pipeline_runs import run_cli
+from tests.e2e.conftest import run_cli
 
 
 def _unknown_payment_type(index: int, line: str) -> str:

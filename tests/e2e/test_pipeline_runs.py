@@ -1,90 +1,21 @@
 """The whole pipeline, for real (TFX, Beam, ML Metadata on SQLite), on a 3,000-row taxi sample.
 
-One store sees four runs in order: fresh, unchanged, data edited in place with size and mtime
-kept, and thresholds that cannot be met. Each test reads what one of those runs did.
+One store sees five runs in order (tests/e2e/conftest.py): fresh, unchanged twice, data edited
+in place with size and mtime kept, and thresholds that cannot be met. Each test reads what one
+of those runs did.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import hashlib
-import io
-import os
-import pathlib
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
-from pipeline import cli
-from pipeline.run_report import latest_run
 from pipeline.schema import read_schema
-from tests.conftest import ROOT, small_config_dict, write_config, write_sample
-
-ROWS = 3000
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(list(args))
-    return code, out.getvalue(), err.getvalue()
-
-
-def tree_digest(directory: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*")):
-        digest.update(str(path.relative_to(directory)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def edit_in_place_keeping_size_and_mtime(path: pathlib.Path) -> None:
-    """Change one fare digit: same byte count, same mtime, different content."""
-    stat = os.stat(path)
-    lines = path.read_text().splitlines(keepends=True)
-    for i, line in enumerate(lines[1:], start=1):
-        fields = line.split(",")
-        fare = fields[1]
-        if fare and fare[0] in "123456789" and fare[0] != "9":
-            fields[1] = str(int(fare[0]) + 1) + fare[1:]
-            lines[i] = ",".join(fields)
-            break
-    path.write_text("".join(lines))
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert os.stat(path).st_size == stat.st_size
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    work = tmp_path_factory.mktemp("e2e")
-    data = write_sample(work / "data", ROWS)
-    raw = small_config_dict(work, data.parent)
-    config_path = write_config(raw, work / "small.yaml")
-    metadata = work / "metadata.sqlite"
-    serving = work / "serving"
-    results = {}
-
-    def record(name, args):
-        code, out, err = run_cli("run", "--config", str(args))
-        results[name] = dict(code=code, out=out, err=err, summary=latest_run(metadata, "taxi"),
-                             versions=sorted(p.name for p in serving.iterdir()) if serving.exists() else [],
-                             serving_digest=tree_digest(serving) if serving.exists() else None)
-
-    record("fresh", config_path)
-    record("unchanged", config_path)
-    record("unchanged_again", config_path)
-    edit_in_place_keeping_size_and_mtime(data)
-    record("data_edited", config_path)
-    strict = dict(raw, evaluation=dict(raw["evaluation"], thresholds={"auc": {"lower_bound": 0.9999}}))
-    record("strict", write_config(strict, work / "strict.yaml"))
-    results["config"] = raw
-    results["data"] = data
-    return results
-
+from tests.conftest import ROOT
 
 def test_fresh_run_executes_every_component_and_pushes_a_blessed_model(runs):
     fresh = runs["fresh"]

@@ -6,7 +6,7 @@ import shutil
 
 from pipeline.schema import SERVING, TRAINING, read_schema
 from tests.conftest import ROOT, small_config_dict, write_config, write_sample
-from tests.e2e.test_pipeline_runs import run_cli
+from tests.e2e.conftest import run_cli
 
 
 def test_candidate_is_written_beside_the_curated_schema_with_a_diff(tmp_path):
