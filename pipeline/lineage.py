@@ -58,7 +58,7 @@ def connect(sqlite: pathlib.Path | None = None, mysql: str | None = None,
         store.get_context_types()
     except Exception as err:  # MLMD raises its own status errors; the user needs one line
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        if "schema version" in message.lower() or "migration" in message.lower():
+        if any(w in message.lower() for w in ("schema version", "database version", "migration")):
             raise LineageError(f"{where}: unsupported ML Metadata schema version ({message}); "
                                "this tool never migrates a store") from None
         raise LineageError(f"{where}: not a readable ML Metadata store ({message})") from None
@@ -184,6 +184,11 @@ class Metadata:
             if pipeline and name != pipeline:
                 continue
             views.append((context.id, self._run_view(context, name)))
+        # A node missing from a run (stopped at the gate, say) is reported as "not run".
+        known = list(dict.fromkeys(n for _, v in sorted(views, key=lambda v: v[0])
+                                   for n in v.nodes))
+        views = [(i, dataclasses.replace(v, nodes={n: v.nodes.get(n, "not run") for n in known}))
+                 for i, v in views]
         return [view for _, view in sorted(views, key=lambda v: v[0], reverse=True)]
 
     def run(self, run_id: str) -> RunView:

@@ -32,3 +32,11 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
     assert states["ExampleGate"] == "failed"
     assert "Transform" not in states and "Trainer" not in states
     assert not (tmp_path / "serving").exists()
+
+
+def test_runs_shows_a_run_stopped_at_the_gate(tmp_path):
+    data = write_sample(tmp_path / "data", 0)
+    config = write_config(small_config_dict(tmp_path, data.parent), tmp_path / "c.yaml")
+    assert run_cli("run", "--config", str(config))[0] == EXIT_GATE
+    code, out, _ = run_cli("runs", "--metadata", str(tmp_path / "metadata.sqlite"))
+    assert code == 0 and "ExampleGate=failed" in out

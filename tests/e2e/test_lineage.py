@@ -134,3 +134,26 @@ def test_missing_store_and_non_store_files_are_one_line(tmp_path):
     junk.write_text("not a database")
     code, _, err = run_cli("runs", "--metadata", str(junk))
     assert code == 2 and "not an ML Metadata store" in err and err.count("\n") == 1
+
+
+def test_a_store_of_a_newer_schema_version_is_refused_untouched(runs, tmp_path):
+    import shutil
+    import sqlite3
+
+    newer = tmp_path / "newer.sqlite"
+    shutil.copy(runs["metadata"], newer)
+    with sqlite3.connect(newer) as db:
+        db.execute("UPDATE MLMDEnv SET schema_version = 1000")
+    before = newer.read_bytes()
+    code, _, err = run_cli("runs", "--metadata", str(newer))
+    assert code == 2 and "unsupported ML Metadata schema version" in err
+    assert newer.read_bytes() == before
+
+
+def test_svg_without_graphviz_says_what_to_install(runs, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    code, _, err = run_cli("lineage", "--pushed", "latest", "--format", "svg",
+                           "--metadata", str(runs["metadata"]))
+    assert code == 2 and "apt-get install graphviz" in err
