@@ -12,9 +12,7 @@ import pathlib
 import re
 from typing import Any
 
-import yaml
-
-from pipeline.config import ConfigError, Reader
+from pipeline.config import ConfigError, Reader, read_yaml
 
 REMOTE_SCHEMES = ("gs://", "s3://")
 # Runners a pipeline pod can use without reaching for a binary download; the in-process
@@ -61,13 +59,7 @@ class KubeflowProfile:
 
 def load_profile(path: str | pathlib.Path) -> KubeflowProfile:
     path = pathlib.Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ProfileError(f"{path}: profile not found") from None
-    except yaml.YAMLError as err:
-        raise ProfileError(f"{path}: not valid YAML: {err}") from None
-    return profile_from_dict(raw, source=str(path))
+    return profile_from_dict(read_yaml(path, "profile", ProfileError), source=str(path))
 
 
 def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:

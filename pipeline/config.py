@@ -137,15 +137,20 @@ class Reader:
             )
 
 
+def read_yaml(path: pathlib.Path, what: str, error: type = ConfigError) -> Any:
+    """Parse a YAML file, turning a missing file or bad YAML into one `error` line."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except yaml.YAMLError as err:
+        raise error(f"{path}: not valid YAML: {err}") from None
+
+
 def load_config(path: str | pathlib.Path, base_dir: str | pathlib.Path | None = None) -> PipelineConfig:
     """Read and validate a dataset YAML file."""
     path = pathlib.Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    raw = read_yaml(path, "config file")
     return config_from_dict(raw, source=str(path), base_dir=base_dir, config_file=path)
 
 
