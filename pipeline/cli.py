@@ -8,6 +8,7 @@ stopped the run, 1 anything else (a bug: traceback).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -21,6 +22,7 @@ EXIT_GATE = 3
 def _quiet() -> None:
     """Keep TensorFlow's and Google clients' start-up chatter out of the user's terminal."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # deprecation notices from TFMA
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 

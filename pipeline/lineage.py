@@ -333,6 +333,10 @@ class Metadata:
                 view = self.execution(producer.id)
                 node["made_by"] = {"execution": view, "from": [
                     self._walk(i, seen, True) for ids in view.inputs.values() for i in ids]}
+                for evaluation in view.outputs.get("evaluation", []):  # an Evaluator's verdict
+                    from pipeline.run_report import overall_metrics
+
+                    node["made_by"]["metrics"] = overall_metrics(self.artifact(evaluation).uri)
         else:
             consumers = sorted({e.execution_id for e in self.store.get_events_by_artifact_ids(
                 [artifact_id]) if e.type == metadata_store_pb2.Event.INPUT})
@@ -454,6 +458,7 @@ def tree_lines(node: dict, indent: str = "") -> Iterable[str]:
     if node.get("repeated"):
         yield f"{indent}  (shown above)"
         return
+
     for key, children in (("made_by", "from"), ("used_by", "made")):
         entries = node.get(key)
         if not entries:
@@ -462,6 +467,9 @@ def tree_lines(node: dict, indent: str = "") -> Iterable[str]:
             execution: ExecutionView = entry["execution"]
             yield (f"{indent}  {'<-' if key == 'made_by' else '->'} {execution.node} "
                    f"(execution #{execution.id}, {execution.state}, run {execution.run})")
+            if entry.get("metrics"):
+                yield f"{indent}       metrics (overall): " + ", ".join(
+                    f"{k}={v:.4f}" for k, v in sorted(entry["metrics"].items()))
             for name, value in execution.properties.items():
                 if name in ("input_base", "input_fingerprint", "custom_config", "train_args",
                             "source_file", "schema_text", "serving_dir", "preprocessing_fn",

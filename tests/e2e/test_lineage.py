@@ -60,6 +60,10 @@ def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(r
                       for n in walk(tree) if n.get("made_by")}["CuratedSchemaImporter"]
     assert schema_made_by["properties"]["source_file"].endswith("schema.pbtxt")
     assert "Evaluator" in nodes and "Transform" in nodes
+    verdicts = [n["made_by"] for n in walk(tree) if n.get("made_by", {}).get("metrics")]
+    assert verdicts and verdicts[0]["metrics"]["auc"] > 0.5
+    blessings = [n["artifact"] for n in walk(tree) if n["artifact"]["type"] == "ModelBlessing"]
+    assert blessings[0]["properties"]["blessed"] == 1
     assert tree["run"]["config_sha256"] and tree["run"]["git_revision"]
 
 
