@@ -10,7 +10,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import tempfile
 from typing import Any
 

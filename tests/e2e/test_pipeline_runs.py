@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 
 import numpy as np
-import pytest
 import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
 
 from pipeline.cli import EXIT_USER_ERROR, main
 from tests.conftest import small_config_dict, write_config
