@@ -2,7 +2,7 @@
 
 Exit codes: 0 done (a model that misses its thresholds is a result, not an error), 2 bad config,
 profile, schema, data folder, non-portable pipeline or unreachable endpoint, 3 the data gate
-stopped the run, 1 anything else (a bug: traceback).
+stopped the run (or `validate` found problems), 1 anything else (a bug: traceback).
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     infer = schema_commands.add_parser(
         "infer", help="infer a candidate schema beside the curated one and print the difference")
     infer.add_argument("--config", default=DEFAULT_CONFIG)
+    validate = commands.add_parser(
+        "validate", help="check one CSV file against the curated schema, without a pipeline run")
+    validate.add_argument("file")
+    validate.add_argument("--config", default=DEFAULT_CONFIG)
     compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines v2")
     compile_.add_argument("--config", default=DEFAULT_CONFIG)
     compile_.add_argument("--profile", required=True, help="Kubeflow profile YAML")
@@ -105,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(config)
         if args.command == "compile":
             return _compile(config, args)
+        if args.command == "validate":
+            return _validate(config, args)
         return _schema_infer(config)
     except (ConfigError, SchemaError, DataError, PortabilityError, SubmitError,
             MetadataError) as err:
@@ -160,6 +166,21 @@ def _schema_infer(config) -> int:
               f"what you accept into {config.schema_file}")
     else:
         print(f"tfxp: the inferred schema matches {config.schema_file}")
+    return 0
+
+
+def _validate(config, args) -> int:
+    import pathlib
+
+    from pipeline.validate import validate_file
+
+    findings = validate_file(config, pathlib.Path(args.file))
+    for finding in findings:
+        print(f"{finding.split}: column '{finding.feature}': {finding.kind}: {finding.description}")
+    if findings:
+        print(f"tfxp: {len(findings)} problem(s) against {config.schema_file}", file=sys.stderr)
+        return EXIT_GATE
+    print(f"tfxp: {args.file} conforms to {config.schema_file}")
     return 0
 
 

@@ -72,12 +72,11 @@ class Candidate:
     diff: str  # unified diff from the curated schema to the candidate; empty when identical
 
 
-def infer_candidate(config: PipelineConfig) -> Candidate:
-    """Infer a schema from the dataset's CSV files and write it beside the curated one.
+def example_statistics(folder: pathlib.Path, pattern: str, beam_args: list[str]):
+    """TFDV statistics of CSV files as CsvExampleGen reads them (its own transform).
 
-    The CSV is converted to tf.Examples by CsvExampleGen's own transform before statistics are
-    computed: TFDV's CSV reader sees an empty cell as absent, CsvExampleGen as an empty value
-    list, and a schema inferred the first way rejects the pipeline's data.
+    TFDV's CSV reader sees an empty cell as absent, CsvExampleGen as an empty value list; a
+    schema inferred or checked the first way disagrees with the pipeline's data.
     """
     import os
     import tempfile
@@ -87,20 +86,27 @@ def infer_candidate(config: PipelineConfig) -> Candidate:
     from apache_beam.options.pipeline_options import PipelineOptions
     from tfx.components.example_gen.csv_example_gen.executor import _CsvToExample
 
-    from pipeline.data import csv_files
-
-    csv_files(config.data_root)  # a clear error for a missing or empty data folder
-    options = PipelineOptions(config.beam.args(SETUP_FILE))
+    options = PipelineOptions(beam_args)
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "examples")
         with beam.Pipeline(options=options) as pipeline:
             _ = (
                 pipeline
-                | "CsvToExample" >> _CsvToExample({"input_base": str(config.data_root)}, "*.csv")
+                | "CsvToExample" >> _CsvToExample({"input_base": str(folder)}, pattern)
                 | "Serialize" >> beam.Map(lambda example: example.SerializeToString())
                 | "Write" >> beam.io.WriteToTFRecord(prefix)
             )
-        stats = tfdv.generate_statistics_from_tfrecord(prefix + "*", pipeline_options=options)
+        return tfdv.generate_statistics_from_tfrecord(prefix + "*", pipeline_options=options)
+
+
+def infer_candidate(config: PipelineConfig) -> Candidate:
+    """Infer a schema from the dataset's CSV files and write it beside the curated one."""
+    import tensorflow_data_validation as tfdv
+
+    from pipeline.data import csv_files
+
+    csv_files(config.data_root)  # a clear error for a missing or empty data folder
+    stats = example_statistics(config.data_root, "*.csv", config.beam.args(SETUP_FILE))
     candidate = with_environments(tfdv.infer_schema(stats), config)
     path = config.schema_file.with_name(config.schema_file.stem + ".candidate.pbtxt")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,82 @@
+"""`tfxp validate FILE.csv`: check one file against the curated schema without a pipeline run.
+
+Structural problems a CSV reader would trip on (encoding, quotes, ragged rows, columns, empty
+file, NaN/inf) are found first by reading the file directly, so each is reported with its row
+and column; then TFDV checks the file's statistics against the schema, as the gate does.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import pathlib
+
+from components.example_gate import Finding, anomaly_findings
+from pipeline import SETUP_FILE
+from pipeline.config import PipelineConfig
+from pipeline.schema import TRAINING, read_schema
+
+
+def structural_findings(path: pathlib.Path, schema) -> list[Finding]:
+    """What is wrong with the file as a CSV for this schema, before any statistics."""
+    where = str(path)
+    if not path.is_file():
+        return [Finding(where, "<file>", "FILE_NOT_FOUND", "no such file")]
+    raw = path.read_bytes()
+    if not raw.strip():
+        return [Finding(where, "<file>", "EMPTY_FILE", "the file is empty: no header, no rows")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        return [Finding(where, "<file>", "NOT_UTF8",
+                        f"line {line}: byte {raw[err.start]:#04x} is not UTF-8")]
+    if text.count('"') % 2:
+        line = next(i for i, l in enumerate(text.splitlines(), 1) if l.count('"') % 2)
+        return [Finding(where, "<file>", "UNBALANCED_QUOTES",
+                        f"line {line}: a quoted field is never closed")]
+    rows = list(csv.reader(text.splitlines()))
+    header, body = rows[0], [r for r in rows[1:] if r]
+    findings = []
+    types = {f.name: f.type for f in schema.feature}
+    required = {f.name for f in schema.feature
+                if TRAINING not in f.not_in_environment and f.lifecycle_stage != 5}  # 5: DEPRECATED
+    for column in sorted(required - set(header)):
+        findings.append(Finding(where, column, "MISSING_COLUMN", "the schema expects this column"))
+    for column in [c for c in header if c not in types]:
+        findings.append(Finding(where, column, "EXTRA_COLUMN", "not in the schema"))
+    if not body:
+        findings.append(Finding(where, "<file>", "NO_ROWS", "a header but no rows"))
+    for number, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            findings.append(Finding(where, "<file>", "RAGGED_ROW",
+                                    f"line {number}: {len(row)} fields, the header has {len(header)}"))
+            continue
+        for column, cell in zip(header, row):
+            if types.get(column) in (2, 3) and cell.strip():  # INT, FLOAT
+                try:
+                    value = float(cell)
+                except ValueError:
+                    findings.append(Finding(where, column, "NOT_A_NUMBER",
+                                            f"line {number}: {cell!r} in a numeric column"))
+                    continue
+                if not math.isfinite(value):
+                    findings.append(Finding(where, column, "NAN_OR_INF",
+                                            f"line {number}: {cell!r} is not a finite number"))
+    return findings[:50]  # the first fifty say enough
+
+
+def validate_file(config: PipelineConfig, path: pathlib.Path) -> list[Finding]:
+    """Findings for one CSV file against the config's curated schema (empty: it passes)."""
+    import tensorflow_data_validation as tfdv
+
+    from pipeline.schema import example_statistics
+
+    schema = read_schema(config.schema_file)
+    findings = structural_findings(path, schema)
+    if findings:
+        return findings
+    stats = example_statistics(path.parent, path.name, config.beam.args(SETUP_FILE))
+    anomalies = tfdv.validate_statistics(stats, schema, environment=TRAINING)
+    return [Finding(str(path), f.feature, f.kind, f.description)
+            for f in anomaly_findings("file", anomalies)]
