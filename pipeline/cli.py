@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     infer = schema_commands.add_parser(
         "infer", help="infer a candidate schema beside the curated one and print the difference")
     infer.add_argument("--config", default=DEFAULT_CONFIG)
+    data = commands.add_parser("data", help="data tools")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    synth = data_commands.add_parser(
+        "synth", help="taxi-like CSV data in spans, with drift injected on purpose")
+    synth.add_argument("--rows", type=int, required=True)
+    synth.add_argument("--spans", type=int, default=1)
+    synth.add_argument("--drift", default="", metavar="SPEC",
+                       help="e.g. 'scale:fare*1.5@3,new:payment_type=Bitcoin:0.2@2' "
+                            "(see pipeline/synth.py)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--out", default="outputs/synth", help="folder for span-<k>/data.csv")
     validate = commands.add_parser(
         "validate", help="check one CSV file against the curated schema, without a pipeline run")
     validate.add_argument("file")
@@ -97,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.run_report import MetadataError
 
+    from pipeline.synth import SynthError
+
     try:
+        if args.command == "data":
+            return _synth(args)
         if args.command in ("runs", "artifacts", "show", "lineage", "diff"):
             from pipeline import lineage_cli
 
@@ -113,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(config, args)
         return _schema_infer(config)
     except (ConfigError, SchemaError, DataError, PortabilityError, SubmitError,
-            MetadataError) as err:
+            MetadataError, SynthError) as err:
         print(f"tfxp: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 
@@ -166,6 +181,16 @@ def _schema_infer(config) -> int:
               f"what you accept into {config.schema_file}")
     else:
         print(f"tfxp: the inferred schema matches {config.schema_file}")
+    return 0
+
+
+def _synth(args) -> int:
+    import pathlib
+
+    from pipeline.synth import synthesize
+
+    for path in synthesize(pathlib.Path(args.out), args.rows, args.spans, args.drift, args.seed):
+        print(f"tfxp: wrote {path}")
     return 0
 
 
