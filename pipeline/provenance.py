@@ -41,15 +41,19 @@ def _git(*args: str, cwd: pathlib.Path = PROJECT_ROOT) -> str | None:
     return result.stdout.strip() or None
 
 
-def run_provenance(config: PipelineConfig) -> dict[str, str]:
-    """Provenance of a run as flat string properties (absent git facts are left out)."""
+def run_provenance(config: PipelineConfig, data_sha256: str | None = None) -> dict[str, str]:
+    """Provenance of a run as flat string properties (absent git facts are left out).
+
+    `data_sha256` saves hashing the data a second time when the caller has it already.
+    """
     text = config_json(config)
     facts = {
         "config": text,
         "config_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "config_file": str(config.config_file),
         "models_sha256": code_fingerprint(PROJECT_ROOT / "models"),
-        "data_sha256": content_fingerprint(csv_files(config.data_root), root=config.data_root),
+        "data_sha256": data_sha256 or content_fingerprint(csv_files(config.data_root),
+                                                          root=config.data_root),
         "schema_sha256": hashlib.sha256(config.schema_file.read_bytes()).hexdigest(),
     }
     revision = _git("rev-parse", "HEAD")
