@@ -205,7 +205,7 @@ class Metadata:
         for execution in sorted(executions, key=lambda e: e.id):
             nodes[self._node_of.get(execution.id, str(execution.id))] = STATES.get(
                 execution.last_known_state, "unknown")
-            for artifact in self._outputs(execution.id):
+            for artifact in self.outputs(execution.id):
                 props = artifact.custom_properties
                 if "pushed" in props and props["pushed"].int_value:
                     pushed = props["pushed_version"].int_value
@@ -227,7 +227,10 @@ class Metadata:
     def _events(self, execution_id: int) -> list[metadata_store_pb2.Event]:
         return self.store.get_events_by_execution_ids([execution_id])
 
-    def _outputs(self, execution_id: int) -> list[metadata_store_pb2.Artifact]:
+    def artifact_type(self, artifact: metadata_store_pb2.Artifact) -> str:
+        return self._artifact_types.get(artifact.type_id, "?")
+
+    def outputs(self, execution_id: int) -> list[metadata_store_pb2.Artifact]:
         ids = [e.artifact_id for e in self._events(execution_id)
                if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
         return self.store.get_artifacts_by_id(ids) if ids else []
@@ -258,7 +261,7 @@ class Metadata:
     def artifacts(self, type_name: str | None = None, run: str | None = None) -> list[ArtifactView]:
         if run:
             ids = {a.id for e in self.executions_of_run(self.run(run).run).values()
-                   for a in self._outputs(e.id)}
+                   for a in self.outputs(e.id)}
             found = self.store.get_artifacts_by_id(sorted(ids)) if ids else []
         elif type_name:
             found = self.store.get_artifacts_by_type(type_name)
@@ -378,7 +381,7 @@ class Metadata:
         execution = self.executions_of_run(run).get(node)
         if execution is None:
             return None
-        for artifact in self._outputs(execution.id):
+        for artifact in self.outputs(execution.id):
             if self._artifact_types.get(artifact.type_id) == type_name:
                 return self.artifact(artifact.id)
         return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
-from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 STATES = {
@@ -44,37 +43,24 @@ class RunSummary:
         )
 
 
-def open_store(metadata_path: pathlib.Path) -> metadata_store.MetadataStore:
-    if not metadata_path.is_file():
-        raise MetadataError(f"{metadata_path}: no ML Metadata store (has the pipeline run?)")
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = str(metadata_path)
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    return metadata_store.MetadataStore(config)
-
-
 def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
-    """Summarise the newest `pipeline_run` context of `pipeline_name`."""
-    store = open_store(metadata_path)
-    runs = [c for c in store.get_contexts_by_type("pipeline_run")
-            if _parent_pipeline(store, c) == pipeline_name]
+    """Summarise the newest run of `pipeline_name`, through the lineage reader."""
+    from pipeline.lineage import Metadata, connect
+
+    metadata = Metadata(connect(sqlite=metadata_path))
+    runs = metadata.runs(pipeline_name)
     if not runs:
         raise MetadataError(f"{metadata_path}: no run of pipeline '{pipeline_name}'")
-    run = max(runs, key=lambda c: (c.create_time_since_epoch, c.id))
-    executions = store.get_executions_by_context(run.id)
-    node_states, node_seconds, by_node = {}, {}, {}
-    for execution in sorted(executions, key=lambda e: e.id):
-        node = _node_id(store, execution)
-        node_states[node] = STATES.get(execution.last_known_state, "unknown")
-        node_seconds[node] = (execution.last_update_time_since_epoch
-                              - execution.create_time_since_epoch) / 1000
-        by_node[node] = execution
-
+    run = runs[0]
+    executions = metadata.executions_of_run(run.run)
+    node_states = {node: state for node, state in run.nodes.items() if node in executions}
+    node_seconds = {node: (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000
+                    for node, e in executions.items()}
     blessed = pushed_version = pushed_path = evaluation_uri = already_serving = None
-    for node, execution in by_node.items():
-        for artifact in _outputs(store, execution):
+    for execution in executions.values():
+        for artifact in metadata.outputs(execution.id):
             props = artifact.custom_properties
-            type_name = store.get_artifact_types_by_id([artifact.type_id])[0].name
+            type_name = metadata.artifact_type(artifact)
             if type_name == "ModelBlessing":
                 blessed = props["blessed"].int_value == 1 if "blessed" in props else False
             elif type_name == "ModelEvaluation":
@@ -85,32 +71,8 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
                     pushed_path = props["pushed_destination"].string_value
                 elif "already_serving_version" in props:
                     already_serving = props["already_serving_version"].int_value
-    return RunSummary(run.name, node_states, node_seconds, blessed, pushed_version,
+    return RunSummary(run.run, node_states, node_seconds, blessed, pushed_version,
                       pushed_path, already_serving, evaluation_uri)
-
-
-def _parent_pipeline(store: metadata_store.MetadataStore, run: metadata_store_pb2.Context) -> str:
-    parents = store.get_parent_contexts_by_context(run.id)
-    return next((p.name for p in parents if p.type_id == _type_id(store, "pipeline")), "")
-
-
-def _type_id(store: metadata_store.MetadataStore, name: str) -> int:
-    return store.get_context_type(name).id
-
-
-def _node_id(store: metadata_store.MetadataStore, execution: metadata_store_pb2.Execution) -> str:
-    node_type = _type_id(store, "node")
-    for context in store.get_contexts_by_execution(execution.id):
-        if context.type_id == node_type:
-            return context.name.split(".", 1)[-1]  # "<pipeline>.<node id>"
-    return str(execution.id)
-
-
-def _outputs(store: metadata_store.MetadataStore,
-             execution: metadata_store_pb2.Execution) -> list[metadata_store_pb2.Artifact]:
-    ids = [e.artifact_id for e in store.get_events_by_execution_ids([execution.id])
-           if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
-    return store.get_artifacts_by_id(ids) if ids else []
 
 
 def overall_metrics(evaluation_uri: str) -> dict[str, float]:
