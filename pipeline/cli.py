@@ -28,7 +28,8 @@ def _quiet() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfxp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="tfxp", description="Run, check, inspect and ship the tfxp TFX pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the whole pipeline locally")
     run.add_argument("--config", default=DEFAULT_CONFIG, help="dataset YAML (default: taxi)")
