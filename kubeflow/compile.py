@@ -131,6 +131,9 @@ def _finish_spec(spec_file: pathlib.Path, profile: KubeflowProfile,
     is_json = spec_file.suffix == ".json"
     spec = json.loads(spec_file.read_text()) if is_json else yaml.safe_load(spec_file.read_text())
     pipeline_spec = spec.get("pipelineSpec", spec)  # YAML holds the PipelineSpec alone
+    # The root is otherwise only in the JSON's runtimeConfig, which a PipelineSpec-only
+    # submission (the kfp client's) drops: the run would write to the cluster's default root.
+    pipeline_spec["defaultPipelineRoot"] = profile.pipeline_root
     for name, value in defaults.items():
         pipeline_spec["root"]["inputDefinitions"]["parameters"][name]["defaultValue"] = value
     limits = {}

@@ -19,15 +19,24 @@ REMOTE_SCHEMES = ("gs://", "s3://")
 # FnApiRunner suits small data inside the component's own pod.
 KUBEFLOW_BEAM_RUNNERS = ("DataflowRunner", "FlinkRunner", "SparkRunner", "PortableRunner",
                          "FnApiRunner")
-_SECRET_NAME = re.compile(
-    r"(^|[_\-.])(password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|"
-    r"credentials?|auth)($|[_\-.])", re.IGNORECASE)
+# Key names are compared with separators removed and case folded, so `awsSecretAccessKey`,
+# `aws_secret_access_key` and `AWS-SECRET` are all caught.
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey",
+                 "credential", "auth", "connectionstring", "accountkey", "sessionkey")
 _SECRET_VALUE = [
-    re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
+    re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids, long-term and temporary
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # user:password@ in a URL
-    re.compile(r"\b(ghp|gho|xox[abp])_?[A-Za-z0-9]{16,}"),  # GitHub / Slack tokens
+    re.compile(r"[^\s/:@]+:(?!sha256:)[^\s/@]+@[\w.\-]"),  # user:password@host, with or without scheme
+    re.compile(r"\b(ghp|gho|ghs)_[A-Za-z0-9]{16,}|\bxox[abprs]-[A-Za-z0-9-]{10,}"),  # GitHub, Slack
+    re.compile(r"AccountKey=|SharedAccessSignature=|sig=[A-Za-z0-9%]{20,}", re.IGNORECASE),  # Azure
+    re.compile(r"\"[A-Za-z_]*(secret|password|token|access_?key|credential)[A-Za-z_]*\"\s*:",
+               re.IGNORECASE),  # a credential field inside a JSON value
 ]
+
+
+def _looks_secret(name: str) -> bool:
+    folded = re.sub(r"[_\-.\s]", "", name).lower()
+    return any(word in folded for word in _SECRET_WORDS)
 
 
 class ProfileError(ConfigError):
@@ -111,9 +120,12 @@ def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
     return profile
 
 
+_QUANTITY = {"cpu": r"\d+(\.\d+)?m?", "memory": r"\d+(\.\d+)?([KMGT]i?)?"}
+
+
 def _quantity(reader: Reader, key: str) -> str | None:
     value = reader.get(key, (str, int), None)
-    if value is not None and not re.fullmatch(r"\d+(\.\d+)?(m|[KMGT]i?)?", str(value)):
+    if value is not None and not re.fullmatch(_QUANTITY[key], str(value)):
         raise ProfileError(f"{reader.source}: '{reader.key(key)}' is not a Kubernetes quantity: "
                            f"{value!r}")
     return None if value is None else str(value)
@@ -124,7 +136,7 @@ def _refuse_secrets(node: Any, source: str, where: str) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             path = f"{where}.{key}" if where else str(key)
-            if _SECRET_NAME.search(str(key)):
+            if _looks_secret(str(key)):
                 raise ProfileError(
                     f"{source}: '{path}' looks like a credential; it would be copied in plain "
                     "text into the compiled spec. Put it in a Kubernetes secret and expose it to "

@@ -39,7 +39,14 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
         text = spec_file.read_text()
     except FileNotFoundError:
         raise SubmitError(f"{spec_file}: no compiled spec; run `tfxp compile` first") from None
-    doc = json.loads(text) if spec_file.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as err:
+        raise SubmitError(f"{spec_file}: cannot read the spec: {err}") from None
+    try:
+        doc = json.loads(text) if spec_file.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as err:
+        raise SubmitError(f"{spec_file}: not a compiled spec ({str(err).splitlines()[0]})") from None
+    if not isinstance(doc, dict) or "root" not in doc.get("pipelineSpec", doc):
+        raise SubmitError(f"{spec_file}: not a compiled pipeline spec; run `tfxp compile` again")
     spec = doc.get("pipelineSpec", doc)  # JSON holds a PipelineJob, YAML the spec alone
     declared = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
     defaults = {name: d["defaultValue"] for name, d in declared.items() if "defaultValue" in d}
@@ -64,7 +71,8 @@ def submit(host: str, spec_file: pathlib.Path, params: dict[str, str],
         package.write_text(yaml.safe_dump(spec, sort_keys=True))
         result = client.create_run_from_pipeline_package(
             str(package), arguments=arguments, run_name=run_name,
-            experiment_name=experiment or "Default")
+            experiment_name=experiment or "Default",
+            pipeline_root=spec.get("defaultPipelineRoot"))
     return SubmittedRun(result.run_id, f"{host}/#/runs/details/{result.run_id}", arguments)
 
 

@@ -60,8 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument("--yaml", action="store_true", help="also write the spec as YAML")
     submit = commands.add_parser("submit", help="start a run of a compiled pipeline on KFP")
     submit.add_argument("--host", required=True, help="KFP endpoint, e.g. http://localhost:8080")
-    submit.add_argument("--spec", default=f"{DEFAULT_BUILD_DIR}/taxi.json",
-                        help="compiled spec (default: %(default)s)")
+    submit.add_argument("--spec", default=None,
+                        help=f"compiled spec (default: {DEFAULT_BUILD_DIR}/<config name>.json)")
+    submit.add_argument("--config", default=DEFAULT_CONFIG,
+                        help="names the default spec (default: taxi)")
     submit.add_argument("--experiment", default=None)
     submit.add_argument("--run-name", default=None)
     submit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -228,7 +230,10 @@ def _submit(args) -> int:
 
     from kubeflow.submit import parse_params, submit
 
-    run = submit(args.host, pathlib.Path(args.spec), parse_params(args.param),
+    from pipeline.config import load_config
+
+    spec = args.spec or f"{DEFAULT_BUILD_DIR}/{load_config(args.config).name}.json"
+    run = submit(args.host, pathlib.Path(spec), parse_params(args.param),
                  experiment=args.experiment, run_name=args.run_name)
     print(f"run id: {run.run_id}\nurl: {run.url}")
     for name, value in sorted(run.parameters.items()):

@@ -143,6 +143,8 @@ def read_yaml(path: pathlib.Path, what: str, error: type = ConfigError) -> Any:
         return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise error(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as err:  # a directory, no permission, not UTF-8
+        raise error(f"{path}: cannot read the {what}: {err}") from None
     except yaml.YAMLError as err:
         raise error(f"{path}: not valid YAML: {err}") from None
 

@@ -40,6 +40,8 @@ def connect(sqlite: pathlib.Path | None = None, mysql: str | None = None,
         host_port, _, database = mysql.partition("/")
         host, _, port = host_port.partition(":")
         config.mysql.host, config.mysql.database = host, database
+        if port and not port.isdigit():
+            raise LineageError(f"--mysql {mysql!r}: the port must be a number (HOST:PORT/DATABASE)")
         config.mysql.port = int(port or 3306)
         config.mysql.user = mysql_user or ""
         config.mysql.password = os.environ.get("MLMD_MYSQL_PASSWORD", "")
@@ -192,7 +194,9 @@ class Metadata:
         return [view for _, view in sorted(views, key=lambda v: v[0], reverse=True)]
 
     def run(self, run_id: str) -> RunView:
-        matches = [r for r in self.runs() if r.run == run_id or r.run.startswith(run_id)]
+        runs = self.runs()
+        matches = ([r for r in runs if r.run == run_id]
+                   or [r for r in runs if r.run.startswith(run_id)])  # an exact id wins
         if len(matches) != 1:
             known = ", ".join(r.run for r in self.runs()[:5])
             raise LineageError(f"run {run_id!r} {'is ambiguous' if matches else 'not found'} "

@@ -73,17 +73,23 @@ def _lineage(metadata: L.Metadata, args) -> int:
             if not shutil.which("dot"):
                 raise L.LineageError("--format svg needs Graphviz's `dot` on PATH "
                                      "(apt-get install graphviz); --format dot works without it")
-            output = subprocess.run(["dot", "-Tsvg"], input=graph.encode(), capture_output=True,
-                                    check=True).stdout
-            if args.output:
-                pathlib.Path(args.output).write_bytes(output)
-            else:
-                print(output.decode())
-        elif args.output:
-            pathlib.Path(args.output).write_text(graph)
+            done = subprocess.run(["dot", "-Tsvg"], input=graph.encode(), capture_output=True)
+            if done.returncode:
+                raise L.LineageError(f"Graphviz failed: {done.stderr.decode().strip()[:200]}")
+            _emit(done.stdout, args.output)
         else:
-            print(graph, end="")
+            _emit(graph.encode(), args.output)
     return 0
+
+
+def _emit(data: bytes, output: str | None) -> None:
+    if not output:
+        print(data.decode(), end="")
+        return
+    try:
+        pathlib.Path(output).write_bytes(data)
+    except OSError as err:
+        raise L.LineageError(f"{output}: cannot write: {err.strerror}") from None
 
 
 def _diff(metadata: L.Metadata, args) -> int:

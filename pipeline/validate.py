@@ -8,6 +8,7 @@ and column; then TFDV checks the file's statistics against the schema, as the ga
 from __future__ import annotations
 
 import csv
+import io
 import math
 import pathlib
 
@@ -35,8 +36,12 @@ def structural_findings(path: pathlib.Path, schema) -> list[Finding]:
         line = next(i for i, l in enumerate(text.splitlines(), 1) if l.count('"') % 2)
         return [Finding(where, "<file>", "UNBALANCED_QUOTES",
                         f"line {line}: a quoted field is never closed")]
-    rows = list(csv.reader(text.splitlines()))
-    header, body = rows[0], [r for r in rows[1:] if r]
+    reader = csv.reader(io.StringIO(text))
+    rows, last_line = [], 0
+    for row in reader:  # (line where the row starts, cells); a quoted field may span lines
+        rows.append((last_line + 1, row))
+        last_line = reader.line_num
+    header, body = rows[0][1], [(n, r) for n, r in rows[1:] if r]
     findings = []
     types = {f.name: f.type for f in schema.feature}
     required = {f.name for f in schema.feature
@@ -47,7 +52,7 @@ def structural_findings(path: pathlib.Path, schema) -> list[Finding]:
         findings.append(Finding(where, column, "EXTRA_COLUMN", "not in the schema"))
     if not body:
         findings.append(Finding(where, "<file>", "NO_ROWS", "a header but no rows"))
-    for number, row in enumerate(body, start=2):
+    for number, row in body:
         if len(row) != len(header):
             findings.append(Finding(where, "<file>", "RAGGED_ROW",
                                     f"line {number}: {len(row)} fields, the header has {len(header)}"))

@@ -161,3 +161,14 @@ def test_svg_without_graphviz_says_what_to_install(runs, monkeypatch):
     code, _, err = run_cli("lineage", "--pushed", "latest", "--format", "svg",
                            "--metadata", str(runs["metadata"]))
     assert code == 2 and "apt-get install graphviz" in err
+
+
+def test_a_bad_mysql_port_is_one_line():
+    code, _, err = run_cli("runs", "--mysql", "localhost:abc/mlmd")
+    assert code == 2 and "the port must be a number" in err
+
+
+def test_dot_to_an_unwritable_path_is_one_line(runs, tmp_path):
+    code, _, err = run_cli("lineage", "--pushed", "latest", "--format", "dot", "--output",
+                           str(tmp_path / "missing-dir" / "x.dot"), "--metadata", str(runs["metadata"]))
+    assert code == 2 and "cannot write" in err

@@ -45,6 +45,9 @@ CASES = {
                                 _set_cell(ROWS[1], "fare", "inf")] + ROWS[2:]),
                     "NAN_OR_INF", "line 2: 'nan' is not a finite number"),
     "empty-file": (b"", "EMPTY_FILE", "the file is empty"),
+    "line-numbers-count-blank-lines": (
+        _text(rows=ROWS[:3] + ["", _set_cell(ROWS[3], "fare", "x")] + ROWS[4:]),
+        "NOT_A_NUMBER", "line 6: 'x' in a numeric column"),
     "header-only": (_text(rows=[]), "NO_ROWS", "a header but no rows"),
     "non-utf8": (_text(rows=ROWS[:5]).replace(ROWS[2].encode(), b"\xff" + ROWS[2].encode(), 1),
                  "NOT_UTF8", "line 4: byte 0xff is not UTF-8"),

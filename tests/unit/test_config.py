@@ -98,6 +98,15 @@ def test_missing_file_and_invalid_yaml_are_config_errors(tmp_path):
         load_config(broken)
 
 
+def test_a_directory_or_non_utf8_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(tmp_path)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(binary)
+
+
 def test_top_level_must_be_a_mapping():
     with pytest.raises(ConfigError, match="must be a mapping"):
         config_from_dict(["not", "a", "mapping"])

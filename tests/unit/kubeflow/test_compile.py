@@ -71,6 +71,11 @@ def test_every_container_runs_the_profile_image(compiled, profile):
     assert all(c["resources"] == {"cpuLimit": 2.0, "memoryLimit": 8.589935} for c in containers)
 
 
+def test_the_profile_pipeline_root_is_the_spec_default(compiled, profile):
+    doc, _ = compiled
+    assert doc["pipelineSpec"]["defaultPipelineRoot"] == profile.pipeline_root
+
+
 def test_runtime_parameters_are_declared_with_their_defaults(compiled, profile, config):
     doc, _ = compiled
     declared = doc["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
@@ -137,6 +142,11 @@ CANARY = "CANARY-7f3e9a-do-not-leak"
     ("beam.options.api_token", CANARY),
     ("beam.options.job_endpoint", f"https://admin:{CANARY}@flink.example.com"),
     ("beam.options.extra", f"AKIA{'X' * 16}"),
+    ("beam.options.awsSecretAccessKey", CANARY),
+    ("beam.options.azure_connection_string", f"AccountName=x;AccountKey={CANARY}"),
+    ("beam.options.awsCredentialsProvider", '{"awsAccessKeyId": "m", "awsSecretKey": "%s"}' % CANARY),
+    ("beam.options.s3_endpoint", f"minio:{CANARY}@minio.kubeflow:9000"),
+    ("beam.options.extra", f"ASIA{'Y' * 16}"),
 ])
 def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, value, capsys):
     from pipeline.cli import EXIT_USER_ERROR, main

@@ -24,6 +24,8 @@ def test_bundled_profiles_load(path):
     ("serving_dir", "outputs/serving", "'serving_dir' must be on object storage"),
     ("beam", {"runner": "DirectRunner"}, "'beam.runner' must be one of"),
     ("resources", {"cpu": "two"}, "'resources.cpu' is not a Kubernetes quantity"),
+    ("resources", {"cpu": "2Gi"}, "'resources.cpu' is not a Kubernetes quantity"),
+    ("resources", {"memory": "512m"}, "'resources.memory' is not a Kubernetes quantity"),
     ("enable_cache", "yes", "'enable_cache' must be bool"),
     ("colour", "blue", "unknown key 'colour'"),
 ])
@@ -37,3 +39,11 @@ def test_each_field_is_checked(key, value, message):
 def test_missing_profile_file_is_a_clear_error(tmp_path):
     with pytest.raises(ProfileError, match="profile not found"):
         load_profile(tmp_path / "nope.yaml")
+
+
+def test_an_image_digest_is_not_mistaken_for_a_credential():
+    raw = yaml.safe_load(PROFILES[0].read_text())
+    digest = "registry.example.com/tfxp/tfxp@sha256:" + "a" * 64
+    raw["image"] = digest
+    raw["beam"]["options"]["sdk_container_image"] = digest
+    assert profile_from_dict(raw, "p.yaml").image == digest

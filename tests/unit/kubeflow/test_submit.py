@@ -87,6 +87,7 @@ def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file
     assert run["pipeline_spec"] == json.loads(spec_file.read_text())["pipelineSpec"]
     assert run["runtime_config"]["parameters"] == {
         "data_root": "gs://other-bucket/taxi", "train_args": '{"num_steps": 400}'}
+    assert run["runtime_config"]["pipeline_root"] == "gs://my-bucket/tfxp/pipeline_root"
 
 
 def test_unreachable_host_is_one_clear_line(spec_file, capsys):
@@ -108,3 +109,11 @@ def test_unknown_parameter_is_refused_before_contacting_anyone(spec_file, capsys
 def test_missing_spec_says_to_compile_first(tmp_path, capsys):
     assert main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(tmp_path / "x.json")]) == 2
     assert "run `tfxp compile` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ['{"truncated": ', "", "[1, 2]"])
+def test_a_damaged_spec_is_one_line(tmp_path, capsys, content):
+    spec = tmp_path / "taxi.json"
+    spec.write_text(content)
+    assert main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(spec)]) == EXIT_USER_ERROR
+    assert "not a compiled" in capsys.readouterr().err
