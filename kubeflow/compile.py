@@ -31,18 +31,18 @@ def kubeflow_placement(config: PipelineConfig, profile: KubeflowProfile):
 
     from pipeline.pipeline import Placement
 
-    steps = config.model_inputs.training.train_steps
+    defaults = runtime_defaults(config, profile)
     return Placement(
         pipeline_root=profile.pipeline_root,
         data_root=data_types.RuntimeParameter(
-            name=DATA_ROOT_PARAM, ptype=str, default=profile.data_root),
+            name=DATA_ROOT_PARAM, ptype=str, default=defaults[DATA_ROOT_PARAM]),
         serving_dir=profile.serving_dir,
         beam_args=profile.beam_args,
         metadata_connection=None,
         enable_cache=profile.enable_cache,
         data_fingerprint=None,
         train_args=data_types.RuntimeParameter(
-            name=TRAIN_ARGS_PARAM, ptype=str, default=json.dumps({"num_steps": steps})),
+            name=TRAIN_ARGS_PARAM, ptype=str, default=defaults[TRAIN_ARGS_PARAM]),
     )
 
 
@@ -98,6 +98,7 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
         raise PortabilityError("cannot compile for Kubeflow:\n" +
                                "\n".join(f"  - {p}" for p in problems))
     written = []
+    defaults = runtime_defaults(config, profile)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output_dir) as staging:
         for fmt in formats:
@@ -107,7 +108,6 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
                     display_name=config.name, default_image=profile.image,
                     use_pipeline_spec_2_1=True),
                 output_dir=staging, output_filename=name)
-            defaults = runtime_defaults(config, profile)
             runner.run(pipeline, parameter_values=defaults, write_out=True)
             _finish_spec(pathlib.Path(staging) / name, profile, defaults)
             os.replace(pathlib.Path(staging) / name, output_dir / name)  # never half-written
