@@ -73,18 +73,17 @@ def record_on_latest_run(metadata_path: pathlib.Path, pipeline_name: str,
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
+    from pipeline.lineage import Metadata
+
     if not metadata_path.is_file():
         return
     connection = metadata_store_pb2.ConnectionConfig()
-    connection.sqlite.filename_uri = str(metadata_path)
+    connection.sqlite.filename_uri = str(metadata_path)  # read-write: this is the one writer
     store = metadata_store.MetadataStore(connection)
-    pipeline_type = store.get_context_type("pipeline").id
-    runs = [c for c in store.get_contexts_by_type("pipeline_run")
-            if any(p.type_id == pipeline_type and p.name == pipeline_name
-                   for p in store.get_parent_contexts_by_context(c.id))]
+    runs = Metadata(store).runs(pipeline_name)  # newest first
     if not runs:
         return
-    run = max(runs, key=lambda c: (c.create_time_since_epoch, c.id))
+    run = store.get_context_by_type_and_name("pipeline_run", runs[0].run)
     for key, value in facts.items():
         run.custom_properties[key].string_value = value
     store.put_contexts([run])
