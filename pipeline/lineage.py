@@ -291,8 +291,7 @@ class Metadata:
         props = {k: _summarised(k, _value(v)) for k, v in
                  list(execution.properties.items()) + list(execution.custom_properties.items())
                  if not k.startswith("__")}
-        if "schema_text" in props or any(
-                k == "schema_text" for k in execution.custom_properties):
+        if "schema_text" in execution.custom_properties:  # the full hash, not a summary
             text = execution.custom_properties["schema_text"].string_value
             props["schema_text"] = f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
         return ExecutionView(
