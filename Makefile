@@ -14,7 +14,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$(ls -d "$$(pyenv root 2>/dev/null)"/v
 setup: $(STAMP)
 
 # Re-installs only when setup.py or the lock file changes.
-$(STAMP): setup.py requirements.lock
+$(STAMP): setup.py pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON310)" ]; then \
 	  echo "tfxp needs Python 3.10 (TFX 1.16 supports < 3.11). Install it, e.g. 'pyenv install 3.10', or put python3.10 on PATH." >&2; \
 	  exit 1; fi
@@ -24,7 +24,7 @@ $(STAMP): setup.py requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/tfxp run --config $(CONFIG)
+	$(VENV)/bin/tfxp run --backfill --config $(CONFIG)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest tests

@@ -1,71 +1,59 @@
-"""ExampleGate: turns ExampleValidator's findings into a stop.
+"""ExampleGate: the stop between data and training.
 
-TFX 1.16's ExampleValidator only records anomalies; nothing downstream reads them, so a run with
-type errors or missing labels trains and pushes anyway. This component fails the run when any
-split has an anomaly or too few examples, and Transform is wired to run only after it.
+TFX 1.16's ExampleValidator only records anomalies; nothing downstream reads them. This gate
+fails the run, before Transform, when the span breaks the schema, drifts from the last accepted
+span, skews from serving data, has too few rows, or its label is unhealthy (`data_checks.py`).
+Findings listed in the policy's `allow` are accepted on purpose and recorded.
+
+A span that passes becomes an `AcceptedSpan` artifact: its statistics and label rate are what
+the next span is compared with, and only accepted spans enter a training window.
 """
 
-
-import dataclasses
+import json
 import os
 
-from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from tfx import types
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_artifacts
-from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
-from tfx.dsl.component.experimental.decorators import component
+
+from components.data_checks import (
+    Finding, GateReport, LabelCounts, anomaly_findings, count_findings, label_findings,
+    measurements, with_quantile_histograms,
+)
+
+DRIFT_SPLIT = "train"  # drift and skew compare train splits: the eval split is a third the size
+REPORT_FILE = "report.json"
+STATS_FILE = "FeatureStats.pb"  # StatisticsGen's binary statistics, one per split
 
 
 class DataGateError(RuntimeError):
-    """The data failed validation; the message lists every finding."""
+    """The data failed the gate; the message is the whole report."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    split: str
-    feature: str
-    kind: str
-    description: str
+class AcceptedSpan(types.Artifact):
+    """A span the gate let through: its statistics, label rate and report (report.json)."""
 
-    def __str__(self) -> str:
-        return f"split '{self.split}', feature '{self.feature}': {self.kind}: {self.description}"
+    TYPE_NAME = "tfxp.AcceptedSpan"
+    # Facts are custom properties (span, split_names, label_positive_rate, allowed): Kubeflow V2
+    # compiles custom artifact types only without declared PROPERTIES.
 
 
-def anomaly_findings(split: str, anomalies: anomalies_pb2.Anomalies) -> list[Finding]:
-    """One finding per anomaly reason of each feature (and dataset-level anomalies)."""
-    findings = []
-    for feature, info in sorted(anomalies.anomaly_info.items()):
-        reasons = info.reason or [None]
-        for reason in reasons:
-            kind = (
-                anomalies_pb2.AnomalyInfo.Type.Name(reason.type) if reason else "ANOMALY"
-            )
-            description = (reason.description if reason else "") or info.description
-            findings.append(Finding(split, feature, kind, description))
-    if anomalies.HasField("dataset_anomaly_info"):
-        info = anomalies.dataset_anomaly_info
-        for reason in info.reason:
-            findings.append(
-                Finding(split, "<dataset>", anomalies_pb2.AnomalyInfo.Type.Name(reason.type),
-                        reason.description or info.description)
-            )
-    return findings
+def span_of(artifact: types.Artifact) -> int:
+    """The span number: ExampleGen (1.16) and the gate record it as a custom property."""
+    return artifact.get_int_custom_property("span")
 
 
-def count_findings(split: str, num_examples: int, min_examples: int) -> list[Finding]:
-    """An empty or header-only input is an anomaly: TFDV reports none for zero rows."""
-    if num_examples >= min_examples:
-        return []
-    return [Finding(split, "<dataset>", "TOO_FEW_EXAMPLES",
-                    f"{num_examples} examples, at least {min_examples} required")]
-
-
-def gate_message(findings: list[Finding], anomalies_uri: str) -> str:
-    lines = [f"Data validation failed with {len(findings)} anomal{'y' if len(findings) == 1 else 'ies'};"
+def gate_message(report: GateReport, report_path: str) -> str:
+    blocking = report.blocking
+    lines = [f"Data gate failed with {len(blocking)} finding{'s' if len(blocking) != 1 else ''};"
              " nothing was transformed, trained or pushed:"]
-    lines += [f"  - {finding}" for finding in findings]
-    lines.append(f"Anomalies written under {anomalies_uri}")
+    lines += [f"  - {finding}" for finding in blocking]
+    lines += report.lines()
+    lines.append(f"Report written to {report_path}. A finding you accept on purpose can be "
+                 "allowed with --allow KIND:FEATURE (recorded in ML Metadata).")
     return "\n".join(lines)
 
 
@@ -75,21 +63,115 @@ def _load_anomalies(anomalies: types.Artifact, split: str) -> anomalies_pb2.Anom
         return anomalies_pb2.Anomalies.FromString(handle.read())
 
 
+def _load_schema(schema: types.Artifact) -> schema_pb2.Schema:
+    from tfx.utils import io_utils
+
+    return io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema.uri))
+
+
+def _statistics(artifact: types.Artifact, split: str):
+    """One split's statistics, from StatisticsGen's output or an AcceptedSpan (same layout)."""
+    import tensorflow_data_validation as tfdv
+
+    return tfdv.load_stats_binary(
+        os.path.join(artifact_utils.get_split_uri([artifact], split), STATS_FILE))
+
+
+def _label_counts(examples: types.Artifact, split: str, schema: schema_pb2.Schema,
+                  label_json: str) -> LabelCounts:
+    """Rows, rows without the label column, positives by the training rule (`derive_label`)."""
+    import tensorflow as tf
+
+    from models import features as F
+    from models.preprocessing import derive_label
+
+    label = F.Label(**json.loads(label_json))
+    kinds = {f.name: f.type for f in schema.feature}
+    dtype = {schema_pb2.FLOAT: tf.float32, schema_pb2.INT: tf.int64}
+    spec = {c: tf.io.VarLenFeature(dtype.get(kinds.get(c), tf.string)) for c in label.source_columns}
+    files = fileio.glob(os.path.join(artifact_utils.get_split_uri([examples], split), "*"))
+    rows = missing = positives = 0
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096):
+        parsed = tf.io.parse_example(batch, spec)
+        size = int(tf.shape(batch)[0])
+        present = len(set(parsed[label.column].indices[:, 0].numpy().tolist()))
+        rows, missing = rows + size, missing + size - present
+        positives += int(tf.reduce_sum(derive_label(parsed, label)))
+    return LabelCounts(rows=rows, missing=missing, positives=positives)
+
+
+def _report_dir(accepted: types.Artifact) -> str:
+    """Beside the gate's outputs, kept when the gate fails (TFX removes a failed run's outputs)."""
+    return os.path.join(os.path.dirname(os.path.dirname(accepted.uri)), "reports")
+
+
 @component
 def ExampleGate(
+    examples: InputArtifact[standard_artifacts.Examples],
     statistics: InputArtifact[standard_artifacts.ExampleStatistics],
     anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
-    min_examples_per_split: Parameter[int],
+    schema: InputArtifact[standard_artifacts.Schema],
+    accepted: OutputArtifact[AcceptedSpan],
+    policy: Parameter[str],
+    label: Parameter[str],
+    previous: InputArtifact[AcceptedSpan] = None,  # None: no span accepted yet
+    serving_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None,
 ) -> None:
-    """Fail the run (DataGateError) on any anomaly or too-small split."""
-    from tfx.components.statistics_gen import stats_artifact_utils
+    """Fail the run (DataGateError) on any finding not allowed; else publish `accepted`."""
+    import tensorflow_data_validation as tfdv
+
+    rules = json.loads(policy)
+    schema_proto = _load_schema(schema)
+    span = span_of(examples)
+    splits = artifact_utils.decode_split_names(statistics.split_names)
 
     findings: list[Finding] = []
-    for split in artifact_utils.decode_split_names(statistics.split_names):
-        stats = stats_artifact_utils.load_statistics(statistics, split).proto()
-        num_examples = sum(d.num_examples for d in stats.datasets)
-        findings += count_findings(split, num_examples, min_examples_per_split)
+    for split in splits:
+        num_examples = sum(d.num_examples for d in _statistics(statistics, split).datasets)
+        findings += count_findings(split, num_examples, rules["min_examples_per_split"])
     for split in artifact_utils.decode_split_names(anomalies.split_names):
         findings += anomaly_findings(split, _load_anomalies(anomalies, split))
-    if findings:
-        raise DataGateError(gate_message(findings, anomalies.uri))
+
+    # Drift against the last accepted span, skew against serving data: TFDV measures every
+    # feature the curated schema gives a drift_comparator / skew_comparator.
+    comparisons = tfdv.validate_statistics(
+        with_quantile_histograms(_statistics(statistics, DRIFT_SPLIT)), schema_proto,
+        environment="TRAINING",
+        previous_statistics=(with_quantile_histograms(_statistics(previous, DRIFT_SPLIT))
+                             if previous else None),
+        serving_statistics=(with_quantile_histograms(_statistics(serving_statistics, "serving"))
+                            if serving_statistics else None))
+    findings += anomaly_findings(DRIFT_SPLIT, comparisons, only_comparators=True)
+
+    label_name = json.loads(label)["name"]
+    counts = {split: _label_counts(examples, split, schema_proto, label) for split in splits}
+    previous_rate = (previous.get_float_custom_property("label_positive_rate") if previous else None)
+    previous_span = span_of(previous) if previous else None
+    findings += label_findings(label_name, counts, previous_rate, previous_span, rules["label"])
+
+    report = GateReport(span=span, previous_span=previous_span, label=label_name,
+                        label_counts=counts, previous_label_rate=previous_rate,
+                        measurements=measurements(comparisons), findings=findings,
+                        allow=list(rules["allow"]))
+    report_dir = _report_dir(accepted)
+    fileio.makedirs(report_dir)
+    report_path = os.path.join(report_dir, f"span-{span}-{os.path.basename(accepted.uri)}.json")
+    with fileio.open(report_path, "w") as handle:
+        handle.write(report.to_json())
+    if report.blocking:
+        raise DataGateError(gate_message(report, report_path))
+
+    accepted.set_string_custom_property("split_names", statistics.split_names)
+    for split in splits:  # the next span's baseline
+        source = os.path.join(artifact_utils.get_split_uri([statistics], split), STATS_FILE)
+        target_dir = artifact_utils.get_split_uri([accepted], split)
+        fileio.makedirs(target_dir)
+        fileio.copy(source, os.path.join(target_dir, STATS_FILE), overwrite=True)
+    with fileio.open(os.path.join(accepted.uri, REPORT_FILE), "w") as handle:
+        handle.write(report.to_json())
+    accepted.set_int_custom_property("span", span)
+    if "train" in counts:
+        accepted.set_float_custom_property("label_positive_rate", counts["train"].positive_rate)
+    accepted.set_string_custom_property(
+        "allowed", json.dumps(sorted({entry for _, entry in report.allowed})))
+    accepted.set_int_custom_property("findings_allowed", len(report.allowed))

@@ -64,7 +64,8 @@ def _as_strings(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor:
     return _dense(value, MISSING_CATEGORY)
 
 
-def _label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
+def derive_label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
+    """0/1 per example by the config's rule; the data gate counts classes with it too."""
     column = _dense(_to_float(inputs[label.column]), float("nan"))
     if label.rule == F.AS_IS:
         positive = column > 0.5
@@ -108,5 +109,5 @@ def _transform(inputs: Mapping[str, Any], spec: F.ModelInputs) -> dict:
                 num_oov_buckets=feature.oov_buckets,
                 vocab_filename=feature.name,
             )
-    outputs[F.transformed_name(spec.label.name)] = _label(inputs, spec.label)
+    outputs[F.transformed_name(spec.label.name)] = derive_label(inputs, spec.label)
     return outputs

@@ -31,8 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfxp", description="Run, check, inspect and ship the tfxp TFX pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the whole pipeline locally")
+    run = commands.add_parser("run", help="run the whole pipeline locally, on one span")
     run.add_argument("--config", default=DEFAULT_CONFIG, help="dataset YAML (default: taxi)")
+    run.add_argument("--span", type=int, default=None,
+                     help="the span to ingest (default: the config's, normally the newest)")
+    run.add_argument("--allow", action="append", default=[], metavar="KIND:FEATURE",
+                     help="accept a gate finding on purpose, e.g. COMPARATOR_L_INFTY_HIGH:company "
+                          "(recorded in ML Metadata); repeatable")
+    run.add_argument("--backfill", action="store_true",
+                     help="first check the earlier spans of the training window in through the "
+                          "data gate, oldest first, so the window is filled on a new store")
     schema = commands.add_parser("schema", help="curated schema tools")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     infer = schema_commands.add_parser(
@@ -124,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             return _submit(args)
         config = load_config(args.config)
         if args.command == "run":
-            return _run(config)
+            from pipeline.config import with_overrides
+
+            return _run(with_overrides(config, span=args.span, allow=args.allow), args.backfill)
         if args.command == "compile":
             return _compile(config, args)
         if args.command == "validate":
@@ -136,14 +146,34 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
 
 
-def _run(config) -> int:
+def _run(config, backfill: bool = False) -> int:
+    import dataclasses
+
+    from pipeline.data import span_files, spans
+
+    span, _ = span_files(config.data_root, config.span)
+    if backfill:
+        earlier = [n for n in spans(config.data_root) if span - config.window < n < span]
+        for number in earlier:
+            print(f"tfxp: checking span {number} of {config.data_root} in (data gate only)",
+                  flush=True)
+            code = _run_span(dataclasses.replace(config, span=number), through_gate=True)
+            if code:
+                return code
+    print(f"tfxp: running pipeline '{config.name}' on span {span} of {config.data_root}", flush=True)
+    return _run_span(dataclasses.replace(config, span=span), through_gate=False)
+
+
+def _run_span(config, through_gate: bool) -> int:
+    import pathlib
+
+    from components.data_checks import GateReport
     from components.example_gate import DataGateError
     from pipeline.local_runner import run_local
     from pipeline.run_report import latest_run, overall_metrics, threshold_failures
 
-    print(f"tfxp: running pipeline '{config.name}' on {config.data_root}", flush=True)
     try:
-        run_local(config)
+        run_local(config, through_gate=through_gate)
     except Exception as err:  # the gate's error arrives through TFX's launcher
         gate = _find_cause(err, DataGateError)
         if gate is None:
@@ -152,9 +182,13 @@ def _run(config) -> int:
         return EXIT_GATE
 
     summary = latest_run(config.metadata_path, config.name)
+    if summary.gate_report_uri:
+        print("\n".join(GateReport.from_json(pathlib.Path(summary.gate_report_uri).read_text()).lines()))
     print(f"run {summary.run_id}:")
     for node, state in summary.node_states.items():
         print(f"  {node:<32} {state:<9} {summary.node_seconds[node]:6.1f} s")
+    if through_gate:
+        return 0
     if summary.evaluation_uri:
         metrics = overall_metrics(summary.evaluation_uri)
         shown = ", ".join(f"{k}={metrics[k]:.4f}" for k in

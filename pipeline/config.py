@@ -51,6 +51,30 @@ class Evaluation:
 
 
 @dataclasses.dataclass(frozen=True)
+class LabelHealth:
+    """Bounds on the label: how often it is missing and how far its positive rate may move."""
+
+    max_missing_rate: float  # share of rows without the label column, per split
+    max_rate_change: float   # train positive rate, against the last accepted span's
+    max_split_gap: float     # eval positive rate against train's: the split must stay balanced
+
+
+@dataclasses.dataclass(frozen=True)
+class DataPolicy:
+    """What the data gate stops on. Drift and skew thresholds live in the curated schema.
+
+    `allow` lists findings accepted on purpose, each `KIND:FEATURE` (FEATURE may be `*`).
+    """
+
+    min_examples_per_split: int
+    label: LabelHealth
+    allow: tuple[str, ...] = ()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
 class Beam:
     runner: str
     direct_running_mode: str
@@ -77,11 +101,14 @@ class PipelineConfig:
 
     name: str
     config_file: pathlib.Path
-    data_root: pathlib.Path
+    data_root: pathlib.Path  # holds span-<N>/ folders of CSV files
+    span: int | None  # the span a run ingests; None: the newest
+    window: int  # how many accepted spans, newest first, Transform and Trainer see (local runs)
+    serving_root: pathlib.Path | None  # CSV files seen at serving time, for the skew check
     schema_file: pathlib.Path
     model_inputs: F.ModelInputs
     split_buckets: tuple[tuple[str, int], ...]
-    min_examples_per_split: int
+    policy: DataPolicy
     evaluation: Evaluation
     pipeline_root: pathlib.Path
     metadata_path: pathlib.Path
@@ -178,6 +205,11 @@ def config_from_dict(
 
     data = top.child("data")
     data_root = path_of(data, "root")
+    span = data.get("span", (str, int), "latest")
+    if span != "latest" and (isinstance(span, str) or span < 1):
+        raise data.fail("span", f"must be 'latest' or a span number >= 1, got {span!r}")
+    window = data.positive("window", int, 1)
+    serving_root = path_of(data, "serving_root") if "serving_root" in data.raw else None
     data.done()
 
     model_inputs = _model_inputs(top)
@@ -187,9 +219,7 @@ def config_from_dict(
     if sorted(n for n, _ in buckets) != ["eval", "train"]:
         raise top.fail("split", f"must name exactly 'train' and 'eval', got {[n for n, _ in buckets]}")
 
-    validation = top.child("validation")
-    min_examples = validation.positive("min_examples_per_split", int)
-    validation.done()
+    policy = _policy(top.child("validation"))
 
     evaluation = _evaluation(top.child("evaluation"))
 
@@ -221,16 +251,61 @@ def config_from_dict(
         name=name,
         config_file=(config_file or pathlib.Path(source)).resolve(),
         data_root=data_root,
+        span=None if span == "latest" else span,
+        window=window,
+        serving_root=serving_root,
         schema_file=schema_file,
         model_inputs=model_inputs,
         split_buckets=buckets,
-        min_examples_per_split=min_examples,
+        policy=policy,
         evaluation=evaluation,
         pipeline_root=pipeline_root,
         metadata_path=metadata_path,
         serving_dir=serving_dir,
         beam=beam,
     )
+
+
+def with_overrides(config: PipelineConfig, span: int | None = None,
+                   allow: Sequence[str] = ()) -> PipelineConfig:
+    """The config with a run's command-line choices: another span, more accepted findings."""
+    if span is not None and span < 1:
+        raise ConfigError(f"--span must be a span number >= 1, got {span}")
+    allowed = tuple(dict.fromkeys(config.policy.allow + tuple(_allow_entry(a, "--allow") for a in allow)))
+    return dataclasses.replace(
+        config, span=config.span if span is None else span,
+        policy=dataclasses.replace(config.policy, allow=allowed))
+
+
+def _allow_entry(entry: Any, where: str) -> str:
+    from components.data_checks import KINDS
+
+    kind, _, feature = entry.partition(":") if isinstance(entry, str) else ("", "", "")
+    if not feature or kind not in KINDS:
+        near = sorted(k for k in KINDS if kind and (kind in k or k in kind))[:3]
+        hint = f" (did you mean {', '.join(near)}?)" if near else " (kinds: see `tfxp run` gate reports)"
+        raise ConfigError(f"{where}: {entry!r} must be KIND:FEATURE with a known anomaly kind{hint}")
+    return entry
+
+
+def _policy(reader: Reader) -> DataPolicy:
+    label = reader.child("label", {})
+    rates = {}
+    for name, default in (("max_missing_rate", 0.0), ("max_rate_change", 0.1), ("max_split_gap", 0.05)):
+        value = label.get(name, float, default)
+        if not 0 <= value <= 1:
+            raise label.fail(name, f"must be within 0..1, got {value!r}")
+        rates[name] = value
+    label.done()
+    allow = reader.get("allow", list, [])
+    policy = DataPolicy(
+        min_examples_per_split=reader.positive("min_examples_per_split", int),
+        label=LabelHealth(**rates),
+        allow=tuple(_allow_entry(entry, f"{reader.source}: '{reader.key('allow')}[{i}]'")
+                    for i, entry in enumerate(allow)),
+    )
+    reader.done()
+    return policy
 
 
 def _model_inputs(top: Reader) -> F.ModelInputs:

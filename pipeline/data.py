@@ -1,4 +1,7 @@
-"""The dataset's input files and their content fingerprint.
+"""The dataset's spans, their input files and their content fingerprint.
+
+Data arrives in spans: `<root>/span-<N>/*.csv`, N = 1, 2, ... in arrival order. A run ingests one
+span (the newest unless told); ExampleGen records its number on the Examples artifact.
 
 TFX 1.16 fingerprints ExampleGen input by file count, size and mtime only, so content rewritten
 with size and mtime kept (`cp -p`, `rsync -a`) is served stale from cache. The content hash
@@ -9,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
+import re
+
+SPAN_PATTERN = "span-{SPAN}/*.csv"  # ExampleGen's input pattern: TFX fills in the span number
+_SPAN_DIR = re.compile(r"span-([0-9]+)")
 
 
 class DataError(ValueError):
-    """The data folder is missing or holds no CSV file."""
+    """The data folder is missing, holds no span or no CSV file, or lacks the span asked for."""
 
 
 def csv_files(root: pathlib.Path) -> list[pathlib.Path]:
@@ -22,6 +29,29 @@ def csv_files(root: pathlib.Path) -> list[pathlib.Path]:
     if not files:
         raise DataError(f"{root}: no *.csv file in the data folder")
     return files
+
+
+def spans(root: pathlib.Path) -> dict[int, pathlib.Path]:
+    """The span folders under `root`, by number, in order."""
+    if not root.is_dir():
+        raise DataError(f"{root}: data folder not found")
+    found = {int(match.group(1)): path for path in root.iterdir()
+             if path.is_dir() and (match := _SPAN_DIR.fullmatch(path.name))}
+    if not found:
+        loose = sorted(p.name for p in root.glob("*.csv"))
+        hint = f"; move {', '.join(loose[:3])} into {root}/span-1/" if loose else ""
+        raise DataError(f"{root}: no span folder (span-1/, span-2/, ... each holding CSV files){hint}")
+    return dict(sorted(found.items()))
+
+
+def span_files(root: pathlib.Path, span: int | None = None) -> tuple[int, list[pathlib.Path]]:
+    """The number and CSV files of span `span`, or of the newest span when None."""
+    found = spans(root)
+    number = max(found) if span is None else span
+    if number not in found:
+        raise DataError(f"{root}: span {number} not found "
+                        f"(spans here: {', '.join(str(n) for n in found)})")
+    return number, csv_files(found[number])
 
 
 def content_fingerprint(paths: list[pathlib.Path], root: pathlib.Path | None = None) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pipeline.config import PipelineConfig
 
 
-def run_local(config: PipelineConfig) -> None:
-    """Build and run the pipeline; raises whatever stopped it (a gate failure included)."""
+def run_local(config: PipelineConfig, through_gate: bool = False) -> None:
+    """Build and run the pipeline (or its data half); raises whatever stopped it, the gate too."""
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
     from pipeline.pipeline import build_pipeline, local_placement
@@ -15,8 +15,8 @@ def run_local(config: PipelineConfig) -> None:
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
     config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
     placement = local_placement(config)  # hashes the data once, for the cache and the record
-    pipeline = build_pipeline(config, placement)
-    facts = run_provenance(config, data_sha256=placement.data_fingerprint)
+    pipeline = build_pipeline(config, placement, through_gate=through_gate)
+    facts = run_provenance(config, placement.data_fingerprint, placement.span)
     try:
         LocalDagRunner().run(pipeline)
     finally:  # a run stopped by the gate is on record too

@@ -2,13 +2,16 @@
 
 TFX is imported module by module: `tfx.v1` also imports the Vertex AI client (~3.5 s).
 
-It reads as the chain: ExampleGen -> StatisticsGen -> curated schema -> ExampleValidator ->
-gate -> Transform -> Trainer -> Evaluator (against the latest blessed model) -> BlessedPusher.
+It reads as the chain: ExampleGen (one span) -> StatisticsGen -> curated schema ->
+ExampleValidator -> gate (schema, drift against the last accepted span, skew against serving
+data, label health) -> Transform and Trainer (on the window of accepted spans) -> Evaluator (the
+new span, against the latest blessed model) -> BlessedPusher.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import tensorflow_model_analysis as tfma
@@ -26,23 +29,26 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
 )
 from tfx.orchestration import metadata
 from tfx.orchestration import pipeline as tfx_pipeline
-from tfx.proto import example_gen_pb2, trainer_pb2
+from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 
-from components.example_gate import ExampleGate
+from components.example_gate import AcceptedSpan, ExampleGate
 from components.pusher import BlessedPusher
+from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 from components.schema_importer import CuratedSchemaImporter
 from models import features as F
 from models.model import TRANSFORM_SIGNATURE
 from pipeline import PROJECT_ROOT, SETUP_FILE
 from pipeline.config import METRICS, PipelineConfig, Threshold
-from pipeline.data import code_fingerprint, content_fingerprint, csv_files
+from pipeline.data import SPAN_PATTERN, code_fingerprint, content_fingerprint, csv_files, span_files
 from pipeline.schema import check_schema_covers_config, read_schema
 
 MODELS_DIR = PROJECT_ROOT / "models"
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 PREPROCESSING_CODE = ("preprocessing.py", "features.py")  # what preprocessing_fn runs
 RUN_FN = "models.model.run_fn"
+GATE_ID = "ExampleGate"
+EXAMPLE_GEN_ID = "CsvExampleGen"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Placement:
 
     Values may be TFX RuntimeParameters on Kubeflow. `data_fingerprint` is None where the data
     cannot be read at build time (object storage): caching is then off, see `kubeflow/`.
+    `span` None lets ExampleGen take the newest span it finds. `history` wires the local-only
+    resolvers that read ML Metadata: the gate's drift baseline and the training window.
     """
 
     pipeline_root: Any
@@ -61,10 +69,13 @@ class Placement:
     enable_cache: bool
     data_fingerprint: str | None
     train_args: Any  # trainer_pb2.TrainArgs, or a RuntimeParameter holding its JSON
+    span: int | None = None
+    history: bool = False
 
 
 def local_placement(config: PipelineConfig) -> Placement:
-    """Local files, SQLite ML Metadata, Beam in this process, caching on."""
+    """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved now."""
+    span, files = span_files(config.data_root, config.span)
     return Placement(
         pipeline_root=str(config.pipeline_root),
         data_root=str(config.data_root),
@@ -72,17 +83,87 @@ def local_placement(config: PipelineConfig) -> Placement:
         beam_args=config.beam.args(SETUP_FILE),
         metadata_connection=metadata.sqlite_metadata_connection_config(str(config.metadata_path)),
         enable_cache=True,
-        data_fingerprint=content_fingerprint(csv_files(config.data_root), root=config.data_root),
+        data_fingerprint=content_fingerprint(files, root=config.data_root),
         train_args=trainer_pb2.TrainArgs(num_steps=config.model_inputs.training.train_steps),
+        span=span,
+        history=True,
     )
 
 
-def build_pipeline(config: PipelineConfig, placement: Placement | None = None
-                   ) -> tfx_pipeline.Pipeline:
-    """Build the TFX pipeline for one dataset config; locally unless a placement is given."""
+def build_pipeline(config: PipelineConfig, placement: Placement | None = None,
+                   through_gate: bool = False) -> tfx_pipeline.Pipeline:
+    """Build the TFX pipeline for one dataset config; locally unless a placement is given.
+
+    `through_gate` builds the data half only (ingest, statistics, validation, gate), with the
+    same node ids and so the same ML Metadata: how earlier spans are checked in before a window
+    is trained on (`tfxp run --backfill`).
+    """
     placement = placement or local_placement(config)
-    schema = read_schema(config.schema_file)
-    check_schema_covers_config(schema, config)
+    check_schema_covers_config(read_schema(config.schema_file), config)
+    data = _data_nodes(config, placement)
+    nodes = data.nodes if through_gate else data.nodes + _training_nodes(config, placement, data)
+    return tfx_pipeline.Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=placement.pipeline_root,
+        components=nodes,
+        enable_cache=placement.enable_cache,
+        metadata_connection_config=placement.metadata_connection,
+        beam_pipeline_args=placement.beam_args,
+    )
+
+
+@dataclasses.dataclass
+class _DataNodes:
+    nodes: list
+    examples: Channel  # the span ingested by this run
+    schema: Channel
+    gate: Any
+
+
+def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
+    """ExampleGen (one span) -> StatisticsGen -> curated schema -> ExampleValidator -> gate."""
+    example_gen = _example_gen(config, placement)
+    schema_importer = CuratedSchemaImporter(
+        schema_text=config.schema_file.read_text(), source_file=str(config.schema_file)
+    ).with_id("CuratedSchemaImporter")
+    schema = schema_importer.outputs["schema"]
+    # With the schema, integer codes the schema calls categorical get value counts, which
+    # the drift check compares by L-infinity.
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema)
+    example_validator = ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema)
+    nodes = [example_gen, schema_importer, statistics_gen, example_validator]
+    gate_inputs = {}
+    if placement.history and placement.span is not None:
+        # The last span accepted before this one: what its drift and label rate are measured
+        # against.
+        previous = Resolver(
+            strategy_class=PreviousAcceptedSpan,
+            config={"span": placement.span},
+            accepted=Channel(type=AcceptedSpan, producer_component_id=GATE_ID,
+                             output_key="accepted"),
+        ).with_id("previous_accepted_span_resolver")
+        gate_inputs["previous"] = previous.outputs["accepted"]
+        nodes.append(previous)
+    serving = _serving_statistics(config, placement, schema)
+    if serving:
+        gate_inputs["serving_statistics"] = serving[-1].outputs["statistics"]
+        nodes += serving
+    gate = ExampleGate(
+        examples=example_gen.outputs["examples"],
+        statistics=statistics_gen.outputs["statistics"],
+        anomalies=example_validator.outputs["anomalies"],
+        schema=schema,
+        policy=json.dumps(config.policy.to_json_dict(), sort_keys=True),
+        label=json.dumps(dataclasses.asdict(config.model_inputs.label), sort_keys=True),
+        **gate_inputs,
+    ).with_id(GATE_ID)
+    nodes.append(gate)
+    return _DataNodes(nodes, example_gen.outputs["examples"], schema, gate)
+
+
+def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNodes) -> list:
+    """Transform and Trainer on the window of accepted spans -> Evaluator on this span -> push."""
     inputs = config.model_inputs.to_json_dict()
     # Each step's cache key holds exactly what it depends on: Transform the features, the label
     # and the preprocessing code; Trainer also the hyperparameters and the model code. TFX
@@ -92,39 +173,36 @@ def build_pipeline(config: PipelineConfig, placement: Placement | None = None
         "code_sha256": code_fingerprint(MODELS_DIR, PREPROCESSING_CODE),
     }
     trainer_config = {"model_inputs": inputs, "code_sha256": code_fingerprint(MODELS_DIR)}
-
-    example_gen = _example_gen(config, placement)
-    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_importer = CuratedSchemaImporter(
-        schema_text=config.schema_file.read_text(), source_file=str(config.schema_file)
-    ).with_id("CuratedSchemaImporter")
-    example_validator = ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"],
-        schema=schema_importer.outputs["schema"],
-    )
-    gate = ExampleGate(
-        statistics=statistics_gen.outputs["statistics"],
-        anomalies=example_validator.outputs["anomalies"],
-        min_examples_per_split=config.min_examples_per_split,
-    ).with_id("ExampleGate")
+    nodes = []
+    training_examples = data.examples
+    if placement.history and placement.span is not None:
+        window = Resolver(
+            strategy_class=AcceptedSpanWindow,
+            config={"num_spans": config.window, "last_span": placement.span},
+            examples=Channel(type=standard_artifacts.Examples,
+                             producer_component_id=EXAMPLE_GEN_ID, output_key="examples"),
+        ).with_id("accepted_span_window_resolver")
+        window.add_upstream_node(data.gate)  # resolved after this span's verdict
+        training_examples = window.outputs["examples"]
+        nodes.append(window)
     transform = Transform(
-        examples=example_gen.outputs["examples"],
-        schema=schema_importer.outputs["schema"],
+        examples=training_examples,
+        schema=data.schema,
         preprocessing_fn=PREPROCESSING_FN,
         custom_config=transform_config,
         # StatisticsGen already describes the raw data; Transform's own pre- and
         # post-transform statistics would double its run time on the bundled data.
         disable_statistics=True,
-        # Each run analyses its whole (new) data anyway; writing the per-analyzer cache costs
-        # Beam stages on every run and only pays off for incremental spans.
+        # Each run analyses its whole window anyway; writing the per-analyzer cache costs
+        # Beam stages on every run.
         disable_analyzer_cache=True,
     )
-    transform.add_upstream_node(gate)  # no data flows from the gate: it only orders and stops
+    transform.add_upstream_node(data.gate)  # no data flows from the gate: it orders and stops
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
-        schema=schema_importer.outputs["schema"],
+        schema=data.schema,
         train_args=placement.train_args,
         eval_args=trainer_pb2.EvalArgs(num_steps=config.model_inputs.training.eval_steps),
         custom_config=trainer_config,
@@ -135,7 +213,7 @@ def build_pipeline(config: PipelineConfig, placement: Placement | None = None
         model_blessing=Channel(type=standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
     evaluator = Evaluator(
-        examples=example_gen.outputs["examples"],
+        examples=data.examples,  # the newest span: what the model will meet next
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config),
@@ -145,25 +223,42 @@ def build_pipeline(config: PipelineConfig, placement: Placement | None = None
         model_blessing=evaluator.outputs["blessing"],
         serving_dir=placement.serving_dir,
     ).with_id("BlessedPusher")
+    return nodes + [transform, trainer, baseline, evaluator, pusher]
 
-    return tfx_pipeline.Pipeline(
-        pipeline_name=config.name,
-        pipeline_root=placement.pipeline_root,
-        components=[example_gen, statistics_gen, schema_importer, example_validator, gate,
-                    transform, trainer, baseline, evaluator, pusher],
-        enable_cache=placement.enable_cache,
-        metadata_connection_config=placement.metadata_connection,
-        beam_pipeline_args=placement.beam_args,
-    )
+
+def _fingerprint_config(fingerprint: str | None) -> example_gen_pb2.CustomConfig | None:
+    if not fingerprint:
+        return None
+    custom = example_gen_pb2.CustomConfig()
+    custom.custom_config.Pack(wrappers_pb2.StringValue(value=f"sha256:{fingerprint}"))
+    return custom
+
+
+def _serving_statistics(config: PipelineConfig, placement: Placement, schema: Channel) -> list:
+    """ExampleGen and StatisticsGen over the serving-time CSV files, when the config names them."""
+    if config.serving_root is None:
+        return []
+    fingerprint = None
+    if placement.data_fingerprint:  # local: the files can be read now
+        fingerprint = content_fingerprint(csv_files(config.serving_root), root=config.serving_root)
+    example_gen = FileBasedExampleGen(
+        input_base=str(config.serving_root),
+        input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(name="serving", pattern="*.csv")]),
+        custom_config=_fingerprint_config(fingerprint),
+        custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
+    ).with_id("ServingExampleGen")
+    statistics = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
+        "ServingStatisticsGen")
+    return [example_gen, statistics]
 
 
 def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExampleGen:
-    """CsvExampleGen with hash-based splits and, where known, the data's content hash."""
-    custom = None
-    if placement.data_fingerprint:
-        custom = example_gen_pb2.CustomConfig()
-        custom.custom_config.Pack(
-            wrappers_pb2.StringValue(value=f"sha256:{placement.data_fingerprint}"))
+    """CsvExampleGen over one span, hash-split, with the span's content hash where known."""
+    range_config = None
+    if placement.span is not None:
+        range_config = range_config_pb2.RangeConfig(static_range=range_config_pb2.StaticRange(
+            start_span_number=placement.span, end_span_number=placement.span))
     output_config = example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(splits=[
             example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
@@ -173,10 +268,13 @@ def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExamp
     # CsvExampleGen's constructor has no custom_config; its base class with its executor does.
     return FileBasedExampleGen(
         input_base=placement.data_root,
+        input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
         output_config=output_config,
-        custom_config=custom,
+        range_config=range_config,
+        custom_config=_fingerprint_config(placement.data_fingerprint),
         custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
-    ).with_id("CsvExampleGen")
+    ).with_id(EXAMPLE_GEN_ID)
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:

@@ -16,7 +16,7 @@ import subprocess
 
 from pipeline import PROJECT_ROOT
 from pipeline.config import PipelineConfig
-from pipeline.data import code_fingerprint, content_fingerprint, csv_files
+from pipeline.data import code_fingerprint, content_fingerprint, span_files
 
 PREFIX = "tfxp_"
 
@@ -41,19 +41,25 @@ def _git(*args: str, cwd: pathlib.Path = PROJECT_ROOT) -> str | None:
     return result.stdout.strip() or None
 
 
-def run_provenance(config: PipelineConfig, data_sha256: str | None = None) -> dict[str, str]:
+def run_provenance(config: PipelineConfig, data_sha256: str | None = None,
+                   span: int | None = None) -> dict[str, str]:
     """Provenance of a run as flat string properties (absent git facts are left out).
 
-    `data_sha256` saves hashing the data a second time when the caller has it already.
+    `data_sha256` and `span` save finding and hashing the span's files a second time when the
+    caller has them already. `config` holds the accepted findings (`policy.allow`).
     """
+    if data_sha256 is None or span is None:
+        span, files = span_files(config.data_root, config.span)
+        data_sha256 = content_fingerprint(files, root=config.data_root)
     text = config_json(config)
     facts = {
         "config": text,
         "config_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "config_file": str(config.config_file),
         "models_sha256": code_fingerprint(PROJECT_ROOT / "models"),
-        "data_sha256": data_sha256 or content_fingerprint(csv_files(config.data_root),
-                                                          root=config.data_root),
+        "data_sha256": data_sha256,
+        "span": str(span),
+        "allowed": json.dumps(list(config.policy.allow)),
         "schema_sha256": hashlib.sha256(config.schema_file.read_bytes()).hexdigest(),
     }
     revision = _git("rev-parse", "HEAD")

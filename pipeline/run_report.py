@@ -34,6 +34,7 @@ class RunSummary:
     pushed_path: str | None
     already_serving_version: int | None  # blessed, but identical to the newest pushed version
     evaluation_uri: str | None
+    gate_report_uri: str | None = None  # the accepted span's report.json; None if not accepted
 
     @property
     def all_cached(self) -> bool:
@@ -45,6 +46,7 @@ class RunSummary:
 
 def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
     """Summarise the newest run of `pipeline_name`, through the lineage reader."""
+    from components.example_gate import REPORT_FILE, AcceptedSpan
     from pipeline.lineage import Metadata, connect
 
     metadata = Metadata(connect(sqlite=metadata_path))
@@ -57,6 +59,7 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
     node_seconds = {node: (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000
                     for node, e in executions.items()}
     blessed = pushed_version = pushed_path = evaluation_uri = already_serving = None
+    gate_report = None
     for execution in executions.values():
         for artifact in metadata.outputs(execution.id):
             props = artifact.custom_properties
@@ -65,6 +68,8 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
                 blessed = props["blessed"].int_value == 1 if "blessed" in props else False
             elif type_name == "ModelEvaluation":
                 evaluation_uri = artifact.uri
+            elif type_name == AcceptedSpan.TYPE_NAME:
+                gate_report = f"{artifact.uri}/{REPORT_FILE}"
             elif type_name == "PushedModel" and "pushed" in props:
                 if props["pushed"].int_value:
                     pushed_version = props["pushed_version"].int_value
@@ -72,7 +77,7 @@ def latest_run(metadata_path: pathlib.Path, pipeline_name: str) -> RunSummary:
                 elif "already_serving_version" in props:
                     already_serving = props["already_serving_version"].int_value
     return RunSummary(run.run, node_states, node_seconds, blessed, pushed_version,
-                      pushed_path, already_serving, evaluation_uri)
+                      pushed_path, already_serving, evaluation_uri, gate_report)
 
 
 def overall_metrics(evaluation_uri: str) -> dict[str, float]:

@@ -20,9 +20,9 @@ import pathlib
 import random
 import re
 
-from pipeline import PROJECT_ROOT
+from pipeline import PROJECT_ROOT, data
 
-TAXI_CSV = PROJECT_ROOT / "data" / "taxi" / "data.csv"
+TAXI_ROOT = PROJECT_ROOT / "data" / "taxi"
 SECONDS_PER_QUARTER = 91 * 24 * 3600
 
 
@@ -77,13 +77,20 @@ def parse_drift(spec: str, columns: list[str]) -> list[Drift]:
 
 
 def synthesize(out_dir: pathlib.Path, rows: int, spans: int, drift: str = "",
-               seed: int = 0, source: pathlib.Path = TAXI_CSV) -> list[pathlib.Path]:
-    """Write `<out_dir>/span-<k>/data.csv` for k = 1..spans; returns the files written."""
+               seed: int = 0, source: pathlib.Path = TAXI_ROOT) -> list[pathlib.Path]:
+    """Write `<out_dir>/span-<k>/data.csv` for k = 1..spans; returns the files written.
+
+    Rows are drawn from every span of `source` (the bundled trips by default).
+    """
     if rows < spans or spans < 1:
         raise SynthError(f"need at least one row per span (rows={rows}, spans={spans})")
-    with source.open() as handle:
-        reader = csv.DictReader(handle)
-        columns, pool = list(reader.fieldnames or []), list(reader)
+    columns, pool = [], []
+    for folder in data.spans(source).values():
+        for path in data.csv_files(folder):
+            with path.open() as handle:
+                reader = csv.DictReader(handle)
+                columns = columns or list(reader.fieldnames or [])
+                pool += list(reader)
     drifts = parse_drift(drift, columns)
     rng = random.Random(seed)
     written = []

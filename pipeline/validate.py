@@ -12,7 +12,7 @@ import io
 import math
 import pathlib
 
-from components.example_gate import Finding, anomaly_findings
+from components.data_checks import Finding, anomaly_findings
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 from pipeline.schema import TRAINING, read_schema

@@ -13,7 +13,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TAXI_CONFIG = ROOT / "pipeline" / "configs" / "taxi.yaml"
-TAXI_DATA = ROOT / "data" / "taxi" / "data.csv"
+TAXI_ROOT = ROOT / "data" / "taxi"
+
+
+def taxi_lines() -> list[str]:
+    """The bundled trips as CSV lines, header first, spans in order (2013 first)."""
+    lines: list[str] = []
+    for path in sorted(TAXI_ROOT.glob("span-*/data.csv"), key=lambda p: int(p.parent.name[5:])):
+        body = path.read_text().splitlines(keepends=True)
+        lines += body if not lines else body[1:]
+    return lines
 
 
 @pytest.fixture
@@ -22,10 +31,14 @@ def taxi_raw() -> dict:
     return copy.deepcopy(yaml.safe_load(TAXI_CONFIG.read_text()))
 
 
-def write_sample(directory: pathlib.Path, rows: int, edit=None) -> pathlib.Path:
-    """The first `rows` rows of the taxi CSV (header kept), optionally edited line by line."""
+def write_sample(root: pathlib.Path, rows: int, edit=None, span: int = 1, skip: int = 0
+                 ) -> pathlib.Path:
+    """`<root>/span-<span>/data.csv`: `rows` bundled trips after the first `skip`, header kept,
+    optionally edited line by line. Returns the CSV file."""
+    directory = root / f"span-{span}"
     directory.mkdir(parents=True, exist_ok=True)
-    lines = TAXI_DATA.read_text().splitlines(keepends=True)[: rows + 1]
+    header, *body = taxi_lines()
+    lines = [header] + body[skip: skip + rows]
     if edit:
         lines = [lines[0]] + [edit(i, line) for i, line in enumerate(lines[1:])]
     path = directory / "data.csv"

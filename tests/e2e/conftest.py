@@ -53,7 +53,7 @@ def edit_in_place_keeping_size_and_mtime(path: pathlib.Path) -> None:
 def runs(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
     data = write_sample(work / "data", ROWS)
-    raw = small_config_dict(work, data.parent)
+    raw = small_config_dict(work, data.parent.parent)
     config_path = write_config(raw, work / "small.yaml")
     metadata = work / "metadata.sqlite"
     serving = work / "serving"

@@ -20,7 +20,7 @@ def _unknown_payment_type(index: int, line: str) -> str:
 ], ids=["unseen-category", "header-only-csv"])
 def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
     data = write_sample(tmp_path / "data", rows, edit)
-    config = write_config(small_config_dict(tmp_path, data.parent), tmp_path / "c.yaml")
+    config = write_config(small_config_dict(tmp_path, data.parent.parent), tmp_path / "c.yaml")
 
     code, out, err = run_cli("run", "--config", str(config))
 
@@ -36,7 +36,7 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
 
 def test_runs_shows_a_run_stopped_at_the_gate(tmp_path):
     data = write_sample(tmp_path / "data", 0)
-    config = write_config(small_config_dict(tmp_path, data.parent), tmp_path / "c.yaml")
+    config = write_config(small_config_dict(tmp_path, data.parent.parent), tmp_path / "c.yaml")
     assert run_cli("run", "--config", str(config))[0] == EXIT_GATE
     code, out, _ = run_cli("runs", "--metadata", str(tmp_path / "metadata.sqlite"))
     assert code == 0 and "ExampleGate=failed" in out

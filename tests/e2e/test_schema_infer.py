@@ -14,7 +14,7 @@ def test_candidate_is_written_beside_the_curated_schema_with_a_diff(tmp_path):
     curated = tmp_path / "schema" / "schema.pbtxt"
     curated.parent.mkdir()
     shutil.copy(ROOT / "schema" / "taxi" / "schema.pbtxt", curated)
-    raw = small_config_dict(tmp_path, data.parent)
+    raw = small_config_dict(tmp_path, data.parent.parent)
     raw["schema"] = str(curated)
     config = write_config(raw, tmp_path / "c.yaml")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pipeline.cli import EXIT_GATE
-from tests.conftest import ROOT, TAXI_DATA
+from tests.conftest import ROOT, taxi_lines
 from tests.e2e.conftest import run_cli
 
 CONFIG = str(ROOT / "pipeline" / "configs" / "taxi.yaml")
-HEADER, *ROWS = TAXI_DATA.read_text().splitlines()[:301]
+HEADER, *ROWS = [line.rstrip("\n") for line in taxi_lines()[:301]]
 COLUMNS = HEADER.split(",")
 
 

@@ -30,7 +30,8 @@ def test_missing_data_folder_is_reported_before_anything_runs(tmp_path, capsys):
 
 def test_missing_curated_schema_says_how_to_make_one(tmp_path, capsys):
     raw = small_config_dict(tmp_path, tmp_path)
-    (tmp_path / "d.csv").write_text("a\n1\n")
+    (tmp_path / "span-1").mkdir()
+    (tmp_path / "span-1" / "d.csv").write_text("a\n1\n")
     raw["schema"] = str(tmp_path / "schema.pbtxt")
     path = write_config(raw, tmp_path / "c.yaml")
     assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR

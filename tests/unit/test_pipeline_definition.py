@@ -17,7 +17,7 @@ from tests.conftest import ROOT, small_config_dict, write_sample
 @pytest.fixture
 def config(tmp_path, taxi_raw):
     data = write_sample(tmp_path / "data", 200)
-    return config_from_dict(small_config_dict(tmp_path, data.parent), base_dir=ROOT)
+    return config_from_dict(small_config_dict(tmp_path, data.parent.parent), base_dir=ROOT)
 
 
 def _node(pipeline, node_id):
@@ -37,10 +37,13 @@ def test_the_chain_and_its_edges(config):
         "CsvExampleGen": [],
         "CuratedSchemaImporter": [],
         "latest_blessed_model_resolver": [],
-        "StatisticsGen": ["CsvExampleGen"],
+        "previous_accepted_span_resolver": [],
+        "StatisticsGen": ["CsvExampleGen", "CuratedSchemaImporter"],
         "ExampleValidator": ["CuratedSchemaImporter", "StatisticsGen"],
-        "ExampleGate": ["ExampleValidator", "StatisticsGen"],
-        "Transform": ["CsvExampleGen", "CuratedSchemaImporter", "ExampleGate"],
+        "ExampleGate": ["CsvExampleGen", "CuratedSchemaImporter", "ExampleValidator",
+                        "StatisticsGen", "previous_accepted_span_resolver"],
+        "accepted_span_window_resolver": ["ExampleGate"],
+        "Transform": ["CuratedSchemaImporter", "ExampleGate", "accepted_span_window_resolver"],
         "Trainer": ["CuratedSchemaImporter", "Transform"],
         "Evaluator": ["CsvExampleGen", "Trainer", "latest_blessed_model_resolver"],
         "BlessedPusher": ["Evaluator", "Trainer"],
@@ -59,7 +62,7 @@ def test_a_pusher_without_a_blessing_cannot_be_built():
 
 def test_data_content_is_part_of_the_example_gen_cache_key(config):
     before = _data_fingerprint(definition.build_pipeline(config))
-    csv = config.data_root / "data.csv"
+    csv = config.data_root / "span-1" / "data.csv"
     text = csv.read_text()
     csv.write_text(text.replace("Cash", "Cahs", 1))  # same size
     assert _data_fingerprint(definition.build_pipeline(config)) != before

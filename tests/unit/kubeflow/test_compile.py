@@ -51,15 +51,28 @@ def test_spec_parses_as_a_kfp_pipeline_job(compiled):
     assert spec.schema_version == "2.1.0"
 
 
-def test_dag_has_the_nodes_and_edges_of_the_local_pipeline(compiled, config):
+HISTORY_RESOLVERS = {"previous_accepted_span_resolver", "accepted_span_window_resolver"}
+
+
+def test_dag_has_the_nodes_and_edges_of_the_pipeline_definition(compiled, config, profile):
     doc, _ = compiled
     tasks = doc["pipelineSpec"]["root"]["dag"]["tasks"]
     compiled_edges = {(_task_node(dep), _task_node(name))
                       for name, task in tasks.items() for dep in task.get("dependentTasks", [])}
-    local = build_pipeline(config)
-    local_edges = {(up.id, node.id) for node in local.components for up in node.upstream_nodes}
-    assert {_task_node(t) for t in tasks} == {c.id for c in local.components}
-    assert compiled_edges == local_edges
+    defined = build_pipeline(config, kubeflow_placement(config, profile))
+    edges = {(up.id, node.id) for node in defined.components for up in node.upstream_nodes}
+    assert {_task_node(t) for t in tasks} == {c.id for c in defined.components}
+    assert compiled_edges == edges
+
+
+def test_kubeflow_runs_the_local_chain_without_the_local_only_history_resolvers(config, profile):
+    """Drift baseline and training window read ML Metadata in-process: local runs only."""
+    local = {c.id for c in build_pipeline(config).components}
+    remote = build_pipeline(config, kubeflow_placement(config, profile))
+    assert local - {c.id for c in remote.components} == HISTORY_RESOLVERS
+    transform = next(c for c in remote.components if c.id == "Transform")
+    assert {u.id for u in transform.upstream_nodes} == {
+        "CsvExampleGen", "CuratedSchemaImporter", "ExampleGate"}
 
 
 def test_every_container_runs_the_profile_image(compiled, profile):

@@ -1,0 +1,235 @@
+"""What the data gate decides, as plain functions of statistics, anomalies and label counts.
+
+No TFX here: the gate component (`example_gate.py`) does the reading and writing, `tfxp validate`
+reuses the findings, and the unit tests call these directly.
+"""
+
+import dataclasses
+import json
+from typing import Any, Iterable
+
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
+
+# The gate's own finding kinds, beside TFDV's anomaly types.
+TOO_FEW_EXAMPLES = "TOO_FEW_EXAMPLES"
+LABEL_MISSING = "LABEL_MISSING"
+LABEL_RATE_CHANGE = "LABEL_RATE_CHANGE"
+LABEL_SPLIT_GAP = "LABEL_SPLIT_GAP"
+KINDS = frozenset(anomalies_pb2.AnomalyInfo.Type.keys()) | {
+    TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP}
+
+_METRIC_NAMES = {
+    anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "L-infinity distance",
+    anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "Jensen-Shannon divergence",
+    anomalies_pb2.DriftSkewInfo.Measurement.NORMALIZED_ABSOLUTE_DIFFERENCE:
+        "normalized absolute difference",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    split: str
+    feature: str
+    kind: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"split '{self.split}', feature '{self.feature}': {self.kind}: {self.description}"
+
+    def allowed_by(self, allow: Iterable[str]) -> str | None:
+        """The `KIND:FEATURE` entry that accepts this finding, if any."""
+        for entry in allow:
+            kind, _, feature = entry.partition(":")
+            if kind == self.kind and feature in (self.feature, "*"):
+                return entry
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    """One comparator value: drift (against the last accepted span) or skew (against serving)."""
+
+    feature: str
+    check: str  # "drift" or "skew"
+    metric: str
+    value: float
+    threshold: float
+
+    @property
+    def exceeded(self) -> bool:
+        return self.value > self.threshold
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelCounts:
+    rows: int
+    missing: int
+    positives: int
+
+    @property
+    def missing_rate(self) -> float:
+        return self.missing / self.rows if self.rows else 0.0
+
+    @property
+    def positive_rate(self) -> float:
+        return self.positives / self.rows if self.rows else 0.0
+
+
+def anomaly_findings(split: str, anomalies: anomalies_pb2.Anomalies,
+                     only_comparators: bool = False) -> list[Finding]:
+    """One finding per anomaly reason of each feature (and dataset-level anomalies)."""
+    findings = []
+    for feature, info in sorted(anomalies.anomaly_info.items()):
+        for reason in info.reason or [None]:
+            kind = anomalies_pb2.AnomalyInfo.Type.Name(reason.type) if reason else "ANOMALY"
+            description = (reason.description if reason else "") or info.description
+            findings.append(Finding(split, feature, kind, description))
+    if anomalies.HasField("dataset_anomaly_info"):
+        info = anomalies.dataset_anomaly_info
+        for reason in info.reason:
+            findings.append(Finding(split, "<dataset>", anomalies_pb2.AnomalyInfo.Type.Name(reason.type),
+                                    reason.description or info.description))
+    if only_comparators:
+        findings = [f for f in findings if f.kind.startswith("COMPARATOR_")]
+    return findings
+
+
+def with_quantile_histograms(
+        stats: statistics_pb2.DatasetFeatureStatisticsList) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """Statistics whose numeric histogram is the quantile one, for TFDV's Jensen-Shannon.
+
+    TFDV compares numeric features on equal-width histograms: one outlier (a $700 fare) squeezes
+    nearly every value into the first bucket, and two unchanged spans measure a divergence of
+    0.4-0.75 on the bundled data. Quantile buckets follow the mass and measure 0.04-0.13.
+    """
+    result = statistics_pb2.DatasetFeatureStatisticsList()
+    result.CopyFrom(stats)
+    for dataset in result.datasets:
+        for feature in dataset.features:
+            histograms = feature.num_stats.histograms
+            quantiles = [h for h in histograms if h.type == statistics_pb2.Histogram.QUANTILES]
+            if quantiles:
+                histogram = statistics_pb2.Histogram()
+                histogram.CopyFrom(quantiles[0])
+                histogram.type = statistics_pb2.Histogram.STANDARD
+                del histograms[:]
+                histograms.append(histogram)
+    return result
+
+
+def measurements(anomalies: anomalies_pb2.Anomalies) -> list[Measurement]:
+    """Every drift and skew value TFDV computed, above its threshold or not."""
+    rows = []
+    for info in anomalies.drift_skew_info:
+        feature = ".".join(info.path.step)
+        for check, values in (("drift", info.drift_measurements), ("skew", info.skew_measurements)):
+            rows += [Measurement(feature, check, _METRIC_NAMES.get(m.type, str(m.type)),
+                                 m.value, m.threshold) for m in values]
+    return sorted(rows, key=lambda m: (m.check, m.feature))
+
+
+def count_findings(split: str, num_examples: int, min_examples: int) -> list[Finding]:
+    """An empty or header-only input is an anomaly: TFDV reports none for zero rows."""
+    if num_examples >= min_examples:
+        return []
+    return [Finding(split, "<dataset>", TOO_FEW_EXAMPLES,
+                    f"{num_examples} examples, at least {min_examples} required")]
+
+
+def label_findings(label: str, counts: dict[str, LabelCounts], previous_rate: float | None,
+                   previous_span: int | None, limits: dict[str, float]) -> list[Finding]:
+    """Label missing too often, its positive rate moved since the last span, or splits unbalanced."""
+    findings = []
+    for split, split_counts in sorted(counts.items()):
+        if split_counts.missing_rate > limits["max_missing_rate"]:
+            findings.append(Finding(split, label, LABEL_MISSING,
+                                    f"missing in {split_counts.missing} of {split_counts.rows} rows "
+                                    f"({split_counts.missing_rate:.1%}), at most "
+                                    f"{limits['max_missing_rate']:.1%} allowed"))
+    train, evaluation = counts.get("train"), counts.get("eval")
+    if train and previous_rate is not None:
+        change = abs(train.positive_rate - previous_rate)
+        if change > limits["max_rate_change"]:
+            findings.append(Finding("train", label, LABEL_RATE_CHANGE,
+                                    f"positive rate {train.positive_rate:.3f} against "
+                                    f"{previous_rate:.3f} in span {previous_span}: change "
+                                    f"{change:.3f} above the threshold {limits['max_rate_change']}"))
+    if train and evaluation and train.rows and evaluation.rows:
+        gap = abs(evaluation.positive_rate - train.positive_rate)
+        if gap > limits["max_split_gap"]:
+            findings.append(Finding("eval", label, LABEL_SPLIT_GAP,
+                                    f"positive rate {evaluation.positive_rate:.3f} in eval against "
+                                    f"{train.positive_rate:.3f} in train: gap {gap:.3f} above the "
+                                    f"threshold {limits['max_split_gap']}"))
+    return findings
+
+
+@dataclasses.dataclass
+class GateReport:
+    """The gate's verdict on one span: every figure it looked at and every finding."""
+
+    span: int | None
+    previous_span: int | None  # the last accepted span drift was measured against
+    label: str
+    label_counts: dict[str, LabelCounts]
+    previous_label_rate: float | None
+    measurements: list[Measurement]
+    findings: list[Finding]  # all, allowed ones included
+    allow: list[str]
+
+    @property
+    def allowed(self) -> list[tuple[Finding, str]]:
+        return [(f, entry) for f in self.findings if (entry := f.allowed_by(self.allow))]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if not f.allowed_by(self.allow)]
+
+    @property
+    def unused_allow(self) -> list[str]:
+        used = {entry for _, entry in self.allowed}
+        return [entry for entry in self.allow if entry not in used]
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "GateReport":
+        raw: dict[str, Any] = json.loads(text)
+        raw["label_counts"] = {k: LabelCounts(**v) for k, v in raw["label_counts"].items()}
+        raw["measurements"] = [Measurement(**m) for m in raw["measurements"]]
+        raw["findings"] = [Finding(**f) for f in raw["findings"]]
+        return cls(**raw)
+
+    def lines(self) -> list[str]:
+        """The report as a person reads it: drift and skew table, label health, verdict."""
+        out = [f"data gate, span {self.span}:"]
+        if self.previous_span is None:
+            out.append("  drift: no earlier accepted span to compare with (first span)")
+        for check in ("drift", "skew"):
+            rows = [m for m in self.measurements if m.check == check]
+            if not rows:
+                continue
+            against = (f"against span {self.previous_span}" if check == "drift"
+                       else "training against serving data")
+            out.append(f"  {check} ({against}):")
+            for m in rows:
+                flag = "ABOVE" if m.exceeded else "ok"
+                out.append(f"    {m.feature:<24} {m.metric:<27} {m.value:8.4f}  "
+                           f"threshold {m.threshold:<6g} {flag}")
+        out.append(f"  label '{self.label}':")
+        for split, counts in sorted(self.label_counts.items()):
+            out.append(f"    {split:<6} rows {counts.rows:>7}  positive rate {counts.positive_rate:.3f}"
+                       f"  missing {counts.missing_rate:.1%}")
+        if self.previous_label_rate is not None:
+            out.append(f"    span {self.previous_span} train positive rate {self.previous_label_rate:.3f}")
+        for finding, entry in self.allowed:
+            out.append(f"  ALLOWED by {entry}: {finding}")
+        for entry in self.unused_allow:
+            out.append(f"  note: allow entry {entry} matched nothing in this span")
+        blocking = self.blocking
+        verdict = ("ACCEPTED" if not blocking else
+                   f"STOPPED: {len(blocking)} finding{'s' if len(blocking) != 1 else ''}")
+        out.append(f"  verdict: {verdict}")
+        out += [f"    - {finding}" for finding in blocking]
+        return out

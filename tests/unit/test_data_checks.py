@@ -1,0 +1,136 @@
+"""The gate's decisions: anomalies, row counts, drift values and label health become findings;
+findings listed in `allow` are accepted and reported as such."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow_data_validation as tfdv
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
+
+from components.data_checks import (
+    Finding, GateReport, LabelCounts, anomaly_findings, count_findings, label_findings,
+    measurements, with_quantile_histograms,
+)
+from components.example_gate import gate_message
+
+LIMITS = {"max_missing_rate": 0.0, "max_rate_change": 0.1, "max_split_gap": 0.05}
+
+
+def _anomalies() -> anomalies_pb2.Anomalies:
+    anomalies = anomalies_pb2.Anomalies()
+    info = anomalies.anomaly_info["payment_type"]
+    info.description = "Examples contain values missing from the schema: Bitcoin (~3%)."
+    reason = info.reason.add()
+    reason.type = anomalies_pb2.AnomalyInfo.ENUM_TYPE_UNEXPECTED_STRING_VALUES
+    reason.description = "Examples contain values missing from the schema: Bitcoin (~3%)."
+    return anomalies
+
+
+def test_each_anomaly_reason_becomes_a_finding_naming_split_feature_and_kind():
+    (finding,) = anomaly_findings("eval", _anomalies())
+    assert (finding.split, finding.feature, finding.kind) == (
+        "eval", "payment_type", "ENUM_TYPE_UNEXPECTED_STRING_VALUES")
+    assert "Bitcoin" in str(finding)
+
+
+def test_no_anomalies_no_findings():
+    assert anomaly_findings("train", anomalies_pb2.Anomalies()) == []
+
+
+def test_a_split_with_too_few_examples_is_a_finding():
+    assert count_findings("train", 0, 100)[0].kind == "TOO_FEW_EXAMPLES"
+    assert count_findings("train", 100, 100) == []
+
+
+def test_label_missing_rate_change_and_split_gap_are_findings_with_their_figures():
+    counts = {"train": LabelCounts(rows=1000, missing=10, positives=400),
+              "eval": LabelCounts(rows=500, missing=0, positives=100)}
+    findings = label_findings("big_tipper", counts, previous_rate=0.2, previous_span=3,
+                              limits=LIMITS)
+    assert [(f.split, f.kind) for f in findings] == [
+        ("train", "LABEL_MISSING"), ("train", "LABEL_RATE_CHANGE"), ("eval", "LABEL_SPLIT_GAP")]
+    assert "0.400 against 0.200 in span 3" in findings[1].description
+    assert "0.200 in eval against 0.400 in train" in findings[2].description
+
+
+def test_a_healthy_label_has_no_findings_and_the_first_span_has_no_rate_change():
+    counts = {"train": LabelCounts(1000, 0, 250), "eval": LabelCounts(500, 0, 120)}
+    assert label_findings("y", counts, previous_rate=0.27, previous_span=1, limits=LIMITS) == []
+    assert label_findings("y", counts, previous_rate=None, previous_span=None, limits=LIMITS) == []
+
+
+def test_allow_accepts_exactly_the_named_kind_and_feature():
+    finding = Finding("train", "company", "COMPARATOR_L_INFTY_HIGH", "0.3 > 0.12")
+    assert finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:company"]) == "COMPARATOR_L_INFTY_HIGH:company"
+    assert finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:*"]) == "COMPARATOR_L_INFTY_HIGH:*"
+    assert finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:fare", "LABEL_MISSING:company"]) is None
+
+
+def _report(allow: list[str]) -> GateReport:
+    findings = anomaly_findings("eval", _anomalies()) + count_findings("train", 0, 1)
+    return GateReport(span=5, previous_span=4, label="big_tipper",
+                      label_counts={"train": LabelCounts(0, 0, 0)}, previous_label_rate=0.27,
+                      measurements=[], findings=findings, allow=allow)
+
+
+def test_message_lists_every_blocking_finding_and_where_the_report_is():
+    message = gate_message(_report([]), "/runs/reports/span-5.json")
+    assert "2 findings" in message
+    assert "split 'eval', feature 'payment_type'" in message
+    assert "split 'train', feature '<dataset>': TOO_FEW_EXAMPLES" in message
+    assert "/runs/reports/span-5.json" in message
+
+
+def test_allowed_findings_do_not_block_and_unused_entries_are_noted():
+    report = _report(["ENUM_TYPE_UNEXPECTED_STRING_VALUES:payment_type", "LABEL_MISSING:tips"])
+    assert [f.kind for f in report.blocking] == ["TOO_FEW_EXAMPLES"]
+    text = "\n".join(report.lines())
+    assert "ALLOWED by ENUM_TYPE_UNEXPECTED_STRING_VALUES:payment_type" in text
+    assert "allow entry LABEL_MISSING:tips matched nothing" in text
+
+
+def test_the_report_survives_json():
+    report = _report(["LABEL_MISSING:tips"])
+    assert GateReport.from_json(report.to_json()) == report
+
+
+def _stats(values: np.ndarray):
+    return tfdv.generate_statistics_from_dataframe(pd.DataFrame({"fare": values}))
+
+
+def _fare_schema() -> schema_pb2.Schema:
+    schema = schema_pb2.Schema()
+    feature = schema.feature.add(name="fare", type=schema_pb2.FLOAT)
+    feature.drift_comparator.jensen_shannon_divergence.threshold = 0.2
+    return schema
+
+
+def _divergence(current, previous) -> float:
+    anomalies = tfdv.validate_statistics(current, _fare_schema(), previous_statistics=previous)
+    (row,) = measurements(anomalies)
+    return row.value
+
+
+@pytest.fixture(scope="module")
+def fares():
+    rng = np.random.default_rng(0)
+    return rng.lognormal(2.0, 0.5, 2000), rng.lognormal(2.0, 0.5, 2000)
+
+
+def test_one_outlier_is_not_drift_on_quantile_histograms(fares):
+    before, after = fares
+    with_outlier = np.append(after, 700.0)
+    raw = _divergence(_stats(with_outlier), _stats(before))
+    quantile = _divergence(with_quantile_histograms(_stats(with_outlier)),
+                           with_quantile_histograms(_stats(before)))
+    assert raw > 0.4  # TFDV's equal-width histograms: 0.54 here
+    assert quantile < 0.15
+
+
+def test_a_shifted_distribution_is_drift_on_quantile_histograms(fares):
+    before, after = fares
+    value = _divergence(with_quantile_histograms(_stats(after * 2)),
+                        with_quantile_histograms(_stats(before)))
+    assert value > 0.25  # 0.31; unshifted: 0.02
