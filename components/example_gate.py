@@ -69,12 +69,16 @@ def _load_schema(schema: types.Artifact) -> schema_pb2.Schema:
     return io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema.uri))
 
 
+def _split_dir(artifact: types.Artifact, split: str) -> str:
+    """TFX's split layout; AcceptedSpan has no split_names property for artifact_utils to read."""
+    return os.path.join(artifact.uri, f"Split-{split}")
+
+
 def _statistics(artifact: types.Artifact, split: str):
     """One split's statistics, from StatisticsGen's output or an AcceptedSpan (same layout)."""
     import tensorflow_data_validation as tfdv
 
-    return tfdv.load_stats_binary(
-        os.path.join(artifact_utils.get_split_uri([artifact], split), STATS_FILE))
+    return tfdv.load_stats_binary(os.path.join(_split_dir(artifact, split), STATS_FILE))
 
 
 def _label_counts(examples: types.Artifact, split: str, schema: schema_pb2.Schema,
@@ -163,8 +167,8 @@ def ExampleGate(
 
     accepted.set_string_custom_property("split_names", statistics.split_names)
     for split in splits:  # the next span's baseline
-        source = os.path.join(artifact_utils.get_split_uri([statistics], split), STATS_FILE)
-        target_dir = artifact_utils.get_split_uri([accepted], split)
+        source = os.path.join(_split_dir(statistics, split), STATS_FILE)
+        target_dir = _split_dir(accepted, split)
         fileio.makedirs(target_dir)
         fileio.copy(source, os.path.join(target_dir, STATS_FILE), overwrite=True)
     with fileio.open(os.path.join(accepted.uri, REPORT_FILE), "w") as handle:

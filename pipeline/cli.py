@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="check one CSV file against the curated schema, without a pipeline run")
     validate.add_argument("file")
+    validate.add_argument("--against", default="schema", metavar="SPAN|schema",
+                          help="also measure drift from this span of the config's data "
+                               "(default: the schema only)")
     validate.add_argument("--config", default=DEFAULT_CONFIG)
     compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines v2")
     compile_.add_argument("--config", default=DEFAULT_CONFIG)
@@ -236,13 +239,21 @@ def _validate(config, args) -> int:
 
     from pipeline.validate import validate_file
 
-    findings = validate_file(config, pathlib.Path(args.file))
+    against = None
+    if args.against != "schema":
+        if not args.against.isdigit() or int(args.against) < 1:
+            print(f"tfxp: --against must be 'schema' or a span number, got {args.against!r}",
+                  file=sys.stderr)
+            return EXIT_USER_ERROR
+        against = int(args.against)
+    findings = validate_file(config, pathlib.Path(args.file), against)
     for finding in findings:
         print(f"{finding.split}: column '{finding.feature}': {finding.kind}: {finding.description}")
     if findings:
         print(f"tfxp: {len(findings)} problem(s) against {config.schema_file}", file=sys.stderr)
         return EXIT_GATE
-    print(f"tfxp: {args.file} conforms to {config.schema_file}")
+    drift = f" and does not drift from span {against}" if against else ""
+    print(f"tfxp: {args.file} conforms to {config.schema_file}{drift}")
     return 0
 
 

@@ -244,7 +244,9 @@ def _serving_statistics(config: PipelineConfig, placement: Placement, schema: Ch
     example_gen = FileBasedExampleGen(
         input_base=str(config.serving_root),
         input_config=example_gen_pb2.Input(splits=[
-            example_gen_pb2.Input.Split(name="serving", pattern="*.csv")]),
+            example_gen_pb2.Input.Split(name="single_split", pattern="*.csv")]),
+        output_config=example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
+            example_gen_pb2.SplitConfig.Split(name="serving", hash_buckets=1)])),
         custom_config=_fingerprint_config(fingerprint),
         custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
     ).with_id("ServingExampleGen")

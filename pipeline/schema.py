@@ -72,8 +72,11 @@ class Candidate:
     diff: str  # unified diff from the curated schema to the candidate; empty when identical
 
 
-def example_statistics(folder: pathlib.Path, pattern: str, beam_args: list[str]):
+def example_statistics(folder: pathlib.Path, pattern: str, beam_args: list[str],
+                       schema: schema_pb2.Schema | None = None):
     """TFDV statistics of CSV files as CsvExampleGen reads them (its own transform).
+
+    With a schema, integer codes it calls categorical get value counts, as in StatisticsGen.
 
     TFDV's CSV reader sees an empty cell as absent, CsvExampleGen as an empty value list; a
     schema inferred or checked the first way disagrees with the pipeline's data.
@@ -96,17 +99,19 @@ def example_statistics(folder: pathlib.Path, pattern: str, beam_args: list[str])
                 | "Serialize" >> beam.Map(lambda example: example.SerializeToString())
                 | "Write" >> beam.io.WriteToTFRecord(prefix)
             )
-        return tfdv.generate_statistics_from_tfrecord(prefix + "*", pipeline_options=options)
+        return tfdv.generate_statistics_from_tfrecord(
+            prefix + "*", stats_options=tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions(),
+            pipeline_options=options)
 
 
 def infer_candidate(config: PipelineConfig) -> Candidate:
     """Infer a schema from the dataset's CSV files and write it beside the curated one."""
     import tensorflow_data_validation as tfdv
 
-    from pipeline.data import csv_files
+    from pipeline.data import spans
 
-    csv_files(config.data_root)  # a clear error for a missing or empty data folder
-    stats = example_statistics(config.data_root, "*.csv", config.beam.args(SETUP_FILE))
+    spans(config.data_root)  # a clear error for a data folder without spans
+    stats = example_statistics(config.data_root, "span-*/*.csv", config.beam.args(SETUP_FILE))
     candidate = with_environments(tfdv.infer_schema(stats), config)
     path = config.schema_file.with_name(config.schema_file.stem + ".candidate.pbtxt")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -71,17 +71,27 @@ def structural_findings(path: pathlib.Path, schema) -> list[Finding]:
     return findings[:50]  # the first fifty say enough
 
 
-def validate_file(config: PipelineConfig, path: pathlib.Path) -> list[Finding]:
-    """Findings for one CSV file against the config's curated schema (empty: it passes)."""
+def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | None = None
+                  ) -> list[Finding]:
+    """Findings for one CSV file against the curated schema and, given `against`, for drift
+    from that span of the config's data, by the schema's comparators (empty: it passes)."""
     import tensorflow_data_validation as tfdv
 
+    from components.data_checks import with_quantile_histograms
+    from pipeline.data import span_files
     from pipeline.schema import example_statistics
 
     schema = read_schema(config.schema_file)
+    previous = None
+    if against is not None:
+        _, files = span_files(config.data_root, against)  # a missing span: DataError, exit 2
+        previous = with_quantile_histograms(example_statistics(
+            files[0].parent, "*.csv", config.beam.args(SETUP_FILE), schema))
     findings = structural_findings(path, schema)
     if findings:
         return findings
-    stats = example_statistics(path.parent, path.name, config.beam.args(SETUP_FILE))
-    anomalies = tfdv.validate_statistics(stats, schema, environment=TRAINING)
+    stats = example_statistics(path.parent, path.name, config.beam.args(SETUP_FILE), schema)
+    anomalies = tfdv.validate_statistics(with_quantile_histograms(stats), schema,
+                                         environment=TRAINING, previous_statistics=previous)
     return [Finding(str(path), f.feature, f.kind, f.description)
             for f in anomaly_findings("file", anomalies)]

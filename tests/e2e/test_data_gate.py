@@ -27,7 +27,7 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
     assert code == EXIT_GATE, out + err
     assert "stopped at the data gate" in err
     assert expected in err
-    assert "Anomalies written under" in err
+    assert "Report written to" in err
     states = latest_run(tmp_path / "metadata.sqlite", "taxi").node_states
     assert states["ExampleGate"] == "failed"
     assert "Transform" not in states and "Trainer" not in states
@@ -40,3 +40,61 @@ def test_runs_shows_a_run_stopped_at_the_gate(tmp_path):
     assert run_cli("run", "--config", str(config))[0] == EXIT_GATE
     code, out, _ = run_cli("runs", "--metadata", str(tmp_path / "metadata.sqlite"))
     assert code == 0 and "ExampleGate=failed" in out
+
+
+def _synth_spans(root, spans, drift="", seed=3, rows_per_span=1500):
+    from pipeline.synth import synthesize
+
+    return synthesize(root, rows=rows_per_span * spans, spans=spans, drift=drift, seed=seed)
+
+
+def test_a_label_rate_change_between_spans_stops_the_run(tmp_path):
+    _synth_spans(tmp_path / "data", 2, drift="tips:0.6@2")
+    raw = small_config_dict(tmp_path, tmp_path / "data")
+    raw["data"]["window"] = 2
+    config = write_config(raw, tmp_path / "c.yaml")
+
+    code, out, err = run_cli("run", "--config", str(config), "--backfill")
+
+    assert code == EXIT_GATE, out + err
+    assert "data gate, span 1:" in out and "verdict: ACCEPTED" in out
+    assert "feature 'big_tipper': LABEL_RATE_CHANGE: positive rate" in err
+    assert "in span 1: change" in err
+    assert not (tmp_path / "serving").exists()
+
+
+def test_serving_data_that_skews_from_training_stops_the_run(tmp_path):
+    _synth_spans(tmp_path / "data", 1)
+    (served,) = _synth_spans(tmp_path / "synth-serving", 1, drift="scale:fare*2@1", seed=4)
+    serving_dir = tmp_path / "serving-data"
+    serving_dir.mkdir()
+    columns = served.read_text().splitlines()[0].split(",")
+    tips = columns.index("tips")  # absent at serving time (schema: SERVING environment)
+    (serving_dir / "requests.csv").write_text("".join(
+        ",".join(c for i, c in enumerate(line.split(",")) if i != tips) + "\n"
+        for line in served.read_text().splitlines()))
+    raw = small_config_dict(tmp_path, tmp_path / "data")
+    raw["data"]["serving_root"] = str(serving_dir)
+    config = write_config(raw, tmp_path / "c.yaml")
+
+    code, out, err = run_cli("run", "--config", str(config))
+
+    assert code == EXIT_GATE, out + err
+    assert "skew (training against serving data):" in err
+    assert "feature 'fare': COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
+    states = latest_run(tmp_path / "metadata.sqlite", "taxi").node_states
+    assert states["ServingStatisticsGen"] == "complete" and "Transform" not in states
+
+
+def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_path):
+    _synth_spans(tmp_path / "data", 1)
+    (drifted,) = _synth_spans(tmp_path / "new", 1, drift="scale:fare*2@1", seed=5)
+    config = str(write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml"))
+
+    code, out, err = run_cli("validate", str(drifted), "--config", config, "--against", "1")
+    assert code == EXIT_GATE, out + err
+    assert "column 'fare': COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in out
+
+    assert run_cli("validate", str(drifted), "--config", config, "--against", "schema")[0] == 0
+    code, _, err = run_cli("validate", str(drifted), "--config", config, "--against", "7")
+    assert code == 2 and "span 7 not found (spans here: 1)" in err

@@ -47,7 +47,10 @@ def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(r
              for n in walk(tree) if n.get("made_by")
              and n["made_by"]["execution"]["run"] == tree["run"]["run"]}
     example_gen = nodes["CsvExampleGen"]["properties"]
-    assert example_gen["input_base"] == str(runs["data"].parent)
+    assert example_gen["input_base"] == str(runs["data"].parent.parent)  # the spans' root
+    ingested = [n["artifact"] for n in walk(tree) if n.get("made_by")
+                and n["made_by"]["execution"]["node"] == "CsvExampleGen"]
+    assert {a["properties"]["span"] for a in ingested} == {1}  # which span, on record
     # The content hash ExampleGen was keyed on is the one recorded for the run that made it.
     assert example_gen["custom_config"] == f"sha256:{tree['run']['data_sha256']}"
     assert tree["artifact"]["properties"]["pushed_version"] == max(
