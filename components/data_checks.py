@@ -205,7 +205,8 @@ class GateReport:
         """The report as a person reads it: drift and skew table, label health, verdict."""
         out = [f"data gate, span {self.span}:"]
         if self.previous_span is None:
-            out.append("  drift: no earlier accepted span to compare with (first span)")
+            out.append("  drift: not measured: no earlier accepted span to compare with (the first "
+                       "span, or a Kubeflow run: see README)")
         for check in ("drift", "skew"):
             rows = [m for m in self.measurements if m.check == check]
             if not rows:

@@ -267,6 +267,10 @@ def _compile(config, args) -> int:
     formats = ("json", "yaml") if args.yaml else ("json",)
     for path in compile_pipeline(config, profile, pathlib.Path(args.output_dir), formats):
         print(f"tfxp: wrote {path} (image {profile.image})")
+    print("tfxp: note: each Kubeflow run ingests the newest span under data_root and trains on it "
+          "alone; drift against the previous span and the window of accepted spans read ML "
+          "Metadata in-process and run locally only (schema, skew, label missing-rate and "
+          "split-balance checks still gate).")
     return 0
 
 

@@ -34,7 +34,11 @@ def _runs(metadata: L.Metadata, args) -> int:
     for run in runs:
         states = ", ".join(f"{n}={s}" for n, s in run.nodes.items() if not n.endswith("resolver"))
         pushed = f"pushed {run.pushed_version}" if run.pushed_version else "nothing pushed"
-        print(f"{run.run}  {run.pipeline}  started {run.started}  {run.seconds:.1f} s  {pushed}")
+        span = f"span {run.provenance['span']}  " if "span" in run.provenance else ""
+        allowed = run.provenance.get("allowed", "[]")
+        allowed = f"  allowed {allowed}" if allowed != "[]" else ""
+        print(f"{run.run}  {run.pipeline}  {span}started {run.started}  {run.seconds:.1f} s  "
+              f"{pushed}{allowed}")
         print(f"    {states}")
     return 0
 
