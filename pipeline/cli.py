@@ -152,12 +152,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(config, backfill: bool = False) -> int:
     import dataclasses
 
-    from pipeline.data import span_files, spans
+    from pipeline.data import span_files
+    from pipeline.local_runner import earlier_window_spans
 
     span, _ = span_files(config.data_root, config.span)
     if backfill:
-        earlier = [n for n in spans(config.data_root) if span - config.window < n < span]
-        for number in earlier:
+        for number in earlier_window_spans(config, span):
             print(f"tfxp: checking span {number} of {config.data_root} in (data gate only)",
                   flush=True)
             code = _run_span(dataclasses.replace(config, span=number), through_gate=True)

@@ -21,3 +21,11 @@ def run_local(config: PipelineConfig, through_gate: bool = False) -> None:
         LocalDagRunner().run(pipeline)
     finally:  # a run stopped by the gate is on record too
         record_on_latest_run(config.metadata_path, config.name, facts)
+
+
+def earlier_window_spans(config: PipelineConfig, span: int) -> list[int]:
+    """The spans before `span` that its training window can hold, oldest first: what
+    `tfxp run --backfill` checks in through the gate first."""
+    from pipeline.data import spans
+
+    return [n for n in spans(config.data_root) if span - config.window < n < span]
