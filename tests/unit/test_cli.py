@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import pytest
+
 from pipeline.cli import EXIT_USER_ERROR, main
 from tests.conftest import small_config_dict, write_config
 
@@ -25,6 +27,21 @@ def test_missing_data_folder_is_reported_before_anything_runs(tmp_path, capsys):
     path = write_config(small_config_dict(tmp_path, tmp_path / "absent"), tmp_path / "c.yaml")
     assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR
     assert "data folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "metadata.sqlite").exists()
+
+
+@pytest.mark.parametrize("layout, message", [
+    (lambda root: root.mkdir(), "no span folder (span-1/, span-2/, ... each holding CSV files)"),
+    (lambda root: (root.mkdir(), (root / "trips.csv").write_text("a\n1\n")),
+     "move trips.csv into"),
+    (lambda root: (root / "span-1").mkdir(parents=True), "no *.csv file in the data folder"),
+], ids=["empty-folder", "csv-outside-a-span-folder", "empty-span-folder"])
+def test_a_bad_data_folder_is_one_line_before_anything_runs(tmp_path, capsys, layout, message):
+    layout(tmp_path / "data")
+    path = write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml")
+    assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "metadata.sqlite").exists()
 
 
