@@ -151,7 +151,7 @@ def test_an_unknown_allow_kind_is_refused_before_running(history):
     assert "'DRIFT:fare' must be KIND:FEATURE with a known anomaly kind" in err
 
 
-def test_the_bundled_years_pass_the_curated_thresholds_span_after_span(tmp_path, taxi_raw):
+def test_the_bundled_years_pass_the_curated_thresholds_span_after_span(tmp_path):
     """The schema's drift thresholds are calibrated on these years: a change that makes the
     bundled data fail the gate must change the thresholds on purpose."""
     raw = small_config_dict(tmp_path, ROOT / "data" / "taxi")
