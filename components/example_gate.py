@@ -25,6 +25,8 @@ from components.data_checks import (
 )
 
 DRIFT_SPLIT = "train"  # drift and skew compare train splits: the eval split is a third the size
+SERVING_SPLIT = "serving"  # the serving ExampleGen's one split
+TRAINING = "TRAINING"  # the schema environment the gate checks in, when the schema declares it
 REPORT_FILE = "report.json"
 STATS_FILE = "FeatureStats.pb"  # StatisticsGen's binary statistics, one per split
 
@@ -48,9 +50,8 @@ def span_of(artifact: types.Artifact) -> int:
 
 def gate_message(report: GateReport, report_path: str) -> str:
     blocking = report.blocking
-    lines = [f"Data gate failed with {len(blocking)} finding{'s' if len(blocking) != 1 else ''};"
-             " nothing was transformed, trained or pushed:"]
-    lines += [f"  - {finding}" for finding in blocking]
+    lines = [f"Data gate failed with {len(blocking)} finding{'s' if len(blocking) != 1 else ''}"
+             " (listed under the verdict); nothing was transformed, trained or pushed."]
     lines += report.lines()
     lines.append(f"Report written to {report_path}. A finding you accept on purpose can be "
                  "allowed with --allow KIND:FEATURE (recorded in ML Metadata).")
@@ -118,6 +119,7 @@ def ExampleGate(
     accepted: OutputArtifact[AcceptedSpan],
     policy: Parameter[str],
     label: Parameter[str],
+    code_sha256: Parameter[str],  # only keys the cache: edited gate code re-runs the gate
     previous: InputArtifact[AcceptedSpan] = None,  # None: no span accepted yet
     serving_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None,
 ) -> None:
@@ -137,15 +139,22 @@ def ExampleGate(
         findings += anomaly_findings(split, _load_anomalies(anomalies, split))
 
     # Drift against the last accepted span, skew against serving data: TFDV measures every
-    # feature the curated schema gives a drift_comparator / skew_comparator.
-    comparisons = tfdv.validate_statistics(
-        with_quantile_histograms(_statistics(statistics, DRIFT_SPLIT)), schema_proto,
-        environment="TRAINING",
-        previous_statistics=(with_quantile_histograms(_statistics(previous, DRIFT_SPLIT))
-                             if previous else None),
-        serving_statistics=(with_quantile_histograms(_statistics(serving_statistics, "serving"))
-                            if serving_statistics else None))
-    findings += anomaly_findings(DRIFT_SPLIT, comparisons, only_comparators=True)
+    # feature the curated schema gives a drift_comparator / skew_comparator. Two calls, so a
+    # skew finding has its own kind (SKEW_...) and allowing drift never silences skew.
+    current = with_quantile_histograms(_statistics(statistics, DRIFT_SPLIT))
+    environment = TRAINING if TRAINING in schema_proto.default_environment else None
+    rows = []
+    for check, baseline in (("drift", previous), ("skew", serving_statistics)):
+        if baseline is None:
+            continue
+        other = with_quantile_histograms(
+            _statistics(baseline, DRIFT_SPLIT if check == "drift" else SERVING_SPLIT))
+        comparison = tfdv.validate_statistics(
+            current, schema_proto, environment=environment,
+            **{"previous_statistics" if check == "drift" else "serving_statistics": other})
+        rows += measurements(comparison)
+        findings += anomaly_findings(DRIFT_SPLIT, comparison, only_comparators=True,
+                                     kind_prefix="SKEW_" if check == "skew" else "")
 
     label_name = json.loads(label)["name"]
     counts = {split: _label_counts(examples, split, schema_proto, label) for split in splits}
@@ -155,7 +164,7 @@ def ExampleGate(
 
     report = GateReport(span=span, previous_span=previous_span, label=label_name,
                         label_counts=counts, previous_label_rate=previous_rate,
-                        measurements=measurements(comparisons), findings=findings,
+                        measurements=rows, findings=findings,
                         allow=list(rules["allow"]))
     report_dir = _report_dir(accepted)
     fileio.makedirs(report_dir)

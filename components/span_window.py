@@ -1,18 +1,19 @@
 """What a run takes from earlier spans: the drift baseline and the training window.
 
-`PreviousAcceptedSpan`: the newest span the gate accepted before the one being run, which the
-gate compares this span with. `AcceptedSpanWindow`: the newest N spans the gate accepted, up
-to the span being run, which Transform and Trainer see.
+Both follow each span's *latest* gate verdict, over every ingestion of that span: a span stopped
+after an earlier acceptance (its files replaced, or re-run without an `--allow`) counts as
+stopped. TFX's own SpanRangeStrategy would take the newest ingestions, stopped ones included.
 
-TFX's own SpanRangeStrategy takes the newest spans ExampleGen ingested, including spans the gate
-stopped; a rejected span must never reach training. This strategy keeps only Examples that were
-an input of a gate execution which published an `AcceptedSpan`.
+`PreviousAcceptedSpan`: the newest accepted span before the one being run, which the gate
+compares it with. `AcceptedSpanWindow`: the newest N accepted spans up to the one being run,
+which Transform and Trainer see.
 
-Both read ML Metadata through the store the local orchestrator passes, so they are local-only:
+They read ML Metadata through the store the local orchestrator passes, so they are local-only:
 Kubeflow V2 compiles just the latest / latest-blessed strategies (`kubeflow/compile.py` refuses
 any other).
 """
 
+import dataclasses
 from typing import Dict, List, Optional
 
 import ml_metadata as mlmd
@@ -20,29 +21,57 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import types
 from tfx.dsl.components.common.resolver import ResolverStrategy
 
-from components.example_gate import AcceptedSpan, span_of
+from components.example_gate import AcceptedSpan, ExampleGate, span_of
 
-_INPUTS = (metadata_store_pb2.Event.INPUT,)
-_OUTPUTS = (metadata_store_pb2.Event.OUTPUT,)
+_Execution = metadata_store_pb2.Execution
+_VERDICT_STATES = (_Execution.COMPLETE, _Execution.CACHED, _Execution.FAILED)
 
 
-def accepted_example_ids(store: mlmd.MetadataStore, example_ids: List[int]) -> set[int]:
-    """Those of `example_ids` that a gate execution read and accepted."""
-    if not example_ids:
-        return set()
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The newest gate execution over a span: the ingestion it read, its AcceptedSpan if any."""
+
+    examples: types.Artifact
+    accepted_id: int | None
+
+
+def _type_id(get, name: str) -> int | None:
     try:
-        accepted_type = store.get_artifact_type(AcceptedSpan.TYPE_NAME).id
-    except mlmd.errors.NotFoundError:  # no span was ever accepted in this store
-        return set()
-    reads = [e for e in store.get_events_by_artifact_ids(example_ids) if e.type in _INPUTS]
-    executions = sorted({e.execution_id for e in reads})
-    if not executions:
-        return set()
-    outputs = [e for e in store.get_events_by_execution_ids(executions) if e.type in _OUTPUTS]
-    produced = {a.id: a for a in store.get_artifacts_by_id(sorted({e.artifact_id for e in outputs}))}
-    accepting = {e.execution_id for e in outputs
-                 if e.artifact_id in produced and produced[e.artifact_id].type_id == accepted_type}
-    return {e.artifact_id for e in reads if e.execution_id in accepting}
+        return get(name).id
+    except mlmd.errors.NotFoundError:
+        return None
+
+
+def latest_verdicts(store: mlmd.MetadataStore, examples: List[types.Artifact]) -> Dict[int, Verdict]:
+    """Per span number, the latest verdict of the gate on any of its ingestions in `examples`."""
+    gate_type = _type_id(store.get_execution_type, ExampleGate.get_class_type())
+    accepted_type = _type_id(store.get_artifact_type, AcceptedSpan.TYPE_NAME)
+    by_id = {artifact.id: artifact for artifact in examples}
+    if gate_type is None or not by_id:
+        return {}
+    reads = [e for e in store.get_events_by_artifact_ids(sorted(by_id))
+             if e.type == metadata_store_pb2.Event.INPUT]
+    gates = {e.id: e for e in store.get_executions_by_id(sorted({r.execution_id for r in reads}))
+             if e.type_id == gate_type and e.last_known_state in _VERDICT_STATES}
+    accepted: dict[int, int] = {}  # gate execution id -> its AcceptedSpan id
+    outputs = [e for e in store.get_events_by_execution_ids(sorted(gates))
+               if e.type == metadata_store_pb2.Event.OUTPUT] if gates else []
+    if outputs and accepted_type is not None:
+        produced = store.get_artifacts_by_id(sorted({e.artifact_id for e in outputs}))
+        kinds = {a.id: a.type_id for a in produced}
+        accepted = {e.execution_id: e.artifact_id for e in outputs
+                    if kinds.get(e.artifact_id) == accepted_type}
+    newest: dict[int, tuple[int, Verdict]] = {}
+    for read in reads:
+        execution = gates.get(read.execution_id)
+        if execution is None:
+            continue
+        span = span_of(by_id[read.artifact_id])
+        passed = execution.last_known_state != _Execution.FAILED
+        verdict = Verdict(by_id[read.artifact_id], accepted.get(execution.id) if passed else None)
+        if span not in newest or execution.id > newest[span][0]:
+            newest[span] = (execution.id, verdict)
+    return {span: verdict for span, (_, verdict) in newest.items()}
 
 
 class AcceptedSpanWindow(ResolverStrategy):
@@ -54,23 +83,17 @@ class AcceptedSpanWindow(ResolverStrategy):
     def resolve_artifacts(
         self, store: mlmd.MetadataStore, input_dict: Dict[str, List[types.Artifact]]
     ) -> Optional[Dict[str, List[types.Artifact]]]:
-        examples = input_dict["examples"]
-        accepted = accepted_example_ids(store, [a.id for a in examples])
-        newest: dict[int, types.Artifact] = {}  # per span, its newest accepted ingestion
-        for artifact in examples:
-            span = span_of(artifact)
-            if artifact.id in accepted and span <= self.last_span:
-                if span not in newest or artifact.id > newest[span].id:
-                    newest[span] = artifact
-        chosen = [newest[span] for span in sorted(newest)[-self.num_spans:]]
+        verdicts = latest_verdicts(store, input_dict["examples"])
+        spans = sorted(s for s, v in verdicts.items() if v.accepted_id and s <= self.last_span)
+        chosen = [verdicts[span].examples for span in spans[-self.num_spans:]]
         return {"examples": chosen} if chosen else None
 
 
 class PreviousAcceptedSpan(ResolverStrategy):
-    """The newest `AcceptedSpan` of a span numbered below `span`; nothing for the first span.
+    """The AcceptedSpan of the newest accepted span numbered below `span`; none for the first.
 
-    Not simply the newest: a re-run of the same span is compared with the span before it again,
-    so the same data gets the same verdict and the gate's cache holds.
+    Not simply the newest AcceptedSpan: a re-run of the same span is compared with the span
+    before it again, so the same data gets the same verdict and the gate's cache holds.
     """
 
     def __init__(self, span: int):
@@ -79,6 +102,8 @@ class PreviousAcceptedSpan(ResolverStrategy):
     def resolve_artifacts(
         self, store: mlmd.MetadataStore, input_dict: Dict[str, List[types.Artifact]]
     ) -> Optional[Dict[str, List[types.Artifact]]]:
-        earlier = [a for a in input_dict["accepted"] if span_of(a) < self.span]
-        newest = max(earlier, key=lambda a: (span_of(a), a.id), default=None)
-        return {"accepted": [newest] if newest else []}
+        verdicts = latest_verdicts(store, input_dict["examples"])
+        earlier = [s for s, v in verdicts.items() if v.accepted_id and s < self.span]
+        records = {a.id: a for a in input_dict["accepted"]}
+        previous = records.get(verdicts[max(earlier)].accepted_id) if earlier else None
+        return {"accepted": [previous] if previous else [], "examples": []}

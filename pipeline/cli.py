@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import warnings
 
@@ -40,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                           "(recorded in ML Metadata); repeatable")
     run.add_argument("--backfill", action="store_true",
                      help="first check the earlier spans of the training window in through the "
-                          "data gate, oldest first, so the window is filled on a new store")
+                          "data gate, oldest first, so the window is filled on a new store (a "
+                          "span stopped there stays out of the window; --allow is not applied "
+                          "to them)")
     schema = commands.add_parser("schema", help="curated schema tools")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     infer = schema_commands.add_parser(
@@ -135,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             return _submit(args)
         config = load_config(args.config)
         if args.command == "run":
-            from pipeline.config import with_overrides
-
-            return _run(with_overrides(config, span=args.span, allow=args.allow), args.backfill)
+            return _run(config, args.span, args.allow, args.backfill)
         if args.command == "compile":
             return _compile(config, args)
         if args.command == "validate":
@@ -149,22 +150,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
 
 
-def _run(config, backfill: bool = False) -> int:
+def _run(config, span: int | None, allow: list[str], backfill: bool) -> int:
+    """One span through the whole pipeline; with `backfill`, the earlier spans of its window
+    through the gate first, under the config's own `allow` only (`--allow` is for this span)."""
     import dataclasses
 
+    from pipeline.config import with_overrides
     from pipeline.data import span_files
     from pipeline.local_runner import earlier_window_spans
 
-    span, _ = span_files(config.data_root, config.span)
-    if backfill:
-        for number in earlier_window_spans(config, span):
-            print(f"tfxp: checking span {number} of {config.data_root} in (data gate only)",
-                  flush=True)
-            code = _run_span(dataclasses.replace(config, span=number), through_gate=True)
-            if code:
-                return code
-    print(f"tfxp: running pipeline '{config.name}' on span {span} of {config.data_root}", flush=True)
-    return _run_span(dataclasses.replace(config, span=span), through_gate=False)
+    target = with_overrides(config, span=span, allow=allow)
+    number, _ = span_files(config.data_root, target.span)
+    earlier = earlier_window_spans(config, number) if backfill else []
+    for previous in earlier:
+        print(f"tfxp: checking span {previous} of {config.data_root} in (data gate only)",
+              flush=True)
+        if _run_span(dataclasses.replace(config, span=previous), through_gate=True):
+            print(f"tfxp: span {previous} stays out of the training window; going on.",
+                  file=sys.stderr)
+    print(f"tfxp: running pipeline '{config.name}' on span {number} of {config.data_root}",
+          flush=True)
+    return _run_span(dataclasses.replace(target, span=number), through_gate=False)
 
 
 def _run_span(config, through_gate: bool) -> int:
@@ -241,7 +247,7 @@ def _validate(config, args) -> int:
 
     against = None
     if args.against != "schema":
-        if not args.against.isdigit() or int(args.against) < 1:
+        if not re.fullmatch(r"[1-9][0-9]*", args.against):
             print(f"tfxp: --against must be 'schema' or a span number, got {args.against!r}",
                   file=sys.stderr)
             return EXIT_USER_ERROR

@@ -206,7 +206,7 @@ def config_from_dict(
     data = top.child("data")
     data_root = path_of(data, "root")
     span = data.get("span", (str, int), "latest")
-    if span != "latest" and (isinstance(span, str) or span < 1):
+    if span != "latest" and (isinstance(span, (str, bool)) or span < 1):
         raise data.fail("span", f"must be 'latest' or a span number >= 1, got {span!r}")
     window = data.positive("window", int, 1)
     serving_root = path_of(data, "serving_root") if "serving_root" in data.raw else None

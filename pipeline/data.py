@@ -15,7 +15,7 @@ import pathlib
 import re
 
 SPAN_PATTERN = "span-{SPAN}/*.csv"  # ExampleGen's input pattern: TFX fills in the span number
-_SPAN_DIR = re.compile(r"span-([0-9]+)")
+_SPAN_DIR = re.compile(r"span-([1-9][0-9]*)")
 
 
 class DataError(ValueError):
@@ -35,8 +35,15 @@ def spans(root: pathlib.Path) -> dict[int, pathlib.Path]:
     """The span folders under `root`, by number, in order."""
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found")
-    found = {int(match.group(1)): path for path in root.iterdir()
-             if path.is_dir() and (match := _SPAN_DIR.fullmatch(path.name))}
+    found = {}
+    for path in sorted(root.iterdir()):
+        if not (path.is_dir() and path.name.startswith("span-")):
+            continue
+        match = _SPAN_DIR.fullmatch(path.name)
+        if not match:  # span-01, span-0, span-2.bak: ExampleGen would not read what we hash
+            raise DataError(f"{path}: not a span folder name (span-<N>, N = 1, 2, ... without "
+                            f"leading zeros); rename it or move it out of {root}")
+        found[int(match.group(1))] = path
     if not found:
         loose = sorted(p.name for p in root.glob("*.csv"))
         hint = f"; move {', '.join(loose[:3])} into {root}/span-1/" if loose else ""

@@ -25,7 +25,12 @@ def run_local(config: PipelineConfig, through_gate: bool = False) -> None:
 
 def earlier_window_spans(config: PipelineConfig, span: int) -> list[int]:
     """The spans before `span` that its training window can hold, oldest first: what
-    `tfxp run --backfill` checks in through the gate first."""
-    from pipeline.data import spans
+    `tfxp run --backfill` checks in through the gate first. Their folders are checked now, so a
+    bad one stops the run before any span is run."""
+    from pipeline.data import span_files, spans
 
-    return [n for n in spans(config.data_root) if span - config.window < n < span]
+    earlier = [n for n in spans(config.data_root) if n < span][-(config.window - 1):] \
+        if config.window > 1 else []
+    for number in earlier:
+        span_files(config.data_root, number)
+    return earlier

@@ -48,6 +48,8 @@ PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 PREPROCESSING_CODE = ("preprocessing.py", "features.py")  # what preprocessing_fn runs
 RUN_FN = "models.model.run_fn"
 GATE_ID = "ExampleGate"
+GATE_CODE = [PROJECT_ROOT / "components" / name for name in ("example_gate.py", "data_checks.py")] \
+    + [MODELS_DIR / name for name in PREPROCESSING_CODE]
 EXAMPLE_GEN_ID = "CsvExampleGen"
 
 
@@ -142,6 +144,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
             config={"span": placement.span},
             accepted=Channel(type=AcceptedSpan, producer_component_id=GATE_ID,
                              output_key="accepted"),
+            examples=_ingested_examples(),
         ).with_id("previous_accepted_span_resolver")
         gate_inputs["previous"] = previous.outputs["accepted"]
         nodes.append(previous)
@@ -156,6 +159,8 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         schema=schema,
         policy=json.dumps(config.policy.to_json_dict(), sort_keys=True),
         label=json.dumps(dataclasses.asdict(config.model_inputs.label), sort_keys=True),
+        # The gate's own code and the label rule it counts with key its cache, as for Transform.
+        code_sha256=content_fingerprint(GATE_CODE, root=PROJECT_ROOT),
         **gate_inputs,
     ).with_id(GATE_ID)
     nodes.append(gate)
@@ -179,8 +184,7 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         window = Resolver(
             strategy_class=AcceptedSpanWindow,
             config={"num_spans": config.window, "last_span": placement.span},
-            examples=Channel(type=standard_artifacts.Examples,
-                             producer_component_id=EXAMPLE_GEN_ID, output_key="examples"),
+            examples=_ingested_examples(),
         ).with_id("accepted_span_window_resolver")
         window.add_upstream_node(data.gate)  # resolved after this span's verdict
         training_examples = window.outputs["examples"]
@@ -224,6 +228,12 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         serving_dir=placement.serving_dir,
     ).with_id("BlessedPusher")
     return nodes + [transform, trainer, baseline, evaluator, pusher]
+
+
+def _ingested_examples() -> Channel:
+    """Every span ExampleGen has ingested in this pipeline, as a resolver input."""
+    return Channel(type=standard_artifacts.Examples, producer_component_id=EXAMPLE_GEN_ID,
+                   output_key="examples")
 
 
 def _fingerprint_config(fingerprint: str | None) -> example_gen_pb2.CustomConfig | None:

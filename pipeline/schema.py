@@ -51,6 +51,12 @@ def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig
             f"{config.schema_file}: does not declare column(s) {', '.join(missing)} "
             f"that {config.config_file.name} uses"
         )
+    targets = declared | {inputs.label.name, "<dataset>", "*"}
+    for entry in config.policy.allow:
+        if entry.partition(":")[2] not in targets:
+            raise SchemaError(f"allow entry {entry!r}: {config.schema_file.name} declares no "
+                              f"column {entry.partition(':')[2]!r} (nor is it the label, "
+                              "'<dataset>' or '*')")
 
 
 def with_environments(schema: schema_pb2.Schema, config: PipelineConfig) -> schema_pb2.Schema:

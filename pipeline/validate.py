@@ -91,7 +91,8 @@ def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | Non
     if findings:
         return findings
     stats = example_statistics(path.parent, path.name, config.beam.args(SETUP_FILE), schema)
+    environment = TRAINING if TRAINING in schema.default_environment else None
     anomalies = tfdv.validate_statistics(with_quantile_histograms(stats), schema,
-                                         environment=TRAINING, previous_statistics=previous)
+                                         environment=environment, previous_statistics=previous)
     return [Finding(str(path), f.feature, f.kind, f.description)
             for f in anomaly_findings("file", anomalies)]

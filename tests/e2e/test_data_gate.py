@@ -81,7 +81,8 @@ def test_serving_data_that_skews_from_training_stops_the_run(tmp_path):
 
     assert code == EXIT_GATE, out + err
     assert "skew (training against serving data):" in err
-    assert "feature 'fare': COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
+    assert "feature 'fare': SKEW_COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
+    assert "between training and serving" in err
     states = latest_run(tmp_path / "metadata.sqlite", "taxi").node_states
     assert states["ServingStatisticsGen"] == "complete" and "Transform" not in states
 

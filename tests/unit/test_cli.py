@@ -53,3 +53,11 @@ def test_missing_curated_schema_says_how_to_make_one(tmp_path, capsys):
     path = write_config(raw, tmp_path / "c.yaml")
     assert main(["run", "--config", str(path)]) == EXIT_USER_ERROR
     assert "tfxp schema infer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("against", ["0", "²", "latest", "-1"])
+def test_validate_against_takes_a_span_number_or_schema(tmp_path, capsys, against):
+    file = tmp_path / "f.csv"
+    file.write_text("a\n1\n")
+    assert main(["validate", str(file), "--against", against]) == EXIT_USER_ERROR
+    assert "--against must be 'schema' or a span number" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from models import features as F
-from pipeline.config import ConfigError, config_from_dict, load_config
+from pipeline.config import with_overrides, ConfigError, config_from_dict, load_config
 from tests.conftest import ROOT, TAXI_CONFIG
 
 
@@ -76,6 +76,13 @@ _DELETE = object()
     ("beam.runner", "DirectRunner", "Prism binary"),
     ("outputs.serving_dir", "", "'outputs.serving_dir' must be a non-empty path"),
     ("validation.min_examples_per_split", -5, "must be > 0"),
+    ("data.span", True, "'data.span' must be 'latest' or a span number >= 1, got True"),
+    ("data.span", 0, "'data.span' must be 'latest' or a span number >= 1, got 0"),
+    ("data.span", "newest", "'data.span' must be 'latest' or a span number"),
+    ("data.window", 0, "'data.window' must be > 0"),
+    ("validation.label.max_split_gap", 1.5, "'validation.label.max_split_gap' must be within 0..1"),
+    ("validation.allow", ["DRIFT:fare"], "'validation.allow[0]'.*'DRIFT:fare' must be KIND:FEATURE"),
+    ("validation.allow", ["COMPARATOR_L_INFTY_HIGH"], "must be KIND:FEATURE"),
 ])
 def test_each_mistake_is_reported_with_its_key(taxi_raw, key, value, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -132,3 +139,12 @@ def test_a_new_dataset_needs_only_a_config(tmp_path):
     assert config.model_inputs.label.rule == F.AS_IS
     assert config.model_inputs.label.source_columns == ("churned",)
     assert config.data_root == pathlib.Path(tmp_path) / "data" / "churn"
+
+
+def test_allow_from_the_command_line_adds_to_the_config_and_is_checked(taxi_raw):
+    config = config_from_dict(_set(taxi_raw, "validation.allow", ["LABEL_MISSING:big_tipper"]))
+    merged = with_overrides(config, span=2, allow=["SKEW_COMPARATOR_L_INFTY_HIGH:company"])
+    assert merged.span == 2
+    assert merged.policy.allow == ("LABEL_MISSING:big_tipper", "SKEW_COMPARATOR_L_INFTY_HIGH:company")
+    with pytest.raises(ConfigError, match="did you mean COMPARATOR_L_INFTY_HIGH"):
+        with_overrides(config, allow=["COMPARATOR_L_INFTY:fare"])

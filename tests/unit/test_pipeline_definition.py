@@ -11,6 +11,7 @@ from tfx.types import Channel, standard_artifacts
 import pipeline.pipeline as definition
 from components.pusher import BlessedPusher
 from pipeline.config import config_from_dict
+from pipeline.data import content_fingerprint
 from tests.conftest import ROOT, small_config_dict, write_sample
 
 
@@ -102,6 +103,24 @@ def test_value_thresholds_apply_to_the_overall_slice_only(config):
     assert per_slice.threshold.change_threshold.absolute.value == pytest.approx(-0.05, abs=1e-6)
     assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [
         [], ["trip_start_hour"], ["payment_type"]]
+
+
+def test_an_allow_entry_for_a_column_the_schema_lacks_is_refused(config):
+    from pipeline.config import with_overrides
+    from pipeline.schema import SchemaError
+
+    typo = with_overrides(config, allow=["COMPARATOR_L_INFTY_HIGH:compnay"])
+    with pytest.raises(SchemaError, match="declares no column 'compnay'"):
+        definition.build_pipeline(typo)
+    definition.build_pipeline(with_overrides(config, allow=["LABEL_RATE_CHANGE:big_tipper"]))
+
+
+def test_the_gate_is_keyed_on_its_own_code_and_the_label_rule(config):
+    pipeline = definition.build_pipeline(config)
+    gate = _node(pipeline, "ExampleGate")
+    assert gate.exec_properties["code_sha256"] == content_fingerprint(
+        definition.GATE_CODE, root=ROOT)
+    assert ROOT / "models" / "preprocessing.py" in definition.GATE_CODE
 
 
 def test_a_schema_missing_a_configured_column_is_refused(config, tmp_path):
