@@ -323,6 +323,28 @@ class Metadata:
             tree["run"] = {"run": run, **{k: v for k, v in facts.items() if k != "config"}}
         return tree
 
+    def gate_verdict(self, artifact_id: int) -> dict | None:
+        """For ingested data (Examples with a span), the data gate's latest verdict on it and
+        the findings that were allowed through; None for any other artifact."""
+        proto = self.store.get_artifacts_by_id([artifact_id])[0]
+        if "span" not in proto.custom_properties or self.artifact_type(proto) != "Examples":
+            return None
+        from tfx.types import artifact_utils
+
+        from components.span_window import latest_verdicts
+
+        kind = self.store.get_artifact_types_by_id([proto.type_id])[0]
+        verdict = latest_verdicts(self.store, [artifact_utils.deserialize_artifact(kind, proto)])
+        found = verdict.get(proto.custom_properties["span"].int_value)
+        if found is None:
+            return {"verdict": "not checked"}
+        if found.accepted_id is None:
+            return {"verdict": "stopped"}
+        accepted = self.store.get_artifacts_by_id([found.accepted_id])[0]
+        allowed = accepted.custom_properties.get("allowed")
+        return {"verdict": "accepted", "accepted_span_artifact": found.accepted_id,
+                "allowed": json.loads(allowed.string_value) if allowed else []}
+
     def downstream(self, artifact_id: int) -> dict:
         """What was made from an artifact, transitively."""
         return self._walk(artifact_id, set(), upstream=False)
@@ -337,6 +359,9 @@ class Metadata:
             producer = self._producer(artifact_id)
             if producer is not None:
                 view = self.execution(producer.id)
+                verdict = self.gate_verdict(artifact_id)
+                if verdict:
+                    node["gate"] = verdict
                 node["made_by"] = {"execution": view, "from": [
                     self._walk(i, seen, True) for ids in view.inputs.values() for i in ids]}
                 for evaluation in view.outputs.get("evaluation", []):  # an Evaluator's verdict
@@ -461,6 +486,10 @@ def tree_lines(node: dict, indent: str = "") -> Iterable[str]:
                       if k in ("split_names", "span", "blessed", "pushed_version",
                                "input_fingerprint", "source_file", "current_model_id"))
     yield f"{indent}{artifact.type} #{artifact.id}  {artifact.uri}" + (f"  [{props}]" if props else "")
+    if node.get("gate"):
+        allowed = node["gate"].get("allowed")
+        yield (f"{indent}  data gate: {node['gate']['verdict']}"
+               + (f", allowed {', '.join(allowed)}" if allowed else ""))
     if node.get("repeated"):
         yield f"{indent}  (shown above)"
         return

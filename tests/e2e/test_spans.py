@@ -165,3 +165,26 @@ def test_the_bundled_years_pass_the_curated_thresholds_span_after_span(tmp_path)
     assert [r.previous_span for r in reports] == [None, 1, 2, 3]
     for report in reports[1:]:
         assert len(report.measurements) == 16 and not report.blocking
+
+
+def test_lineage_of_a_model_shows_the_gate_verdict_and_allowances_of_its_data(history):
+    run = history["allowed"]["summary"].run_id
+    code, out, _ = run_cli("artifacts", "--type", "Model", "--run", run, "--json",
+                           "--metadata", str(history["metadata"]))
+    assert code == 0
+    (model,) = json.loads(out)
+    code, out, _ = run_cli("lineage", str(model["id"]), "--json",
+                           "--metadata", str(history["metadata"]))
+    assert code == 0
+
+    def walk(node):
+        yield node
+        for child in node.get("made_by", {}).get("from", []):
+            yield from walk(child)
+
+    gates = {n["artifact"]["properties"]["span"]: n["gate"] for n in walk(json.loads(out))
+             if n.get("gate")}
+    assert gates[3] == {"verdict": "accepted", "accepted_span_artifact": gates[3]["accepted_span_artifact"],
+                        "allowed": sorted([FARE_DRIFT, LABEL_SHIFT])}
+    assert gates[2]["verdict"] == "accepted" and gates[2]["allowed"] == []
+    assert set(gates) == {2, 3}  # the window of span 3: spans 2 and 3
