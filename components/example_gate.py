@@ -24,6 +24,7 @@ from components.data_checks import (
     measurements, with_quantile_histograms,
 )
 
+GATE_ID = "ExampleGate"  # the gate's node id in every pipeline
 DRIFT_SPLIT = "train"  # drift and skew compare train splits: the eval split is a third the size
 SERVING_SPLIT = "serving"  # the serving ExampleGen's one split
 TRAINING = "TRAINING"  # the schema environment the gate checks in, when the schema declares it
@@ -105,9 +106,15 @@ def _label_counts(examples: types.Artifact, split: str, schema: schema_pb2.Schem
     return LabelCounts(rows=rows, missing=missing, positives=positives)
 
 
-def _report_dir(accepted: types.Artifact) -> str:
-    """Beside the gate's outputs, kept when the gate fails (TFX removes a failed run's outputs)."""
-    return os.path.join(os.path.dirname(os.path.dirname(accepted.uri)), "reports")
+def report_file(examples_uri: str, span: int, execution_id: int) -> str:
+    """Where the gate execution `execution_id` wrote its report on `span`.
+
+    Beside the gate's outputs (`<root>/ExampleGate/reports/`), since TFX removes a failed
+    execution's outputs. Found from the Examples' URI (`<root>/<ExampleGen>/examples/<id>`, TFX's
+    layout): the report is how a stop is told from a crash (`span_window.py`).
+    """
+    root = os.path.dirname(os.path.dirname(os.path.dirname(examples_uri)))
+    return os.path.join(root, GATE_ID, "reports", f"span-{span}-{execution_id}.json")
 
 
 @component
@@ -166,9 +173,9 @@ def ExampleGate(
                         label_counts=counts, previous_label_rate=previous_rate,
                         measurements=rows, findings=findings,
                         allow=list(rules["allow"]))
-    report_dir = _report_dir(accepted)
-    fileio.makedirs(report_dir)
-    report_path = os.path.join(report_dir, f"span-{span}-{os.path.basename(accepted.uri)}.json")
+    # TFX names each output folder after its execution id.
+    report_path = report_file(examples.uri, span, int(os.path.basename(accepted.uri)))
+    fileio.makedirs(os.path.dirname(report_path))
     with fileio.open(report_path, "w") as handle:
         handle.write(report.to_json())
     if report.blocking:

@@ -20,8 +20,9 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 from tfx import types
 from tfx.dsl.components.common.resolver import ResolverStrategy
+from tfx.dsl.io import fileio
 
-from components.example_gate import AcceptedSpan, ExampleGate, span_of
+from components.example_gate import AcceptedSpan, ExampleGate, report_file, span_of
 
 _Execution = metadata_store_pb2.Execution
 _VERDICT_STATES = (_Execution.COMPLETE, _Execution.CACHED, _Execution.FAILED)
@@ -42,8 +43,14 @@ def _type_id(get, name: str) -> int | None:
         return None
 
 
-def latest_verdicts(store: mlmd.MetadataStore, examples: List[types.Artifact]) -> Dict[int, Verdict]:
-    """Per span number, the latest verdict of the gate on any of its ingestions in `examples`."""
+def latest_verdicts(store: mlmd.MetadataStore, examples: List[types.Artifact],
+                    before: int | None = None) -> Dict[int, Verdict]:
+    """Per span number, the latest verdict of the gate on any of its ingestions in `examples`.
+
+    A failed gate execution is a stop only if it wrote its report: a crash (a bug, a full
+    disk) is no verdict on the data. `before`: only executions older than that execution id
+    (the verdict a consumer saw).
+    """
     gate_type = _type_id(store.get_execution_type, ExampleGate.get_class_type())
     accepted_type = _type_id(store.get_artifact_type, AcceptedSpan.TYPE_NAME)
     by_id = {artifact.id: artifact for artifact in examples}
@@ -52,7 +59,8 @@ def latest_verdicts(store: mlmd.MetadataStore, examples: List[types.Artifact]) -
     reads = [e for e in store.get_events_by_artifact_ids(sorted(by_id))
              if e.type == metadata_store_pb2.Event.INPUT]
     gates = {e.id: e for e in store.get_executions_by_id(sorted({r.execution_id for r in reads}))
-             if e.type_id == gate_type and e.last_known_state in _VERDICT_STATES}
+             if e.type_id == gate_type and e.last_known_state in _VERDICT_STATES
+             and (before is None or e.id < before)}
     accepted: dict[int, int] = {}  # gate execution id -> its AcceptedSpan id
     outputs = [e for e in store.get_events_by_execution_ids(sorted(gates))
                if e.type == metadata_store_pb2.Event.OUTPUT] if gates else []
@@ -66,9 +74,14 @@ def latest_verdicts(store: mlmd.MetadataStore, examples: List[types.Artifact]) -
         execution = gates.get(read.execution_id)
         if execution is None:
             continue
-        span = span_of(by_id[read.artifact_id])
-        passed = execution.last_known_state != _Execution.FAILED
-        verdict = Verdict(by_id[read.artifact_id], accepted.get(execution.id) if passed else None)
+        ingestion = by_id[read.artifact_id]
+        span = span_of(ingestion)
+        if execution.last_known_state == _Execution.FAILED:
+            if not fileio.exists(report_file(ingestion.uri, span, execution.id)):
+                continue
+            verdict = Verdict(ingestion, None)
+        else:
+            verdict = Verdict(ingestion, accepted.get(execution.id))
         if span not in newest or execution.id > newest[span][0]:
             newest[span] = (execution.id, verdict)
     return {span: verdict for span, (_, verdict) in newest.items()}
@@ -103,7 +116,8 @@ class PreviousAcceptedSpan(ResolverStrategy):
         self, store: mlmd.MetadataStore, input_dict: Dict[str, List[types.Artifact]]
     ) -> Optional[Dict[str, List[types.Artifact]]]:
         verdicts = latest_verdicts(store, input_dict["examples"])
-        earlier = [s for s, v in verdicts.items() if v.accepted_id and s < self.span]
         records = {a.id: a for a in input_dict["accepted"]}
-        previous = records.get(verdicts[max(earlier)].accepted_id) if earlier else None
-        return {"accepted": [previous] if previous else [], "examples": []}
+        for span in sorted((s for s in verdicts if s < self.span), reverse=True):
+            if verdicts[span].accepted_id in records:
+                return {"accepted": [records[verdicts[span].accepted_id]], "examples": []}
+        return {"accepted": [], "examples": []}

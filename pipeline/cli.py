@@ -158,14 +158,22 @@ def _run(config, span: int | None, allow: list[str], backfill: bool) -> int:
     from pipeline.config import with_overrides
     from pipeline.data import span_files
     from pipeline.local_runner import earlier_window_spans
+    from pipeline.schema import check_schema_covers_config, read_schema
 
     target = with_overrides(config, span=span, allow=allow)
     number, _ = span_files(config.data_root, target.span)
+    check_schema_covers_config(read_schema(target.schema_file), target)  # --allow columns too
     earlier = earlier_window_spans(config, number) if backfill else []
     for previous in earlier:
         print(f"tfxp: checking span {previous} of {config.data_root} in (data gate only)",
               flush=True)
-        if _run_span(dataclasses.replace(config, span=previous), through_gate=True):
+        try:
+            stopped = _run_span(dataclasses.replace(config, span=previous), through_gate=True)
+        except Exception:
+            print(f"tfxp: checking span {previous} in failed (not at the data gate):",
+                  file=sys.stderr)
+            raise
+        if stopped:
             print(f"tfxp: span {previous} stays out of the training window; going on.",
                   file=sys.stderr)
     print(f"tfxp: running pipeline '{config.name}' on span {number} of {config.data_root}",

@@ -15,6 +15,7 @@ import pathlib
 import re
 
 SPAN_PATTERN = "span-{SPAN}/*.csv"  # ExampleGen's input pattern: TFX fills in the span number
+EXAMPLE_GEN_ID = "CsvExampleGen"  # the node that ingests spans, in every pipeline
 _SPAN_DIR = re.compile(r"span-([1-9][0-9]*)")
 
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from pipeline.data import EXAMPLE_GEN_ID
 from pipeline.provenance import PREFIX
 from pipeline.run_report import STATES, MetadataError
 
@@ -323,18 +324,22 @@ class Metadata:
             tree["run"] = {"run": run, **{k: v for k, v in facts.items() if k != "config"}}
         return tree
 
-    def gate_verdict(self, artifact_id: int) -> dict | None:
-        """For ingested data (Examples with a span), the data gate's latest verdict on it and
-        the findings that were allowed through; None for any other artifact."""
+    def gate_verdict(self, artifact_id: int, before: int | None = None) -> dict | None:
+        """For ingested span data, the data gate's latest verdict on it before execution
+        `before` (what a consumer was given) and the findings it allowed; None for other
+        artifacts."""
         proto = self.store.get_artifacts_by_id([artifact_id])[0]
-        if "span" not in proto.custom_properties or self.artifact_type(proto) != "Examples":
+        producer = self._producer(artifact_id)
+        if (self.artifact_type(proto) != "Examples" or producer is None
+                or self._node_of.get(producer.id) != EXAMPLE_GEN_ID):
             return None
         from tfx.types import artifact_utils
 
         from components.span_window import latest_verdicts
 
         kind = self.store.get_artifact_types_by_id([proto.type_id])[0]
-        verdict = latest_verdicts(self.store, [artifact_utils.deserialize_artifact(kind, proto)])
+        verdict = latest_verdicts(self.store, [artifact_utils.deserialize_artifact(kind, proto)],
+                                  before=before)
         found = verdict.get(proto.custom_properties["span"].int_value)
         if found is None:
             return {"verdict": "not checked"}
@@ -349,7 +354,8 @@ class Metadata:
         """What was made from an artifact, transitively."""
         return self._walk(artifact_id, set(), upstream=False)
 
-    def _walk(self, artifact_id: int, seen: set[int], upstream: bool) -> dict:
+    def _walk(self, artifact_id: int, seen: set[int], upstream: bool,
+              consumer: int | None = None) -> dict:
         node: dict[str, Any] = {"artifact": self.artifact(artifact_id)}
         if artifact_id in seen:
             node["repeated"] = True
@@ -359,11 +365,12 @@ class Metadata:
             producer = self._producer(artifact_id)
             if producer is not None:
                 view = self.execution(producer.id)
-                verdict = self.gate_verdict(artifact_id)
+                verdict = self.gate_verdict(artifact_id, before=consumer)
                 if verdict:
                     node["gate"] = verdict
                 node["made_by"] = {"execution": view, "from": [
-                    self._walk(i, seen, True) for ids in view.inputs.values() for i in ids]}
+                    self._walk(i, seen, True, consumer=view.id)
+                    for ids in view.inputs.values() for i in ids]}
                 for evaluation in view.outputs.get("evaluation", []):  # an Evaluator's verdict
                     from pipeline.run_report import overall_metrics
 

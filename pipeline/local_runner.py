@@ -24,13 +24,39 @@ def run_local(config: PipelineConfig, through_gate: bool = False) -> None:
 
 
 def earlier_window_spans(config: PipelineConfig, span: int) -> list[int]:
-    """The spans before `span` that its training window can hold, oldest first: what
-    `tfxp run --backfill` checks in through the gate first. Their folders are checked now, so a
-    bad one stops the run before any span is run."""
+    """The spans before `span` its training window can hold that the gate has never judged,
+    oldest first: what `tfxp run --backfill` checks in. A span already judged keeps its verdict
+    (an acceptance given with `--allow` included); re-run it with `--span` to judge it again.
+    Folders are checked now, so a bad one stops the run before any span runs."""
     from pipeline.data import span_files, spans
 
     earlier = [n for n in spans(config.data_root) if n < span][-(config.window - 1):] \
         if config.window > 1 else []
     for number in earlier:
         span_files(config.data_root, number)
-    return earlier
+    judged = judged_spans(config)
+    return [n for n in earlier if n not in judged]
+
+
+def judged_spans(config: PipelineConfig) -> set[int]:
+    """Spans of this pipeline the data gate has given a verdict on, from its ML Metadata."""
+    if not config.metadata_path.is_file():
+        return set()
+    from ml_metadata import errors
+    from tfx.types import artifact_utils
+
+    from components.span_window import latest_verdicts
+    from pipeline.lineage import Metadata, connect
+
+    store = Metadata(connect(sqlite=config.metadata_path)).store
+    try:
+        pipeline = store.get_context_by_type_and_name("pipeline", config.name)
+        kind = store.get_artifact_type("Examples")
+    except errors.NotFoundError:
+        return set()
+    if pipeline is None:
+        return set()
+    examples = [artifact_utils.deserialize_artifact(kind, a)
+                for a in store.get_artifacts_by_context(pipeline.id)
+                if a.type_id == kind.id and "span" in a.custom_properties]
+    return set(latest_verdicts(store, examples))

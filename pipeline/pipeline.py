@@ -32,7 +32,7 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 
-from components.example_gate import AcceptedSpan, ExampleGate
+from components.example_gate import GATE_ID, AcceptedSpan, ExampleGate
 from components.pusher import BlessedPusher
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 from components.schema_importer import CuratedSchemaImporter
@@ -40,17 +40,17 @@ from models import features as F
 from models.model import TRANSFORM_SIGNATURE
 from pipeline import PROJECT_ROOT, SETUP_FILE
 from pipeline.config import METRICS, PipelineConfig, Threshold
-from pipeline.data import SPAN_PATTERN, code_fingerprint, content_fingerprint, csv_files, span_files
+from pipeline.data import (
+    EXAMPLE_GEN_ID, SPAN_PATTERN, code_fingerprint, content_fingerprint, csv_files, span_files,
+)
 from pipeline.schema import check_schema_covers_config, read_schema
 
 MODELS_DIR = PROJECT_ROOT / "models"
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 PREPROCESSING_CODE = ("preprocessing.py", "features.py")  # what preprocessing_fn runs
 RUN_FN = "models.model.run_fn"
-GATE_ID = "ExampleGate"
 GATE_CODE = [PROJECT_ROOT / "components" / name for name in ("example_gate.py", "data_checks.py")] \
     + [MODELS_DIR / name for name in PREPROCESSING_CODE]
-EXAMPLE_GEN_ID = "CsvExampleGen"
 
 
 @dataclasses.dataclass(frozen=True)

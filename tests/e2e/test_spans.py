@@ -7,6 +7,7 @@ One store, real runs in order (synthetic taxi spans, small):
   drifted   span 3 with fares doubled: stopped at the gate, nothing trained or pushed
   after     span 4 (clean): compared with span 2, trained on {2, 4}, never on 3
   allowed   span 3 again with --allow for the fare drift: accepted, the acceptance recorded
+  backfill_again  span 3 keeps its verdict; span 4 is now compared with the accepted span 3
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def history(tmp_path_factory):
     shutil.copytree(clean / "span-4", data / "span-4")
     step("after")
     step("allowed", "--span", "3", "--allow", FARE_DRIFT, "--allow", LABEL_SHIFT)
+    step("backfill_again", "--backfill")
     steps["missing_span"] = run_cli("run", "--config", config, "--span", "9")
     steps["bad_allow"] = run_cli("run", "--config", config, "--allow", "DRIFT:fare")
     steps.update(metadata=metadata, work=work, config=config)
@@ -137,6 +139,14 @@ def test_allow_lets_a_known_finding_through_and_records_it(history):
     assert json.loads(run.custom_properties["tfxp_allowed"].string_value) == [
         FARE_DRIFT, LABEL_SHIFT]
     assert run.custom_properties["tfxp_span"].string_value == "3"
+
+
+def test_an_acceptance_sticks_a_later_backfill_does_not_judge_the_span_again(history):
+    again = history["backfill_again"]
+    assert "checking span 3" not in again["out"]
+    # Span 4 has the old fares again: against the accepted, doubled span 3 that is drift too.
+    assert again["code"] == EXIT_GATE
+    assert "data gate, span 4:\n  drift (against span 3):" in again["err"]
 
 
 def test_a_span_that_does_not_exist_is_one_line_naming_the_spans_there(history):

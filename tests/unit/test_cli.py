@@ -61,3 +61,51 @@ def test_validate_against_takes_a_span_number_or_schema(tmp_path, capsys, agains
     file.write_text("a\n1\n")
     assert main(["validate", str(file), "--against", against]) == EXIT_USER_ERROR
     assert "--against must be 'schema' or a span number" in capsys.readouterr().err
+
+
+@pytest.fixture
+def four_spans(tmp_path):
+    for span in (1, 2, 3, 4):
+        folder = tmp_path / "data" / f"span-{span}"
+        folder.mkdir(parents=True)
+        (folder / "data.csv").write_text("a\n1\n")
+    raw = small_config_dict(tmp_path, tmp_path / "data")
+    raw["data"]["window"] = 3
+    return write_config(raw, tmp_path / "c.yaml")
+
+
+def _record_runs(monkeypatch, stopped=(), judged=()):
+    """Replace running a span by a record of what would run; the choice of spans is real."""
+    from pipeline import cli, local_runner
+
+    calls = []
+
+    def run_span(config, through_gate):
+        calls.append((config.span, through_gate, config.policy.allow))
+        return 3 if config.span in stopped else 0
+
+    monkeypatch.setattr(cli, "_run_span", run_span)
+    monkeypatch.setattr(local_runner, "judged_spans", lambda config: set(judged))
+    return calls
+
+
+def test_backfill_checks_the_unjudged_earlier_spans_of_the_window_without_the_cli_allow(
+        four_spans, monkeypatch):
+    calls = _record_runs(monkeypatch)
+    assert main(["run", "--config", str(four_spans), "--backfill",
+                 "--allow", "LABEL_MISSING:big_tipper"]) == 0
+    assert calls == [(2, True, ()), (3, True, ()), (4, False, ("LABEL_MISSING:big_tipper",))]
+
+
+def test_backfill_goes_on_past_a_stopped_span_and_skips_judged_ones(four_spans, monkeypatch, capsys):
+    calls = _record_runs(monkeypatch, stopped={3}, judged={2})
+    assert main(["run", "--config", str(four_spans), "--backfill"]) == 0
+    assert [(span, gate_only) for span, gate_only, _ in calls] == [(3, True), (4, False)]
+    assert "span 3 stays out of the training window" in capsys.readouterr().err
+
+
+def test_a_misspelt_allow_column_is_refused_before_any_span_runs(four_spans, monkeypatch, capsys):
+    calls = _record_runs(monkeypatch)
+    assert main(["run", "--config", str(four_spans), "--backfill",
+                 "--allow", "COMPARATOR_L_INFTY_HIGH:compnay"]) == EXIT_USER_ERROR
+    assert calls == [] and "declares no column 'compnay'" in capsys.readouterr().err

@@ -134,3 +134,29 @@ def test_a_shifted_distribution_is_drift_on_quantile_histograms(fares):
     value = _divergence(with_quantile_histograms(_stats(after * 2)),
                         with_quantile_histograms(_stats(before)))
     assert value > 0.25  # 0.31; unshifted: 0.02
+
+
+def test_a_split_gap_within_sampling_noise_of_a_small_span_is_not_a_finding():
+    """535 train / 298 eval rows (span 4): 3 standard errors of the gap are ~0.096."""
+    train, evaluation = LabelCounts(535, 0, 148), LabelCounts(298, 0, 62)  # 0.277 vs 0.208
+    assert 0.05 < train.positive_rate - evaluation.positive_rate < 0.096
+    assert label_findings("y", {"train": train, "eval": evaluation}, None, None, LIMITS) == []
+    large = {"train": LabelCounts(53500, 0, 14800), "eval": LabelCounts(29800, 0, 6200)}
+    (finding,) = label_findings("y", large, None, None, LIMITS)
+    assert finding.kind == "LABEL_SPLIT_GAP" and "3 standard errors" in finding.description
+
+
+def test_skew_findings_get_their_own_kind_so_allowing_drift_leaves_them():
+    anomalies = anomalies_pb2.Anomalies()
+    reason = anomalies.anomaly_info["company"].reason.add()
+    reason.type = anomalies_pb2.AnomalyInfo.COMPARATOR_L_INFTY_HIGH
+    reason.description = "The Linfty distance between training and serving is 0.3"
+    (skew,) = anomaly_findings("train", anomalies, only_comparators=True, kind_prefix="SKEW_")
+    assert skew.kind == "SKEW_COMPARATOR_L_INFTY_HIGH"
+    assert skew.allowed_by(["COMPARATOR_L_INFTY_HIGH:company"]) is None
+    assert skew.allowed_by(["SKEW_COMPARATOR_L_INFTY_HIGH:company"])
+
+
+def test_only_comparator_findings_are_kept_from_a_drift_comparison():
+    anomalies = _anomalies()
+    assert anomaly_findings("train", anomalies, only_comparators=True) == []
