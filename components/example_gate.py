@@ -9,6 +9,7 @@ A span that passes becomes an `AcceptedSpan` artifact: its statistics and label 
 the next span is compared with, and only accepted spans enter a training window.
 """
 
+import hashlib
 import json
 import os
 
@@ -106,15 +107,22 @@ def _label_counts(examples: types.Artifact, split: str, schema: schema_pb2.Schem
     return LabelCounts(rows=rows, missing=missing, positives=positives)
 
 
-def report_file(examples_uri: str, span: int, execution_id: int) -> str:
-    """Where the gate execution `execution_id` wrote its report on `span`.
+def report_file(examples_uri: str, span: int, execution: int | str) -> str:
+    """Where the gate execution `execution` wrote its report on `span`.
 
     Beside the gate's outputs (`<root>/ExampleGate/reports/`), since TFX removes a failed
     execution's outputs. Found from the Examples' URI (`<root>/<ExampleGen>/examples/<id>`, TFX's
-    layout): the report is how a stop is told from a crash (`span_window.py`).
+    local layout): locally the report is how a stop is told from a crash (`span_window.py`).
     """
     root = os.path.dirname(os.path.dirname(os.path.dirname(examples_uri)))
-    return os.path.join(root, GATE_ID, "reports", f"span-{span}-{execution_id}.json")
+    return os.path.join(root, GATE_ID, "reports", f"span-{span}-{execution}.json")
+
+
+def _execution_key(accepted: types.Artifact) -> str:
+    """The execution id locally (TFX names output folders after it); elsewhere (Kubeflow names
+    them after the output) a digest of the output's unique URI."""
+    name = os.path.basename(accepted.uri.rstrip("/"))
+    return name if name.isdigit() else hashlib.sha256(accepted.uri.encode()).hexdigest()[:16]
 
 
 @component
@@ -173,8 +181,7 @@ def ExampleGate(
                         label_counts=counts, previous_label_rate=previous_rate,
                         measurements=rows, findings=findings,
                         allow=list(rules["allow"]))
-    # TFX names each output folder after its execution id.
-    report_path = report_file(examples.uri, span, int(os.path.basename(accepted.uri)))
+    report_path = report_file(examples.uri, span, _execution_key(accepted))
     fileio.makedirs(os.path.dirname(report_path))
     with fileio.open(report_path, "w") as handle:
         handle.write(report.to_json())

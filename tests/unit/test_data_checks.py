@@ -160,3 +160,16 @@ def test_skew_findings_get_their_own_kind_so_allowing_drift_leaves_them():
 def test_only_comparator_findings_are_kept_from_a_drift_comparison():
     anomalies = _anomalies()
     assert anomaly_findings("train", anomalies, only_comparators=True) == []
+
+
+def test_reports_are_named_after_the_execution_locally_and_unique_on_kubeflow():
+    from components.example_gate import AcceptedSpan, _execution_key, report_file
+
+    local, remote_a, remote_b = AcceptedSpan(), AcceptedSpan(), AcceptedSpan()
+    local.uri = "/out/pipeline_root/ExampleGate/accepted/17"
+    remote_a.uri = "gs://b/root/taxi-20261123/ExampleGate_123/accepted"
+    remote_b.uri = "gs://b/root/taxi-20261124/ExampleGate_456/accepted"
+    assert _execution_key(local) == "17"
+    assert _execution_key(remote_a) != _execution_key(remote_b)
+    assert report_file("/out/pipeline_root/CsvExampleGen/examples/3", 4, "17") == (
+        "/out/pipeline_root/ExampleGate/reports/span-4-17.json")
