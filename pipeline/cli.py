@@ -200,7 +200,8 @@ def _run_span(config, through_gate: bool) -> int:
 
     summary = latest_run(config.metadata_path, config.name)
     if summary.gate_report_uri:
-        print("\n".join(GateReport.from_json(pathlib.Path(summary.gate_report_uri).read_text()).lines()))
+        report = GateReport.from_json(pathlib.Path(summary.gate_report_uri).read_text())
+        print("\n".join(report.lines()))
     print(f"run {summary.run_id}:")
     for node, state in summary.node_states.items():
         print(f"  {node:<32} {state:<9} {summary.node_seconds[node]:6.1f} s")

@@ -106,7 +106,7 @@ def test_a_drifting_span_stops_before_transform_with_feature_metric_value_thresh
     err = drifted["err"]
     assert "feature 'fare': COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
     assert "feature 'big_tipper': LABEL_RATE_CHANGE" in err
-    line = next(l for l in err.splitlines() if l.strip().startswith("fare "))
+    line = next(row for row in err.splitlines() if row.strip().startswith("fare "))
     metric_value, threshold = line.split("Jensen-Shannon divergence")[1].split("threshold")
     assert float(metric_value) > float(threshold.split()[0]) == 0.2
     assert line.rstrip().endswith("ABOVE")
