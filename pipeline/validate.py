@@ -8,6 +8,7 @@ and column; then TFDV checks the file's statistics against the schema, as the ga
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import pathlib
@@ -73,20 +74,23 @@ def structural_findings(path: pathlib.Path, schema) -> list[Finding]:
 
 def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | None = None
                   ) -> list[Finding]:
-    """Findings for one CSV file against the curated schema and, given `against`, for drift
-    from that span of the config's data, by the schema's comparators (empty: it passes)."""
+    """Findings for one CSV file against the curated schema and the label limits and, given
+    `against`, for drift and label-rate change from that span of the config's data, by the
+    schema's comparators and the config's limits, as the gate measures them (empty: it passes).
+    """
     import tensorflow_data_validation as tfdv
 
-    from components.data_checks import with_quantile_histograms
+    from components.data_checks import label_findings, with_quantile_histograms
     from pipeline.data import span_files
     from pipeline.schema import example_statistics
 
     schema = read_schema(config.schema_file)
-    previous = None
+    previous = previous_rate = None
     if against is not None:
         _, files = span_files(config.data_root, against)  # a missing span: DataError, exit 2
         previous = with_quantile_histograms(example_statistics(
             files[0].parent, "*.csv", config.beam.args(SETUP_FILE), schema))
+        previous_rate = label_counts(files, config.model_inputs.label).positive_rate
     findings = structural_findings(path, schema)
     if findings:
         return findings
@@ -94,5 +98,28 @@ def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | Non
     environment = TRAINING if TRAINING in schema.default_environment else None
     anomalies = tfdv.validate_statistics(with_quantile_histograms(stats), schema,
                                          environment=environment, previous_statistics=previous)
-    return [Finding(str(path), f.feature, f.kind, f.description)
-            for f in anomaly_findings("file", anomalies)]
+    findings = anomaly_findings("file", anomalies)
+    label = config.model_inputs.label
+    findings += label_findings(label.name, {"train": label_counts([path], label)}, previous_rate,
+                               against, dataclasses.asdict(config.policy.label))
+    return [Finding(str(path), f.feature, f.kind, f.description) for f in findings]
+
+
+def label_counts(paths: list[pathlib.Path], label) -> "LabelCounts":
+    """Rows, rows without the label column's value, and positives by the training rule
+    (`derive_label`), over CSV files that passed the structural checks."""
+    import tensorflow as tf
+
+    from components.data_checks import LabelCounts
+    from models.preprocessing import derive_label
+
+    rows: list[dict[str, str]] = []
+    for path in paths:
+        with path.open(newline="") as handle:
+            rows += list(csv.DictReader(handle))
+    columns = {name: tf.constant([float(r[name]) if (r.get(name) or "").strip() else math.nan
+                                  for r in rows], tf.float32)
+               for name in label.source_columns}
+    positives = int(tf.reduce_sum(derive_label(columns, label))) if rows else 0
+    missing = sum(1 for r in rows if not (r.get(label.column) or "").strip())
+    return LabelCounts(rows=len(rows), missing=missing, positives=positives)

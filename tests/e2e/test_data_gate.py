@@ -99,3 +99,24 @@ def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_pat
     assert run_cli("validate", str(drifted), "--config", config, "--against", "schema")[0] == 0
     code, _, err = run_cli("validate", str(drifted), "--config", config, "--against", "7")
     assert code == 2 and "span 7 not found (spans here: 1)" in err
+
+
+def test_validate_checks_the_label_as_the_gate_does(tmp_path):
+    _synth_spans(tmp_path / "data", 1)
+    (tipless,) = _synth_spans(tmp_path / "new", 1, drift="tips:0.6@1", seed=6)
+    config = str(write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml"))
+
+    code, out, err = run_cli("validate", str(tipless), "--config", config, "--against", "1")
+    assert code == EXIT_GATE, out + err
+    assert "column 'big_tipper': LABEL_RATE_CHANGE: positive rate" in out
+    assert "in span 1: change" in out
+
+    lines = tipless.read_text().splitlines()
+    tips = lines[0].split(",").index("tips")
+    blanked = [lines[0]] + [",".join("" if i == tips and n % 50 == 0 else c
+                                     for i, c in enumerate(line.split(",")))
+                            for n, line in enumerate(lines[1:])]
+    tipless.write_text("\n".join(blanked) + "\n")
+    code, out, _ = run_cli("validate", str(tipless), "--config", config)
+    assert code == EXIT_GATE
+    assert "column 'big_tipper': LABEL_MISSING: missing in 30 of 1500 rows" in out
