@@ -43,6 +43,7 @@ def kubeflow_placement(config: PipelineConfig, profile: KubeflowProfile):
         data_fingerprint=None,
         train_args=data_types.RuntimeParameter(
             name=TRAIN_ARGS_PARAM, ptype=str, default=defaults[TRAIN_ARGS_PARAM]),
+        serving_data_root=profile.serving_data_root,
     )
 
 

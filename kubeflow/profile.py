@@ -60,6 +60,7 @@ class KubeflowProfile:
     beam_options: tuple[tuple[str, str], ...]
     resources: Resources
     enable_cache: bool
+    serving_data_root: str | None = None  # CSV files seen at serving time: the skew check
 
     @property
     def beam_args(self) -> list[str]:
@@ -114,6 +115,7 @@ def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
         beam_options=tuple(sorted((str(k), str(v)) for k, v in options.items())),
         resources=Resources(cpu=_quantity(resources, "cpu"), memory=_quantity(resources, "memory")),
         enable_cache=top.get("enable_cache", bool, False),
+        serving_data_root=remote(top, "serving_data_root") if "serving_data_root" in raw else None,
     )
     resources.done()
     top.done()

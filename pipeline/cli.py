@@ -284,8 +284,8 @@ def _compile(config, args) -> int:
         print(f"tfxp: wrote {path} (image {profile.image})")
     print("tfxp: note: each Kubeflow run ingests the newest span under data_root and trains on it "
           "alone; drift against the previous span and the window of accepted spans read ML "
-          "Metadata in-process and run locally only (schema, skew, label missing-rate and "
-          "split-balance checks still gate).")
+          "Metadata in-process and run locally only (schema, label missing-rate and "
+          "split-balance checks still gate, and skew when the profile sets serving_data_root).")
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pathlib
 from typing import Any
 
 import tensorflow_model_analysis as tfma
@@ -73,6 +74,7 @@ class Placement:
     train_args: Any  # trainer_pb2.TrainArgs, or a RuntimeParameter holding its JSON
     span: int | None = None
     history: bool = False
+    serving_data_root: Any = None  # CSV files seen at serving time; None: no skew check
 
 
 def local_placement(config: PipelineConfig) -> Placement:
@@ -89,6 +91,7 @@ def local_placement(config: PipelineConfig) -> Placement:
         train_args=trainer_pb2.TrainArgs(num_steps=config.model_inputs.training.train_steps),
         span=span,
         history=True,
+        serving_data_root=str(config.serving_root) if config.serving_root else None,
     )
 
 
@@ -148,7 +151,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         ).with_id("previous_accepted_span_resolver")
         gate_inputs["previous"] = previous.outputs["accepted"]
         nodes.append(previous)
-    serving = _serving_statistics(config, placement, schema)
+    serving = _serving_statistics(placement, schema)
     if serving:
         gate_inputs["serving_statistics"] = serving[-1].outputs["statistics"]
         nodes += serving
@@ -244,15 +247,17 @@ def _fingerprint_config(fingerprint: str | None) -> example_gen_pb2.CustomConfig
     return custom
 
 
-def _serving_statistics(config: PipelineConfig, placement: Placement, schema: Channel) -> list:
-    """ExampleGen and StatisticsGen over the serving-time CSV files, when the config names them."""
-    if config.serving_root is None:
+def _serving_statistics(placement: Placement, schema: Channel) -> list:
+    """ExampleGen and StatisticsGen over the serving-time CSV files, when the placement names
+    them (the config locally, the profile on Kubeflow)."""
+    if placement.serving_data_root is None:
         return []
     fingerprint = None
     if placement.data_fingerprint:  # local: the files can be read now
-        fingerprint = content_fingerprint(csv_files(config.serving_root), root=config.serving_root)
+        root = pathlib.Path(placement.serving_data_root)
+        fingerprint = content_fingerprint(csv_files(root), root=root)
     example_gen = FileBasedExampleGen(
-        input_base=str(config.serving_root),
+        input_base=placement.serving_data_root,
         input_config=example_gen_pb2.Input(splits=[
             example_gen_pb2.Input.Split(name="single_split", pattern="*.csv")]),
         output_config=example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[

@@ -200,3 +200,21 @@ def test_cli_compile_writes_the_spec(tmp_path, capsys):
     assert code == 0
     assert (tmp_path / "taxi.json").exists()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_a_profile_with_serving_data_compiles_the_skew_check(config, profile, tmp_path):
+    with_serving = profile.__class__(**{**profile.__dict__,
+                                        "serving_data_root": "gs://my-bucket/tfxp/serving-requests"})
+    (path,) = compile_pipeline(config, with_serving, tmp_path)
+    tasks = json.loads(path.read_text())["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert {"ServingExampleGen", "ServingStatisticsGen"} <= set(tasks)
+    gate_inputs = tasks["ExampleGate"]["inputs"]["artifacts"]
+    assert gate_inputs["serving_statistics"]["taskOutputArtifact"]["producerTask"] == (
+        "ServingStatisticsGen")
+
+
+def test_serving_data_in_a_profile_must_be_on_object_storage():
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw["serving_data_root"] = "/home/me/requests"
+    with pytest.raises(ProfileError, match="'serving_data_root' must be on object storage"):
+        profile_from_dict(raw)
