@@ -28,8 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     _quiet()
     from pipeline.config import load_config
-    from pipeline.data import span_files
-    from pipeline.local_runner import earlier_window_spans, run_local
+    from pipeline.local_runner import run_local, run_plan
     from pipeline.run_report import latest_run
 
     config = load_config(args.config)
@@ -41,10 +40,8 @@ def main() -> None:
         walls = {}
         for label in ("fresh", "unchanged"):
             start = time.perf_counter()
-            span, _ = span_files(config.data_root, config.span)
-            for earlier in earlier_window_spans(config, span):
-                run_local(dataclasses.replace(config, span=earlier), through_gate=True)
-            run_local(dataclasses.replace(config, span=span))
+            for run_config, gate_only in run_plan(config, None, (), backfill=True):
+                run_local(run_config, through_gate=gate_only)
             walls[label] = time.perf_counter() - start
             summary = latest_run(config.metadata_path, config.name)
             print(f"{label}: {walls[label]:.1f} s wall (imports excluded)")

@@ -151,34 +151,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(config, span: int | None, allow: list[str], backfill: bool) -> int:
-    """One span through the whole pipeline; with `backfill`, the earlier spans of its window
-    through the gate first, under the config's own `allow` only (`--allow` is for this span)."""
-    import dataclasses
+    """Each planned run in turn; a backfilled span the gate stops stays out of the window."""
+    from pipeline.local_runner import run_plan
 
-    from pipeline.config import with_overrides
-    from pipeline.data import span_files
-    from pipeline.local_runner import earlier_window_spans
-    from pipeline.schema import check_schema_covers_config, read_schema
-
-    target = with_overrides(config, span=span, allow=allow)
-    number, _ = span_files(config.data_root, target.span)
-    check_schema_covers_config(read_schema(target.schema_file), target)  # --allow columns too
-    earlier = earlier_window_spans(config, number) if backfill else []
-    for previous in earlier:
-        print(f"tfxp: checking span {previous} of {config.data_root} in (data gate only)",
-              flush=True)
+    for run_config, gate_only in run_plan(config, span, allow, backfill):
+        where = f"span {run_config.span} of {config.data_root}"
+        if not gate_only:
+            print(f"tfxp: running pipeline '{config.name}' on {where}", flush=True)
+            return _run_span(run_config, through_gate=False)
+        print(f"tfxp: checking {where} in (data gate only)", flush=True)
         try:
-            stopped = _run_span(dataclasses.replace(config, span=previous), through_gate=True)
+            stopped = _run_span(run_config, through_gate=True)
         except Exception:
-            print(f"tfxp: checking span {previous} in failed (not at the data gate):",
+            print(f"tfxp: checking span {run_config.span} in failed (not at the data gate):",
                   file=sys.stderr)
             raise
         if stopped:
-            print(f"tfxp: span {previous} stays out of the training window; going on.",
+            print(f"tfxp: span {run_config.span} stays out of the training window; going on.",
                   file=sys.stderr)
-    print(f"tfxp: running pipeline '{config.name}' on span {number} of {config.data_root}",
-          flush=True)
-    return _run_span(dataclasses.replace(target, span=number), through_gate=False)
+    raise AssertionError("a run plan ends with the span asked for")
 
 
 def _run_span(config, through_gate: bool) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Sequence
+
 from pipeline.config import PipelineConfig
 
 
@@ -21,6 +24,26 @@ def run_local(config: PipelineConfig, through_gate: bool = False) -> None:
         LocalDagRunner().run(pipeline)
     finally:  # a run stopped by the gate is on record too
         record_on_latest_run(config.metadata_path, config.name, facts)
+
+
+def run_plan(config: PipelineConfig, span: int | None, allow: Sequence[str], backfill: bool
+             ) -> list[tuple[PipelineConfig, bool]]:
+    """What `tfxp run` runs, in order: (config, data gate only). With `backfill`, first the
+    earlier spans of the window the gate never judged, under the config's own `allow` only
+    (`--allow` is for the span asked for); then that span, through the whole pipeline.
+
+    Everything is checked before anything runs: the span, the folders, the allow entries.
+    """
+    from pipeline.config import with_overrides
+    from pipeline.data import span_files
+    from pipeline.schema import check_schema_covers_config, read_schema
+
+    target = with_overrides(config, span=span, allow=allow)
+    number, _ = span_files(config.data_root, target.span)
+    check_schema_covers_config(read_schema(target.schema_file), target)
+    earlier = earlier_window_spans(config, number) if backfill else []
+    return ([(dataclasses.replace(config, span=n), True) for n in earlier]
+            + [(dataclasses.replace(target, span=number), False)])
 
 
 def earlier_window_spans(config: PipelineConfig, span: int) -> list[int]:
