@@ -11,6 +11,10 @@ from typing import Any, Iterable
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
+# Schema environments: data for training carries the label's column, serving data does not.
+TRAINING = "TRAINING"
+SERVING = "SERVING"
+
 # The gate's own finding kinds, beside TFDV's anomaly types.
 TOO_FEW_EXAMPLES = "TOO_FEW_EXAMPLES"
 LABEL_MISSING = "LABEL_MISSING"
@@ -123,6 +127,26 @@ def with_quantile_histograms(
                 del histograms[:]
                 histograms.append(histogram)
     return result
+
+
+def training_environment(schema) -> str | None:
+    """TRAINING when the schema declares environments (TFDV refuses an undeclared one)."""
+    return TRAINING if TRAINING in schema.default_environment else None
+
+
+def comparison(current, schema, baseline, check: str) -> tuple[list[Finding], list["Measurement"]]:
+    """Drift (`check` "drift": `baseline` is the earlier data) or skew ("skew": serving data)
+    of `current`, by the schema's comparators on quantile histograms: findings (skew ones as
+    SKEW_...) and every value measured. The one way the gate and `tfxp validate` compare."""
+    import tensorflow_data_validation as tfdv
+
+    other = {"previous_statistics" if check == "drift" else "serving_statistics":
+             with_quantile_histograms(baseline)}
+    anomalies = tfdv.validate_statistics(with_quantile_histograms(current), schema,
+                                         environment=training_environment(schema), **other)
+    findings = anomaly_findings("train", anomalies, only_comparators=True,
+                                kind_prefix="SKEW_" if check == "skew" else "")
+    return findings, measurements(anomalies)
 
 
 def measurements(anomalies: anomalies_pb2.Anomalies) -> list[Measurement]:

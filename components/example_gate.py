@@ -21,14 +21,13 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_artifacts
 
 from components.data_checks import (
-    Finding, GateReport, LabelCounts, anomaly_findings, count_findings, label_findings,
-    measurements, with_quantile_histograms,
+    Finding, GateReport, LabelCounts, anomaly_findings, comparison, count_findings,
+    label_findings,
 )
 
 GATE_ID = "ExampleGate"  # the gate's node id in every pipeline
 DRIFT_SPLIT = "train"  # drift and skew compare train splits: the eval split is a third the size
 SERVING_SPLIT = "serving"  # the serving ExampleGen's one split
-TRAINING = "TRAINING"  # the schema environment the gate checks in, when the schema declares it
 REPORT_FILE = "report.json"
 STATS_FILE = "FeatureStats.pb"  # StatisticsGen's binary statistics, one per split
 
@@ -139,8 +138,6 @@ def ExampleGate(
     serving_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None,
 ) -> None:
     """Fail the run (DataGateError) on any finding not allowed; else publish `accepted`."""
-    import tensorflow_data_validation as tfdv
-
     rules = json.loads(policy)
     schema_proto = _load_schema(schema)
     span = span_of(examples)
@@ -154,22 +151,15 @@ def ExampleGate(
         findings += anomaly_findings(split, _load_anomalies(anomalies, split))
 
     # Drift against the last accepted span, skew against serving data: TFDV measures every
-    # feature the curated schema gives a drift_comparator / skew_comparator. Two calls, so a
-    # skew finding has its own kind (SKEW_...) and allowing drift never silences skew.
-    current = with_quantile_histograms(_statistics(statistics, DRIFT_SPLIT))
-    environment = TRAINING if TRAINING in schema_proto.default_environment else None
+    # feature the curated schema gives a drift_comparator / skew_comparator. Two comparisons,
+    # so a skew finding has its own kind (SKEW_...) and allowing drift never silences skew.
+    current = _statistics(statistics, DRIFT_SPLIT)
     rows = []
-    for check, baseline in (("drift", previous), ("skew", serving_statistics)):
-        if baseline is None:
-            continue
-        other = with_quantile_histograms(
-            _statistics(baseline, DRIFT_SPLIT if check == "drift" else SERVING_SPLIT))
-        comparison = tfdv.validate_statistics(
-            current, schema_proto, environment=environment,
-            **{"previous_statistics" if check == "drift" else "serving_statistics": other})
-        rows += measurements(comparison)
-        findings += anomaly_findings(DRIFT_SPLIT, comparison, only_comparators=True,
-                                     kind_prefix="SKEW_" if check == "skew" else "")
+    for check, baseline, split in (("drift", previous, DRIFT_SPLIT),
+                                   ("skew", serving_statistics, SERVING_SPLIT)):
+        if baseline is not None:
+            found, measured = comparison(current, schema_proto, _statistics(baseline, split), check)
+            findings, rows = findings + found, rows + measured
 
     label_name = json.loads(label)["name"]
     counts = {split: _label_counts(examples, split, schema_proto, label) for split in splits}

@@ -69,9 +69,9 @@ def judged_spans(config: PipelineConfig) -> set[int]:
     from tfx.types import artifact_utils
 
     from components.span_window import latest_verdicts
-    from pipeline.lineage import Metadata, connect
+    from pipeline.lineage import connect
 
-    store = Metadata(connect(sqlite=config.metadata_path)).store
+    store = connect(sqlite=config.metadata_path)
     try:
         pipeline = store.get_context_by_type_and_name("pipeline", config.name)
         kind = store.get_artifact_type("Examples")

@@ -14,11 +14,10 @@ import pathlib
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from components.data_checks import SERVING, TRAINING
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 
-TRAINING = "TRAINING"
-SERVING = "SERVING"
 
 
 class SchemaError(ValueError):

@@ -16,7 +16,8 @@ import pathlib
 from components.data_checks import Finding, anomaly_findings
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
-from pipeline.schema import TRAINING, read_schema
+from components.data_checks import TRAINING
+from pipeline.schema import read_schema
 
 
 def structural_findings(path: pathlib.Path, schema) -> list[Finding]:
@@ -80,7 +81,7 @@ def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | Non
     """
     import tensorflow_data_validation as tfdv
 
-    from components.data_checks import label_findings, with_quantile_histograms
+    from components.data_checks import comparison, label_findings, training_environment
     from pipeline.data import span_files
     from pipeline.schema import example_statistics
 
@@ -88,17 +89,17 @@ def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | Non
     previous = previous_rate = None
     if against is not None:
         _, files = span_files(config.data_root, against)  # a missing span: DataError, exit 2
-        previous = with_quantile_histograms(example_statistics(
-            files[0].parent, "*.csv", config.beam.args(SETUP_FILE), schema))
+        previous = example_statistics(files[0].parent, "*.csv", config.beam.args(SETUP_FILE),
+                                      schema)
         previous_rate = label_counts(files, config.model_inputs.label).positive_rate
     findings = structural_findings(path, schema)
     if findings:
         return findings
     stats = example_statistics(path.parent, path.name, config.beam.args(SETUP_FILE), schema)
-    environment = TRAINING if TRAINING in schema.default_environment else None
-    anomalies = tfdv.validate_statistics(with_quantile_histograms(stats), schema,
-                                         environment=environment, previous_statistics=previous)
-    findings = anomaly_findings("file", anomalies)
+    findings = anomaly_findings("file", tfdv.validate_statistics(
+        stats, schema, environment=training_environment(schema)))
+    if previous is not None:
+        findings += comparison(stats, schema, previous, "drift")[0]
     label = config.model_inputs.label
     findings += label_findings(label.name, {"train": label_counts([path], label)}, previous_rate,
                                against, dataclasses.asdict(config.policy.label))

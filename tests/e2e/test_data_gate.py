@@ -87,10 +87,15 @@ def test_serving_data_that_skews_from_training_stops_the_run(tmp_path):
     assert states["ServingStatisticsGen"] == "complete" and "Transform" not in states
 
 
-def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_path):
+def _span_and_new_file(tmp_path, drift: str, seed: int):
+    """A config whose data is one synthetic span, and a new synthetic file with `drift`."""
     _synth_spans(tmp_path / "data", 1)
-    (drifted,) = _synth_spans(tmp_path / "new", 1, drift="scale:fare*2@1", seed=5)
-    config = str(write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml"))
+    (new,) = _synth_spans(tmp_path / "new", 1, drift=drift, seed=seed)
+    return new, str(write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml"))
+
+
+def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_path):
+    drifted, config = _span_and_new_file(tmp_path, "scale:fare*2@1", seed=5)
 
     code, out, err = run_cli("validate", str(drifted), "--config", config, "--against", "1")
     assert code == EXIT_GATE, out + err
@@ -102,9 +107,7 @@ def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_pat
 
 
 def test_validate_checks_the_label_as_the_gate_does(tmp_path):
-    _synth_spans(tmp_path / "data", 1)
-    (tipless,) = _synth_spans(tmp_path / "new", 1, drift="tips:0.6@1", seed=6)
-    config = str(write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml"))
+    tipless, config = _span_and_new_file(tmp_path, "tips:0.6@1", seed=6)
 
     code, out, err = run_cli("validate", str(tipless), "--config", config, "--against", "1")
     assert code == EXIT_GATE, out + err
