@@ -2,16 +2,17 @@
 
 from setuptools import find_packages, setup
 
+PACKAGES = ("pipeline", "components", "models", "metadata", "datatools", "cli", "kubeflow")
+
 setup(
     name="tfxp",
     version="0.1.0",
     description="Production TFX pipeline: validated, evaluated, blessed and pushed models with lineage",
     python_requires=">=3.10,<3.11",
-    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
-                                    "models", "models.*", "kubeflow", "kubeflow.*"]),
+    packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
     package_data={"pipeline": ["configs/*.yaml"], "kubeflow": ["profiles/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.
     install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML", "scikit-learn"],
     extras_require={"test": ["pytest"]},
-    entry_points={"console_scripts": ["tfxp=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["tfxp=cli.main:main"]},
 )

@@ -1,11 +1,12 @@
 """Benchmark: the bundled taxi pipeline from scratch, then re-run unchanged, in one process.
 
-Each run is what `make run` does: the earlier spans of the window through the gate, then the
-whole pipeline on the newest span.
+Each run is what `make run` does, through the same function (`local_runner.run` with
+backfill): the earlier spans of the window through the gate, then the whole pipeline on the
+newest span.
 
-Prints wall seconds per run and per component (read back from ML Metadata), the ratio of the
-cached re-run to the fresh run, and peak RSS. Not a test: these machines are shared and noisy,
-so compare figures from one invocation, never against a fixed number.
+Prints wall seconds per run and per component of the final run (read back from ML Metadata),
+the ratio of the cached re-run to the fresh run, and peak RSS. Not a test: these machines are
+shared and noisy, so compare figures from one invocation, never against a fixed number.
 
     .venv/bin/python bench/pipeline_run.py [--config pipeline/configs/taxi.yaml]
 """
@@ -19,17 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.cli import _quiet
+from cli.main import quiet_logs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="pipeline/configs/taxi.yaml")
     args = parser.parse_args()
-    _quiet()
+    quiet_logs()
+    from pipeline import local_runner
     from pipeline.config import load_config
-    from pipeline.local_runner import run_local, run_plan
-    from pipeline.run_report import latest_run
 
     config = load_config(args.config)
     with tempfile.TemporaryDirectory() as tmp:
@@ -40,13 +40,13 @@ def main() -> None:
         walls = {}
         for label in ("fresh", "unchanged"):
             start = time.perf_counter()
-            for run_config, gate_only in run_plan(config, None, (), backfill=True):
-                run_local(run_config, through_gate=gate_only)
+            outcome = local_runner.run(config, backfill=True)
             walls[label] = time.perf_counter() - start
-            summary = latest_run(config.metadata_path, config.name)
-            print(f"{label}: {walls[label]:.1f} s wall (imports excluded)")
-            for node, seconds in summary.node_seconds.items():
-                print(f"  {node:<32} {summary.node_states[node]:<9} {seconds:6.1f} s")
+            record = outcome.record
+            print(f"{label}: {walls[label]:.1f} s wall (imports excluded), "
+                  f"{outcome.result.name.lower()}")
+            for node, seconds in record.node_seconds.items():
+                print(f"  {node:<32} {record.node_states[node]:<9} {seconds:6.1f} s")
     print(f"unchanged / fresh = {walls['unchanged'] / walls['fresh']:.2f}")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -8,7 +8,6 @@ into place, and a version number is never reused.
 """
 
 
-import hashlib
 import os
 import re
 import time
@@ -19,6 +18,9 @@ from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
+
+from components.fingerprint import tree_fingerprint
+from metadata import names
 
 _VERSION = re.compile(r"^\d+$")
 
@@ -35,18 +37,6 @@ def existing_versions(serving_dir: str) -> list[int]:
                   if _VERSION.match(name.rstrip("/")))
 
 
-def tree_digest(directory: str) -> str:
-    """SHA-256 over every file's relative path and bytes: equal digests, equal models."""
-    digest = hashlib.sha256()
-    for root, _, files in sorted(fileio.walk(directory)):
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            digest.update(os.path.relpath(path, directory).encode() + b"\0")
-            with fileio.open(path, "rb") as handle:
-                digest.update(handle.read())
-    return digest.hexdigest()
-
-
 def serving_version_of(model_dir: str, serving_dir: str) -> int | None:
     """The newest version if it holds exactly this model, else None.
 
@@ -57,7 +47,7 @@ def serving_version_of(model_dir: str, serving_dir: str) -> int | None:
     if not versions:
         return None
     newest = os.path.join(serving_dir, str(versions[-1]))
-    return versions[-1] if tree_digest(newest) == tree_digest(model_dir) else None
+    return versions[-1] if tree_fingerprint(newest) == tree_fingerprint(model_dir) else None
 
 
 def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> tuple[int, str]:
@@ -101,22 +91,22 @@ def BlessedPusher(
     serving_dir: Parameter[str],
 ) -> None:
     """Push `model` if and only if `model_blessing` blesses this very model."""
-    blessed = model_blessing.get_int_custom_property("blessed") == 1
-    blessed_model_id = model_blessing.get_int_custom_property("current_model_id")
+    blessed = model_blessing.get_int_custom_property(names.BLESSED) == 1
+    blessed_model_id = model_blessing.get_int_custom_property(names.CURRENT_MODEL_ID)
     if blessed and blessed_model_id != model.id:
         raise PushError(
             f"blessing {model_blessing.id} is for model {blessed_model_id}, not model {model.id}"
         )
     if not blessed:
-        pushed_model.set_int_custom_property("pushed", 0)
+        pushed_model.set_int_custom_property(names.PUSHED, 0)
         return
     model_dir = path_utils.serving_model_path(model.uri)
     already = serving_version_of(model_dir, serving_dir)
     if already is not None:
-        pushed_model.set_int_custom_property("pushed", 0)
-        pushed_model.set_int_custom_property("already_serving_version", already)
+        pushed_model.set_int_custom_property(names.PUSHED, 0)
+        pushed_model.set_int_custom_property(names.ALREADY_SERVING_VERSION, already)
         return
     version, target = push_version(model_dir, serving_dir)
-    pushed_model.set_int_custom_property("pushed", 1)
-    pushed_model.set_string_custom_property("pushed_destination", target)
-    pushed_model.set_int_custom_property("pushed_version", version)
+    pushed_model.set_int_custom_property(names.PUSHED, 1)
+    pushed_model.set_string_custom_property(names.PUSHED_DESTINATION, target)
+    pushed_model.set_int_custom_property(names.PUSHED_VERSION, version)

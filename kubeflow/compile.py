@@ -29,7 +29,7 @@ class PortabilityError(ValueError):
 def kubeflow_placement(config: PipelineConfig, profile: KubeflowProfile):
     from tfx.orchestration import data_types
 
-    from pipeline.pipeline import Placement
+    from pipeline.definition import Placement
 
     defaults = runtime_defaults(config, profile)
     return Placement(
@@ -91,7 +91,7 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
     """Write `<name>.<format>` pipeline specs into `output_dir`; nothing is written on error."""
     from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner as v2
 
-    from pipeline.pipeline import build_pipeline
+    from pipeline.definition import build_pipeline
 
     pipeline = build_pipeline(config, kubeflow_placement(config, profile))
     problems = portability_problems(pipeline)
@@ -117,7 +117,7 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
 
 
 def runtime_defaults(config: PipelineConfig, profile: KubeflowProfile) -> dict[str, str]:
-    steps = config.model_inputs.training.train_steps
+    steps = config.model.training.train_steps
     return {DATA_ROOT_PARAM: profile.data_root,
             TRAIN_ARGS_PARAM: json.dumps({"num_steps": steps})}
 

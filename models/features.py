@@ -82,7 +82,7 @@ class TrainingParams:
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelInputs:
+class ModelConfig:
     """Everything the model code needs from the config: features, label, hyperparameters."""
 
     features: tuple[Feature, ...]
@@ -96,7 +96,7 @@ class ModelInputs:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json_dict(cls, raw: Mapping[str, Any]) -> "ModelInputs":
+    def from_json_dict(cls, raw: Mapping[str, Any]) -> "ModelConfig":
         """Inverse of `to_json_dict`, used inside the Transform and Trainer executors.
 
         Transform receives no `training` (hyperparameters are not in its cache key): defaults.

@@ -24,7 +24,7 @@ SCORE_OUTPUT = "scores"
 
 
 def build_keras_model(
-    inputs: F.ModelInputs, vocabulary_sizes: Mapping[str, int]
+    inputs: F.ModelConfig, vocabulary_sizes: Mapping[str, int]
 ) -> keras.Model:
     """Wide (one-hot of every categorical and bucket id) and deep (numeric + embeddings) model.
 
@@ -58,7 +58,7 @@ def build_keras_model(
 
 
 def vocabulary_sizes(
-    inputs: F.ModelInputs, transform_output: tft.TFTransformOutput
+    inputs: F.ModelConfig, transform_output: tft.TFTransformOutput
 ) -> dict[str, int]:
     """Number of ids of every categorical and bucketized feature.
 
@@ -88,7 +88,7 @@ class ServingModule(tf.Module):
     """
 
     def __init__(self, model: keras.Model, transform_output: tft.TFTransformOutput,
-                 inputs: F.ModelInputs):
+                 inputs: F.ModelConfig):
         super().__init__()
         self.model_variables = model.variables
         self.transform_layer = transform_output.transform_features_layer()
@@ -121,7 +121,7 @@ class ServingModule(tf.Module):
             tf.saved_model.save(self, directory, signatures=self.serving_functions)
 
 
-def _dataset(fn_args: Any, files: list[str], inputs: F.ModelInputs,
+def _dataset(fn_args: Any, files: list[str], inputs: F.ModelConfig,
              transform_output: tft.TFTransformOutput) -> tf.data.Dataset:
     return fn_args.data_accessor.tf_dataset_factory(
         files,
@@ -180,7 +180,7 @@ def evaluate(model: keras.Model, data: tf.data.Dataset, steps: int) -> dict[str,
 
 def run_fn(fn_args: Any) -> None:
     """TFX Trainer entry point: train for the configured steps and export the serving model."""
-    inputs = F.ModelInputs.from_json_dict(fn_args.custom_config["model_inputs"])
+    inputs = F.ModelConfig.from_json_dict(fn_args.custom_config["model"])
     keras.utils.set_random_seed(inputs.training.seed)
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     model = build_keras_model(inputs, vocabulary_sizes(inputs, transform_output))

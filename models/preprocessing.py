@@ -80,11 +80,11 @@ def derive_label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
 
 def preprocessing_fn(inputs: Mapping[str, Any], custom_config: Mapping[str, Any]) -> dict:
     """Map raw CSV features to model inputs, plus the derived label, as the config says."""
-    return _transform(inputs, F.ModelInputs.from_json_dict(custom_config["model_inputs"]))
+    return _transform(inputs, F.ModelConfig.from_json_dict(custom_config["model"]))
 
 
 @tf.autograph.experimental.do_not_convert
-def _transform(inputs: Mapping[str, Any], spec: F.ModelInputs) -> dict:
+def _transform(inputs: Mapping[str, Any], spec: F.ModelConfig) -> dict:
     """The body of `preprocessing_fn`, kept out of AutoGraph.
 
     It has no tensor-dependent Python control flow, and AutoGraph would otherwise transpile it

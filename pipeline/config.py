@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from components.validation import KINDS, LabelLimits, Validation
 from models import features as F
 
 
@@ -51,30 +52,6 @@ class Evaluation:
 
 
 @dataclasses.dataclass(frozen=True)
-class LabelHealth:
-    """Bounds on the label: how often it is missing and how far its positive rate may move."""
-
-    max_missing_rate: float  # share of rows without the label column, per split
-    max_rate_change: float   # train positive rate, against the last accepted span's
-    max_split_gap: float     # eval positive rate against train's: the split must stay balanced
-
-
-@dataclasses.dataclass(frozen=True)
-class DataPolicy:
-    """What the data gate stops on. Drift and skew thresholds live in the curated schema.
-
-    `allow` lists findings accepted on purpose, each `KIND:FEATURE` (FEATURE may be `*`).
-    """
-
-    min_examples_per_split: int
-    label: LabelHealth
-    allow: tuple[str, ...] = ()
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass(frozen=True)
 class Beam:
     runner: str
     direct_running_mode: str
@@ -106,9 +83,9 @@ class PipelineConfig:
     window: int  # how many accepted spans, newest first, Transform and Trainer see (local runs)
     serving_root: pathlib.Path | None  # CSV files seen at serving time, for the skew check
     schema_file: pathlib.Path
-    model_inputs: F.ModelInputs
+    model: F.ModelConfig
     split_buckets: tuple[tuple[str, int], ...]
-    policy: DataPolicy
+    validation: Validation  # what the data gate stops on
     evaluation: Evaluation
     pipeline_root: pathlib.Path
     metadata_path: pathlib.Path
@@ -212,14 +189,14 @@ def config_from_dict(
     serving_root = path_of(data, "serving_root") if "serving_root" in data.raw else None
     data.done()
 
-    model_inputs = _model_inputs(top)
+    model = _model(top)
     split = top.child("split")
     buckets = tuple((split_name, split.positive(split_name, int)) for split_name in split.raw)
     split.done()
     if sorted(n for n, _ in buckets) != ["eval", "train"]:
         raise top.fail("split", f"must name exactly 'train' and 'eval', got {[n for n, _ in buckets]}")
 
-    policy = _policy(top.child("validation"))
+    validation = _validation(top.child("validation"))
 
     evaluation = _evaluation(top.child("evaluation"))
 
@@ -255,9 +232,9 @@ def config_from_dict(
         window=window,
         serving_root=serving_root,
         schema_file=schema_file,
-        model_inputs=model_inputs,
+        model=model,
         split_buckets=buckets,
-        policy=policy,
+        validation=validation,
         evaluation=evaluation,
         pipeline_root=pipeline_root,
         metadata_path=metadata_path,
@@ -271,15 +248,13 @@ def with_overrides(config: PipelineConfig, span: int | None = None,
     """The config with a run's command-line choices: another span, more accepted findings."""
     if span is not None and span < 1:
         raise ConfigError(f"--span must be a span number >= 1, got {span}")
-    allowed = tuple(dict.fromkeys(config.policy.allow + tuple(_allow_entry(a, "--allow") for a in allow)))
+    allowed = tuple(dict.fromkeys(config.validation.allow + tuple(_allow_entry(a, "--allow") for a in allow)))
     return dataclasses.replace(
         config, span=config.span if span is None else span,
-        policy=dataclasses.replace(config.policy, allow=allowed))
+        validation=dataclasses.replace(config.validation, allow=allowed))
 
 
 def _allow_entry(entry: Any, where: str) -> str:
-    from components.data_checks import KINDS
-
     kind, _, feature = entry.partition(":") if isinstance(entry, str) else ("", "", "")
     if not feature or kind not in KINDS:
         near = sorted(k for k in KINDS if kind and (kind in k or k in kind))[:3]
@@ -288,7 +263,7 @@ def _allow_entry(entry: Any, where: str) -> str:
     return entry
 
 
-def _policy(reader: Reader) -> DataPolicy:
+def _validation(reader: Reader) -> Validation:
     label = reader.child("label", {})
     rates = {}
     for name, default in (("max_missing_rate", 0.0), ("max_rate_change", 0.1), ("max_split_gap", 0.05)):
@@ -298,17 +273,17 @@ def _policy(reader: Reader) -> DataPolicy:
         rates[name] = value
     label.done()
     allow = reader.get("allow", list, [])
-    policy = DataPolicy(
+    validation = Validation(
         min_examples_per_split=reader.positive("min_examples_per_split", int),
-        label=LabelHealth(**rates),
+        label=LabelLimits(**rates),
         allow=tuple(_allow_entry(entry, f"{reader.source}: '{reader.key('allow')}[{i}]'")
                     for i, entry in enumerate(allow)),
     )
     reader.done()
-    return policy
+    return validation
 
 
-def _model_inputs(top: Reader) -> F.ModelInputs:
+def _model(top: Reader) -> F.ModelConfig:
     raw_features = top.get("features", list)
     if not raw_features:
         raise top.fail("features", "must list at least one feature")
@@ -371,7 +346,7 @@ def _model_inputs(top: Reader) -> F.ModelInputs:
         seed=training_reader.get("seed", int, 42),
     )
     training_reader.done()
-    return F.ModelInputs(features=tuple(features), label=label, training=training)
+    return F.ModelConfig(features=tuple(features), label=label, training=training)
 
 
 def _evaluation(reader: Reader) -> Evaluation:

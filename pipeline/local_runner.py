@@ -1,58 +1,72 @@
-"""Run the pipeline locally: LocalDagRunner, SQLite ML Metadata, Beam in this process."""
+"""Run the pipeline locally: LocalDagRunner, SQLite ML Metadata, Beam in this process.
+
+`run` is what `tfxp run` and the benchmark call: it plans which spans to run (`plan`), runs
+each under a run id chosen here, records the run's facts on that run, and returns the outcome
+read back from ML Metadata by that id.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+import datetime
+from typing import Callable, Sequence
 
-from pipeline.config import PipelineConfig
-
-
-def run_local(config: PipelineConfig, through_gate: bool = False) -> None:
-    """Build and run the pipeline (or its data half); raises whatever stopped it, the gate too."""
-    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
-
-    from pipeline.pipeline import build_pipeline, local_placement
-    from pipeline.provenance import record_on_latest_run, run_provenance
-
-    config.pipeline_root.mkdir(parents=True, exist_ok=True)
-    config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
-    placement = local_placement(config)  # hashes the data once, for the cache and the record
-    pipeline = build_pipeline(config, placement, through_gate=through_gate)
-    facts = run_provenance(config, placement.data_fingerprint, placement.span)
-    try:
-        LocalDagRunner().run(pipeline)
-    finally:  # a run stopped by the gate is on record too
-        record_on_latest_run(config.metadata_path, config.name, facts)
+from components.fingerprint import content_fingerprint
+from pipeline import SETUP_FILE
+from pipeline.config import PipelineConfig, with_overrides
+from pipeline.definition import Placement
+from pipeline.outcome import PlannedRun, Result, RunOutcome
+from pipeline.schema import check_schema_covers_config, read_schema
+from pipeline.spans import csv_files, span_files, spans
 
 
-def run_plan(config: PipelineConfig, span: int | None, allow: Sequence[str], backfill: bool
-             ) -> list[tuple[PipelineConfig, bool]]:
-    """What `tfxp run` runs, in order: (config, data gate only). With `backfill`, first the
-    earlier spans of the window the gate never judged, under the config's own `allow` only
-    (`--allow` is for the span asked for); then that span, through the whole pipeline.
+def local_placement(config: PipelineConfig) -> Placement:
+    """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved
+    and its files hashed now, so the cache key covers exactly the files ExampleGen reads."""
+    from tfx.proto import trainer_pb2
+
+    from metadata.store import sqlite_connection
+
+    span, files = span_files(config.data_root, config.span)
+    serving_root = config.serving_root
+    return Placement(
+        pipeline_root=str(config.pipeline_root),
+        data_root=str(config.data_root),
+        serving_dir=str(config.serving_dir),
+        beam_args=config.beam.args(SETUP_FILE),
+        metadata_connection=sqlite_connection(config.metadata_path, writable=True),
+        enable_cache=True,
+        data_fingerprint=content_fingerprint(files, root=config.data_root),
+        train_args=trainer_pb2.TrainArgs(num_steps=config.model.training.train_steps),
+        span=span,
+        span_resolvers=True,
+        serving_data_root=str(serving_root) if serving_root else None,
+        serving_data_fingerprint=(content_fingerprint(csv_files(serving_root), root=serving_root)
+                                  if serving_root else None),
+    )
+
+
+def plan(config: PipelineConfig, span: int | None = None, allow: Sequence[str] = (),
+         backfill: bool = False) -> list[PlannedRun]:
+    """What `tfxp run` runs, in order. With `backfill`, first the earlier spans of the window
+    the gate never judged, data only, under the config's own `allow` (`--allow` is for the span
+    asked for); then that span, through the whole pipeline.
 
     Everything is checked before anything runs: the span, the folders, the allow entries.
     """
-    from pipeline.config import with_overrides
-    from pipeline.data import span_files
-    from pipeline.schema import check_schema_covers_config, read_schema
-
     target = with_overrides(config, span=span, allow=allow)
     number, _ = span_files(config.data_root, target.span)
     check_schema_covers_config(read_schema(target.schema_file), target)
-    earlier = earlier_window_spans(config, number) if backfill else []
-    return ([(dataclasses.replace(config, span=n), True) for n in earlier]
-            + [(dataclasses.replace(target, span=number), False)])
+    earlier = unjudged_window_spans(config, number) if backfill else []
+    return ([PlannedRun(dataclasses.replace(config, span=n), n, data_only=True) for n in earlier]
+            + [PlannedRun(dataclasses.replace(target, span=number), number, data_only=False)])
 
 
-def earlier_window_spans(config: PipelineConfig, span: int) -> list[int]:
+def unjudged_window_spans(config: PipelineConfig, span: int) -> list[int]:
     """The spans before `span` its training window can hold that the gate has never judged,
-    oldest first: what `tfxp run --backfill` checks in. A span already judged keeps its verdict
-    (an acceptance given with `--allow` included); re-run it with `--span` to judge it again.
+    oldest first: what `--backfill` checks in. A span already judged keeps its verdict (an
+    acceptance given with `--allow` included); re-run it with `--span` to judge it again.
     Folders are checked now, so a bad one stops the run before any span runs."""
-    from pipeline.data import span_files, spans
-
     earlier = [n for n in spans(config.data_root) if n < span][-(config.window - 1):] \
         if config.window > 1 else []
     for number in earlier:
@@ -65,21 +79,103 @@ def judged_spans(config: PipelineConfig) -> set[int]:
     """Spans of this pipeline the data gate has given a verdict on, from its ML Metadata."""
     if not config.metadata_path.is_file():
         return set()
-    from ml_metadata import errors
-    from tfx.types import artifact_utils
+    from metadata.reader import MetadataReader
+    from metadata.store import open_store
 
-    from components.span_window import latest_verdicts
-    from pipeline.lineage import connect
+    return MetadataReader(open_store(sqlite=config.metadata_path)).judged_spans(config.name)
 
-    store = connect(sqlite=config.metadata_path)
+
+def run(config: PipelineConfig, span: int | None = None, allow: Sequence[str] = (),
+        backfill: bool = False, on_start: Callable[[PlannedRun], None] = lambda planned: None,
+        on_outcome: Callable[[RunOutcome], None] = lambda outcome: None) -> RunOutcome:
+    """Each planned run in turn (a backfilled span the gate stops stays out of the window and
+    the next goes on); the outcome of the span asked for."""
+    outcome = None
+    for planned in plan(config, span, allow, backfill):
+        on_start(planned)
+        try:
+            outcome = run_once(planned.config, data_only=planned.data_only)
+        except Exception as err:
+            if planned.data_only:
+                raise RuntimeError(f"checking span {planned.span} in failed (not at the data "
+                                   "gate)") from err
+            raise
+        on_outcome(outcome)
+    assert outcome is not None and not outcome.data_only, "a plan ends with the span asked for"
+    return outcome
+
+
+def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
+    """One pipeline run on `config.span` (the newest if None), under a run id chosen here.
+
+    A stop at the data gate is an outcome; any other failure propagates, as the bug it is.
+    """
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.orchestration.portable import runtime_parameter_utils
+    from tfx.dsl.compiler import constants
+
+    from metadata.writer import record_run_facts
+    from pipeline.definition import build_pipeline
+    from pipeline.run_facts import run_facts
+
+    config.pipeline_root.mkdir(parents=True, exist_ok=True)
+    config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
+    placement = local_placement(config)
+    pipeline = build_pipeline(config, placement, data_only=data_only)
+    facts = run_facts(config, placement.data_fingerprint, placement.span)
+    run_id = datetime.datetime.now().isoformat()  # TFX's own format, chosen here to be known
+
+    class _NamedRun(LocalDagRunner):
+        def run_with_ir(self, ir, run_options=None):
+            runtime_parameter_utils.substitute_runtime_parameter(
+                ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
+            return super().run_with_ir(ir, run_options)
+
+    failure = None
     try:
-        pipeline = store.get_context_by_type_and_name("pipeline", config.name)
-        kind = store.get_artifact_type("Examples")
-    except errors.NotFoundError:
-        return set()
-    if pipeline is None:
-        return set()
-    examples = [artifact_utils.deserialize_artifact(kind, a)
-                for a in store.get_artifacts_by_context(pipeline.id)
-                if a.type_id == kind.id and "span" in a.custom_properties]
-    return set(latest_verdicts(store, examples))
+        _NamedRun().run(pipeline)
+    except Exception as err:  # a stop at the gate arrives through TFX's launcher too
+        failure = err
+    finally:  # a stopped or interrupted run is on record too
+        record_run_facts(config.metadata_path, run_id, facts)
+    if failure is None:
+        return _outcome(config, run_id, placement.span, data_only)
+    try:
+        outcome = _outcome(config, run_id, placement.span, data_only)
+    except Exception:  # nothing readable was recorded: the failure says more
+        outcome = None
+    if outcome is None or outcome.result is not Result.STOPPED_AT_GATE:
+        raise failure
+    return outcome
+
+
+def _outcome(config: PipelineConfig, run_id: str, span: int, data_only: bool) -> RunOutcome:
+    """The run's outcome, read back from ML Metadata and the files its steps wrote."""
+    import pathlib
+
+    from components.validation import GateReport
+    from metadata.evaluation import overall_metrics, threshold_failures
+    from metadata.reader import MetadataReader
+    from metadata.store import open_store
+
+    record = MetadataReader(open_store(sqlite=config.metadata_path)).run_record(run_id)
+    report_path = pathlib.Path(record.gate_report_path) if record.gate_report_path else None
+    report = (GateReport.from_json(report_path.read_text())
+              if report_path and report_path.is_file() else None)
+    metrics = overall_metrics(record.evaluation_uri) if record.evaluation_uri else {}
+    failures = ()
+    if record.gate_stopped:
+        result = Result.STOPPED_AT_GATE
+    elif data_only:
+        result = Result.CHECKED_IN
+    elif record.pushed_version is not None:
+        result = Result.PUSHED
+    elif record.already_serving_version is not None:
+        result = Result.ALREADY_SERVING
+    else:
+        result = Result.NOT_BLESSED
+        failures = tuple(threshold_failures(record.evaluation_uri)) if record.evaluation_uri else ()
+    return RunOutcome(result=result, span=span, data_only=data_only, record=record,
+                      gate_report=report, metrics=metrics, threshold_failures=failures,
+                      serving_dir=str(config.serving_dir), metadata_path=str(config.metadata_path),
+                      pipeline_root=str(config.pipeline_root))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import pathlib
 
 import pytest
 
-from pipeline import cli
-from pipeline.run_report import latest_run
+from cli.main import main
+from components.fingerprint import tree_fingerprint
+from metadata.reader import MetadataReader, RunRecord
+from metadata.store import open_store
 from tests.conftest import small_config_dict, write_config, write_sample
 
 ROWS = 3000
@@ -20,17 +21,20 @@ ROWS = 3000
 def run_cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(list(args))
+        code = main(list(args))
     return code, out.getvalue(), err.getvalue()
 
 
-def tree_digest(directory: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*")):
-        digest.update(str(path.relative_to(directory)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+def last_run(metadata: pathlib.Path) -> RunRecord:
+    """What the newest run in the store did: tests run one pipeline at a time, so the newest
+    run is the one the test just made."""
+    reader = MetadataReader(open_store(sqlite=metadata))
+    return reader.run_record(reader.run_ids()[0])
+
+
+def serving_digest(serving: pathlib.Path) -> str | None:
+    """The served versions' content, to tell that a run left them untouched."""
+    return tree_fingerprint(str(serving)) if serving.exists() else None
 
 
 def edit_in_place_keeping_size_and_mtime(path: pathlib.Path) -> None:
@@ -61,9 +65,9 @@ def runs(tmp_path_factory):
 
     def record(name, args):
         code, out, err = run_cli("run", "--config", str(args))
-        results[name] = dict(code=code, out=out, err=err, summary=latest_run(metadata, "taxi"),
+        results[name] = dict(code=code, out=out, err=err, summary=last_run(metadata),
                              versions=sorted(p.name for p in serving.iterdir()) if serving.exists() else [],
-                             serving_digest=tree_digest(serving) if serving.exists() else None)
+                             serving_digest=serving_digest(serving))
 
     record("fresh", config_path)
     record("unchanged", config_path)

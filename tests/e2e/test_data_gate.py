@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import EXIT_GATE
-from pipeline.run_report import latest_run
+from cli.exits import EXIT_FINDINGS
 from tests.conftest import small_config_dict, write_config, write_sample
-from tests.e2e.conftest import run_cli
+from tests.e2e.conftest import last_run, run_cli
 
 
 def _unknown_payment_type(index: int, line: str) -> str:
@@ -24,11 +23,11 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
 
     code, out, err = run_cli("run", "--config", str(config))
 
-    assert code == EXIT_GATE, out + err
+    assert code == EXIT_FINDINGS, out + err
     assert "stopped at the data gate" in err
     assert expected in err
     assert "Report written to" in err
-    states = latest_run(tmp_path / "metadata.sqlite", "taxi").node_states
+    states = last_run(tmp_path / "metadata.sqlite").node_states
     assert states["ExampleGate"] == "failed"
     assert "Transform" not in states and "Trainer" not in states
     assert not (tmp_path / "serving").exists()
@@ -37,13 +36,13 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
 def test_runs_shows_a_run_stopped_at_the_gate(tmp_path):
     data = write_sample(tmp_path / "data", 0)
     config = write_config(small_config_dict(tmp_path, data.parent.parent), tmp_path / "c.yaml")
-    assert run_cli("run", "--config", str(config))[0] == EXIT_GATE
+    assert run_cli("run", "--config", str(config))[0] == EXIT_FINDINGS
     code, out, _ = run_cli("runs", "--metadata", str(tmp_path / "metadata.sqlite"))
     assert code == 0 and "ExampleGate=failed" in out
 
 
 def _synth_spans(root, spans, drift="", seed=3, rows_per_span=1500):
-    from pipeline.synth import synthesize
+    from datatools.synth import synthesize
 
     return synthesize(root, rows=rows_per_span * spans, spans=spans, drift=drift, seed=seed)
 
@@ -56,7 +55,7 @@ def test_a_label_rate_change_between_spans_stops_the_run(tmp_path):
 
     code, out, err = run_cli("run", "--config", str(config), "--backfill")
 
-    assert code == EXIT_GATE, out + err
+    assert code == EXIT_FINDINGS, out + err
     assert "data gate, span 1:" in out and "verdict: ACCEPTED" in out
     assert "feature 'big_tipper': LABEL_RATE_CHANGE: positive rate" in err
     assert "in span 1: change" in err
@@ -79,11 +78,11 @@ def test_serving_data_that_skews_from_training_stops_the_run(tmp_path):
 
     code, out, err = run_cli("run", "--config", str(config))
 
-    assert code == EXIT_GATE, out + err
+    assert code == EXIT_FINDINGS, out + err
     assert "skew (training against serving data):" in err
     assert "feature 'fare': SKEW_COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
     assert "between training and serving" in err
-    states = latest_run(tmp_path / "metadata.sqlite", "taxi").node_states
+    states = last_run(tmp_path / "metadata.sqlite").node_states
     assert states["ServingStatisticsGen"] == "complete" and "Transform" not in states
 
 
@@ -98,7 +97,7 @@ def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_pat
     drifted, config = _span_and_new_file(tmp_path, "scale:fare*2@1", seed=5)
 
     code, out, err = run_cli("validate", str(drifted), "--config", config, "--against", "1")
-    assert code == EXIT_GATE, out + err
+    assert code == EXIT_FINDINGS, out + err
     assert "column 'fare': COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in out
 
     assert run_cli("validate", str(drifted), "--config", config, "--against", "schema")[0] == 0
@@ -110,7 +109,7 @@ def test_validate_checks_the_label_as_the_gate_does(tmp_path):
     tipless, config = _span_and_new_file(tmp_path, "tips:0.6@1", seed=6)
 
     code, out, err = run_cli("validate", str(tipless), "--config", config, "--against", "1")
-    assert code == EXIT_GATE, out + err
+    assert code == EXIT_FINDINGS, out + err
     assert "column 'big_tipper': LABEL_RATE_CHANGE: positive rate" in out
     assert "in span 1: change" in out
 
@@ -121,5 +120,5 @@ def test_validate_checks_the_label_as_the_gate_does(tmp_path):
                             for n, line in enumerate(lines[1:])]
     tipless.write_text("\n".join(blanked) + "\n")
     code, out, _ = run_cli("validate", str(tipless), "--config", config)
-    assert code == EXIT_GATE
+    assert code == EXIT_FINDINGS
     assert "column 'big_tipper': LABEL_MISSING: missing in 30 of 1500 rows" in out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from pipeline.schema import SERVING, TRAINING, read_schema
+from components.validation import SERVING, TRAINING
+from pipeline.schema import read_schema
 from tests.conftest import ROOT, small_config_dict, write_config, write_sample
 from tests.e2e.conftest import run_cli
 

@@ -13,45 +13,36 @@ One store, real runs in order (synthetic taxi spans, small):
 from __future__ import annotations
 
 import json
-import pathlib
 import shutil
 
 import pytest
-from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from components.data_checks import GateReport
-from pipeline.cli import EXIT_GATE, EXIT_USER_ERROR
+from cli.exits import EXIT_FINDINGS, EXIT_USER_ERROR
+from datatools.synth import synthesize
+from metadata import names
+from metadata.reader import MetadataReader
+from metadata.store import open_store
 from pipeline.config import load_config, with_overrides
-from pipeline.local_runner import run_local
-from pipeline.lineage import Metadata, connect
-from pipeline.run_report import latest_run
-from pipeline.synth import synthesize
+from pipeline.local_runner import run_once
 from tests.conftest import ROOT, small_config_dict, write_config
-from tests.e2e.conftest import run_cli, tree_digest
+from tests.e2e.conftest import last_run, run_cli, serving_digest
 
 FARE_DRIFT = "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH:fare"
 # Doubled fares also halve the share of tips above 20% of the fare: the label moves too.
 LABEL_SHIFT = "LABEL_RATE_CHANGE:big_tipper"
 
 
-def _store(path):
-    connection = metadata_store_pb2.ConnectionConfig()
-    connection.sqlite.filename_uri = str(path)
-    connection.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    return metadata_store.MetadataStore(connection)
-
-
 def _input_spans(metadata_path, run_id: str, node: str) -> list[int]:
     """Spans of the Examples a node read in a run, from ML Metadata's INPUT events."""
-    metadata = Metadata(connect(sqlite=metadata_path))
-    execution = metadata.executions_of_run(run_id)[node]
-    store = metadata.store
+    reader = MetadataReader(open_store(sqlite=metadata_path))
+    execution = reader.executions_of_run(run_id)[node]
+    store = reader.store
     events = [e for e in store.get_events_by_execution_ids([execution.id])
               if e.type == metadata_store_pb2.Event.INPUT]
-    return sorted(a.custom_properties["span"].int_value
+    return sorted(a.custom_properties[names.SPAN].int_value
                   for a in store.get_artifacts_by_id([e.artifact_id for e in events])
-                  if metadata.artifact_type(a) == "Examples")
+                  if reader.type_of(a) == names.EXAMPLES)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +61,8 @@ def history(tmp_path_factory):
 
     def step(name, *args):
         code, out, err = run_cli("run", "--config", config, *args)
-        steps[name] = dict(code=code, out=out, err=err, summary=latest_run(metadata, "taxi"),
-                           serving=tree_digest(serving) if serving.exists() else None)
+        steps[name] = dict(code=code, out=out, err=err, summary=last_run(metadata),
+                           serving=serving_digest(serving))
 
     step("backfill", "--backfill")
     shutil.copytree(drifted / "span-3", data / "span-3")
@@ -102,7 +93,7 @@ def test_backfill_checks_the_earlier_span_in_then_trains_on_the_window(history):
 
 def test_a_drifting_span_stops_before_transform_with_feature_metric_value_threshold(history):
     drifted = history["drifted"]
-    assert drifted["code"] == EXIT_GATE, drifted["out"] + drifted["err"]
+    assert drifted["code"] == EXIT_FINDINGS, drifted["out"] + drifted["err"]
     err = drifted["err"]
     assert "feature 'fare': COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
     assert "feature 'big_tipper': LABEL_RATE_CHANGE" in err
@@ -129,7 +120,7 @@ def test_allow_lets_a_known_finding_through_and_records_it(history):
     assert allowed["code"] == 0, allowed["out"] + allowed["err"]
     assert f"ALLOWED by {FARE_DRIFT}" in allowed["out"]
     assert f"ALLOWED by {LABEL_SHIFT}" in allowed["out"]
-    store = _store(history["metadata"])
+    store = open_store(sqlite=history["metadata"])
     accepted = [a for a in store.get_artifacts_by_type("tfxp.AcceptedSpan")
                 if a.custom_properties["span"].int_value == 3]
     (span_3,) = accepted
@@ -145,7 +136,7 @@ def test_an_acceptance_sticks_a_later_backfill_does_not_judge_the_span_again(his
     again = history["backfill_again"]
     assert "checking span 3" not in again["out"]
     # Span 4 has the old fares again: against the accepted, doubled span 3 that is drift too.
-    assert again["code"] == EXIT_GATE
+    assert again["code"] == EXIT_FINDINGS
     assert "data gate, span 4:\n  drift (against span 3):" in again["err"]
 
 
@@ -168,10 +159,9 @@ def test_the_bundled_years_pass_the_curated_thresholds_span_after_span(tmp_path)
     config = write_config(raw, tmp_path / "bundled.yaml")
     reports = []
     for span in (1, 2, 3, 4):
-        run_local(with_overrides(load_config(config), span=span), through_gate=True)
-        summary = latest_run(tmp_path / "metadata.sqlite", "taxi")
-        assert summary.node_states["ExampleGate"] == "complete"
-        reports.append(GateReport.from_json(pathlib.Path(summary.gate_report_uri).read_text()))
+        outcome = run_once(with_overrides(load_config(config), span=span), data_only=True)
+        assert outcome.record.node_states["ExampleGate"] == "complete"
+        reports.append(outcome.gate_report)
     assert [r.previous_span for r in reports] == [None, 1, 2, 3]
     for report in reports[1:]:
         assert len(report.measurements) == 16 and not report.blocking

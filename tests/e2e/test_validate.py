@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import EXIT_GATE
+from cli.exits import EXIT_FINDINGS
 from tests.conftest import ROOT, taxi_lines
 from tests.e2e.conftest import run_cli
 
@@ -75,18 +75,18 @@ def test_bad_input_is_named_with_its_place(tmp_path, name):
 
     code, out, err = run_cli("validate", str(path), "--config", CONFIG)
 
-    assert code == EXIT_GATE, out + err
+    assert code == EXIT_FINDINGS, out + err
     assert f"{path}: column" in out
     assert kind in out and detail in out
     assert "Traceback" not in err
 
 
 def test_a_synthetic_span_with_a_new_category_is_caught(tmp_path):
-    from pipeline.synth import synthesize
+    from datatools.synth import synthesize
 
     first, second = synthesize(tmp_path, rows=1000, spans=2, seed=5,
                                drift="new:payment_type=Bitcoin:0.2@2")
     assert run_cli("validate", str(first), "--config", CONFIG)[0] == 0
     code, out, _ = run_cli("validate", str(second), "--config", CONFIG)
-    assert code == EXIT_GATE
+    assert code == EXIT_FINDINGS
     assert "column 'payment_type': ENUM_TYPE_UNEXPECTED_STRING_VALUES" in out and "Bitcoin" in out

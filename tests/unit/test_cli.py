@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import EXIT_USER_ERROR, main
+from cli.exits import EXIT_USER_ERROR
+from cli.main import main
+from components.validation import GateReport
+from metadata.reader import RunRecord
+from pipeline.outcome import Result, RunOutcome
 from tests.conftest import small_config_dict, write_config
 
 
@@ -74,17 +78,30 @@ def four_spans(tmp_path):
     return write_config(raw, tmp_path / "c.yaml")
 
 
+def _outcome(config, data_only: bool, result: Result) -> RunOutcome:
+    record = RunRecord(run_id="r", node_states={}, node_seconds={},
+                       gate_stopped=result is Result.STOPPED_AT_GATE, gate_report_path="report",
+                       blessed=None, evaluation_uri=None, pushed_version=None, pushed_path=None,
+                       already_serving_version=None)
+    report = GateReport(span=config.span, previous_span=None, label="big_tipper",
+                        label_counts={}, previous_label_rate=None, measurements=[], findings=[],
+                        allow=[])
+    return RunOutcome(result, config.span, data_only, record, report, {}, (), "s", "m", "p")
+
+
 def _record_runs(monkeypatch, stopped=(), judged=()):
     """Replace running a span by a record of what would run; the choice of spans is real."""
-    from pipeline import cli, local_runner
+    from pipeline import local_runner
 
     calls = []
 
-    def run_span(config, through_gate):
-        calls.append((config.span, through_gate, config.policy.allow))
-        return 3 if config.span in stopped else 0
+    def run_once(config, data_only):
+        calls.append((config.span, data_only, config.validation.allow))
+        result = (Result.STOPPED_AT_GATE if config.span in stopped
+                  else Result.CHECKED_IN if data_only else Result.NOT_BLESSED)
+        return _outcome(config, data_only, result)
 
-    monkeypatch.setattr(cli, "_run_span", run_span)
+    monkeypatch.setattr(local_runner, "run_once", run_once)
     monkeypatch.setattr(local_runner, "judged_spans", lambda config: set(judged))
     return calls
 
@@ -100,7 +117,7 @@ def test_backfill_checks_the_unjudged_earlier_spans_of_the_window_without_the_cl
 def test_backfill_goes_on_past_a_stopped_span_and_skips_judged_ones(four_spans, monkeypatch, capsys):
     calls = _record_runs(monkeypatch, stopped={3}, judged={2})
     assert main(["run", "--config", str(four_spans), "--backfill"]) == 0
-    assert [(span, gate_only) for span, gate_only, _ in calls] == [(3, True), (4, False)]
+    assert [(span, data_only) for span, data_only, _ in calls] == [(3, True), (4, False)]
     assert "span 3 stays out of the training window" in capsys.readouterr().err
 
 

@@ -16,10 +16,10 @@ def test_bundled_taxi_config_loads_into_typed_objects():
     config = load_config(TAXI_CONFIG, base_dir=ROOT)
     assert config.name == "taxi"
     assert config.data_root == ROOT / "data" / "taxi"
-    assert config.model_inputs.label == F.Label(
+    assert config.model.label == F.Label(
         name="big_tipper", column="tips", rule=F.GREATER_THAN_FRACTION_OF, threshold=0.2,
         of_column="fare")
-    assert {f.kind for f in config.model_inputs.features} == set(F.FEATURE_KINDS)
+    assert {f.kind for f in config.model.features} == set(F.FEATURE_KINDS)
     assert dict(config.split_buckets) == {"train": 2, "eval": 1}
     assert config.evaluation.slices[0] == ()  # the overall slice always comes first
     assert "--runner=FnApiRunner" in config.beam.args(ROOT / "setup.py")
@@ -30,9 +30,9 @@ def test_relative_paths_resolve_against_base_dir(taxi_raw, tmp_path):
     assert config.metadata_path == tmp_path / "outputs" / "taxi" / "metadata.sqlite"
 
 
-def test_model_inputs_survive_the_json_round_trip_to_executors():
-    inputs = load_config(TAXI_CONFIG, base_dir=ROOT).model_inputs
-    assert F.ModelInputs.from_json_dict(inputs.to_json_dict()) == inputs
+def test_the_model_config_survives_the_json_round_trip_to_executors():
+    inputs = load_config(TAXI_CONFIG, base_dir=ROOT).model
+    assert F.ModelConfig.from_json_dict(inputs.to_json_dict()) == inputs
 
 
 def _set(raw: dict, dotted: str, value) -> dict:
@@ -136,8 +136,8 @@ def test_a_new_dataset_needs_only_a_config(tmp_path):
         "beam": {"runner": "FnApiRunner"},
     }
     config = config_from_dict(raw, base_dir=tmp_path)
-    assert config.model_inputs.label.rule == F.AS_IS
-    assert config.model_inputs.label.source_columns == ("churned",)
+    assert config.model.label.rule == F.AS_IS
+    assert config.model.label.source_columns == ("churned",)
     assert config.data_root == pathlib.Path(tmp_path) / "data" / "churn"
 
 
@@ -145,6 +145,6 @@ def test_allow_from_the_command_line_adds_to_the_config_and_is_checked(taxi_raw)
     config = config_from_dict(_set(taxi_raw, "validation.allow", ["LABEL_MISSING:big_tipper"]))
     merged = with_overrides(config, span=2, allow=["SKEW_COMPARATOR_L_INFTY_HIGH:company"])
     assert merged.span == 2
-    assert merged.policy.allow == ("LABEL_MISSING:big_tipper", "SKEW_COMPARATOR_L_INFTY_HIGH:company")
+    assert merged.validation.allow == ("LABEL_MISSING:big_tipper", "SKEW_COMPARATOR_L_INFTY_HIGH:company")
     with pytest.raises(ConfigError, match="did you mean COMPARATOR_L_INFTY_HIGH"):
         with_overrides(config, allow=["COMPARATOR_L_INFTY:fare"])

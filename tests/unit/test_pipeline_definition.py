@@ -8,10 +8,11 @@ import shutil
 import pytest
 from tfx.types import Channel, standard_artifacts
 
-import pipeline.pipeline as definition
+from components.fingerprint import code_fingerprint
 from components.pusher import BlessedPusher
+from pipeline import definition
 from pipeline.config import config_from_dict
-from pipeline.data import content_fingerprint
+from pipeline.local_runner import local_placement
 from tests.conftest import ROOT, small_config_dict, write_sample
 
 
@@ -19,6 +20,10 @@ from tests.conftest import ROOT, small_config_dict, write_sample
 def config(tmp_path, taxi_raw):
     data = write_sample(tmp_path / "data", 200)
     return config_from_dict(small_config_dict(tmp_path, data.parent.parent), base_dir=ROOT)
+
+
+def _build(config):
+    return definition.build_pipeline(config, local_placement(config))
 
 
 def _node(pipeline, node_id):
@@ -32,7 +37,7 @@ def _data_fingerprint(pipeline) -> str:
 
 
 def test_the_chain_and_its_edges(config):
-    pipeline = definition.build_pipeline(config)
+    pipeline = _build(config)
     upstream = {c.id: sorted(u.id for u in c.upstream_nodes) for c in pipeline.components}
     assert upstream == {
         "CsvExampleGen": [],
@@ -52,7 +57,7 @@ def test_the_chain_and_its_edges(config):
 
 
 def test_transform_waits_for_the_gate(config):
-    pipeline = definition.build_pipeline(config)
+    pipeline = _build(config)
     assert _node(pipeline, "ExampleGate") in _node(pipeline, "Transform").upstream_nodes
 
 
@@ -62,26 +67,26 @@ def test_a_pusher_without_a_blessing_cannot_be_built():
 
 
 def test_data_content_is_part_of_the_example_gen_cache_key(config):
-    before = _data_fingerprint(definition.build_pipeline(config))
+    before = _data_fingerprint(_build(config))
     csv = config.data_root / "span-1" / "data.csv"
     text = csv.read_text()
     csv.write_text(text.replace("Cash", "Cahs", 1))  # same size
-    assert _data_fingerprint(definition.build_pipeline(config)) != before
+    assert _data_fingerprint(_build(config)) != before
 
 
 def test_model_code_is_part_of_transform_and_trainer_cache_keys(config, tmp_path, monkeypatch):
     models = tmp_path / "models"
     shutil.copytree(ROOT / "models", models, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(definition, "MODELS_DIR", models)
-    before = definition.build_pipeline(config)
+    monkeypatch.setattr(definition, "CODE_ROOT", tmp_path)
+    before = _build(config)
     (models / "preprocessing.py").write_text(
         (models / "preprocessing.py").read_text() + "\n# edited\n")
-    after = definition.build_pipeline(config)
+    after = _build(config)
     for node in ("Transform", "Trainer"):
         assert (_node(before, node).exec_properties["custom_config"]
                 != _node(after, node).exec_properties["custom_config"])
     (models / "model.py").write_text((models / "model.py").read_text() + "\n# edited\n")
-    model_only = definition.build_pipeline(config)
+    model_only = _build(config)
     assert (_node(after, "Transform").exec_properties["custom_config"]
             == _node(model_only, "Transform").exec_properties["custom_config"])
     assert (_node(after, "Trainer").exec_properties["custom_config"]
@@ -89,7 +94,7 @@ def test_model_code_is_part_of_transform_and_trainer_cache_keys(config, tmp_path
 
 
 def test_the_schema_enters_by_content(config):
-    importer = _node(definition.build_pipeline(config), "CuratedSchemaImporter")
+    importer = _node(_build(config), "CuratedSchemaImporter")
     assert importer.exec_properties["schema_text"] == config.schema_file.read_text()
 
 
@@ -111,16 +116,26 @@ def test_an_allow_entry_for_a_column_the_schema_lacks_is_refused(config):
 
     typo = with_overrides(config, allow=["COMPARATOR_L_INFTY_HIGH:compnay"])
     with pytest.raises(SchemaError, match="declares no column 'compnay'"):
-        definition.build_pipeline(typo)
-    definition.build_pipeline(with_overrides(config, allow=["LABEL_RATE_CHANGE:big_tipper"]))
+        _build(typo)
+    _build(with_overrides(config, allow=["LABEL_RATE_CHANGE:big_tipper"]))
 
 
-def test_the_gate_is_keyed_on_its_own_code_and_the_label_rule(config):
-    pipeline = definition.build_pipeline(config)
-    gate = _node(pipeline, "ExampleGate")
-    assert gate.exec_properties["code_sha256"] == content_fingerprint(
-        definition.GATE_CODE, root=ROOT)
-    assert ROOT / "models" / "preprocessing.py" in definition.GATE_CODE
+def test_the_gate_is_keyed_on_its_own_code_and_the_label_rule_it_imports(
+        config, tmp_path, monkeypatch):
+    for package in ("components", "models", "metadata"):
+        shutil.copytree(ROOT / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(definition, "CODE_ROOT", tmp_path)
+    before = _node(_build(config), "ExampleGate").exec_properties["code_sha256"]
+    assert before == code_fingerprint("components.example_gate", root=tmp_path)
+    for edited in ("components/validation.py", "models/preprocessing.py", "metadata/verdicts.py"):
+        path = tmp_path / edited
+        path.write_text(path.read_text() + "\n# edited\n")
+        after = _node(_build(config), "ExampleGate").exec_properties["code_sha256"]
+        assert after != before, edited
+        before = after
+    (tmp_path / "models" / "model.py").write_text("# not what the gate runs\n")
+    assert _node(_build(config), "ExampleGate").exec_properties["code_sha256"] == before
 
 
 def test_a_schema_missing_a_configured_column_is_refused(config, tmp_path):
@@ -130,16 +145,16 @@ def test_a_schema_missing_a_configured_column_is_refused(config, tmp_path):
     schema.write_text('feature { name: "fare" type: FLOAT }\n')
     broken = config.__class__(**{**config.__dict__, "schema_file": schema})
     with pytest.raises(SchemaError, match="does not declare column"):
-        definition.build_pipeline(broken)
+        _build(broken)
 
 
 def test_hyperparameters_key_the_trainer_but_not_transform(config):
-    before = definition.build_pipeline(config)
-    steps = config.model_inputs.training.__class__(
-        **{**config.model_inputs.training.__dict__, "train_steps": 7})
-    inputs = config.model_inputs.__class__(
-        **{**config.model_inputs.__dict__, "training": steps})
-    after = definition.build_pipeline(config.__class__(**{**config.__dict__, "model_inputs": inputs}))
+    before = _build(config)
+    steps = config.model.training.__class__(
+        **{**config.model.training.__dict__, "train_steps": 7})
+    inputs = config.model.__class__(
+        **{**config.model.__dict__, "training": steps})
+    after = _build(config.__class__(**{**config.__dict__, "model": inputs}))
     assert (_node(before, "Transform").exec_properties["custom_config"]
             == _node(after, "Transform").exec_properties["custom_config"])
     assert (_node(before, "Trainer").exec_properties["custom_config"]
@@ -152,4 +167,4 @@ def test_a_slice_on_an_undeclared_column_is_refused(config):
 
     evaluation = Evaluation(slices=((), ("trip_start_hours",)), thresholds=config.evaluation.thresholds)
     with pytest.raises(SchemaError, match="trip_start_hours"):
-        definition.build_pipeline(config.__class__(**{**config.__dict__, "evaluation": evaluation}))
+        _build(config.__class__(**{**config.__dict__, "evaluation": evaluation}))

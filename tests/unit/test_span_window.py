@@ -10,7 +10,8 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 from tfx.types import artifact_utils
 
-from components.example_gate import AcceptedSpan, ExampleGate, report_file
+from components.example_gate import AcceptedSpan, ExampleGate
+from metadata.verdicts import gate_report_path
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 
 COMPLETE, CACHED, FAILED = mlmd_pb2.Execution.COMPLETE, mlmd_pb2.Execution.CACHED, mlmd_pb2.Execution.FAILED
@@ -54,7 +55,7 @@ class Store:
                                  type=mlmd_pb2.Event.INPUT)]
         span = examples.get_int_custom_property("span")
         if state == FAILED and report:
-            path = pathlib.Path(report_file(examples.uri, span, execution_id))
+            path = pathlib.Path(gate_report_path(examples.uri, span, execution_id))
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("{}")
         elif state in (COMPLETE, CACHED) and type_id is None:

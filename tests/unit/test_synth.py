@@ -6,8 +6,9 @@ import csv
 
 import pytest
 
-from pipeline.cli import EXIT_USER_ERROR, main
-from pipeline.synth import SynthError, parse_drift, synthesize
+from cli.exits import EXIT_USER_ERROR
+from cli.main import main
+from datatools.synth import SynthError, parse_drift, synthesize
 
 COLUMNS = ["fare", "payment_type", "tips", "trip_miles"]
 

@@ -14,7 +14,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 from models import features as F
 from models.preprocessing import preprocessing_fn
 
-INPUTS = F.ModelInputs(
+INPUTS = F.ModelConfig(
     features=(
         F.Feature("fare", F.NUMERIC),
         F.Feature("trip_miles", F.NUMERIC),
@@ -55,7 +55,7 @@ def analyse_and_transform(tmp_path, rows, new_rows):
     """Analyse `rows`, then transform `rows` and `new_rows`; the transform graph goes to
     `tmp_path / "transform_fn"` as Transform would write it."""
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(SPEC))
-    fn = lambda inputs: preprocessing_fn(inputs, {"model_inputs": INPUTS.to_json_dict()})
+    fn = lambda inputs: preprocessing_fn(inputs, {"model": INPUTS.to_json_dict()})
     options = PipelineOptions(["--runner=FnApiRunner", "--direct_running_mode=in_memory"])
     as_json = lambda row: json.dumps({k: np.asarray(v).tolist() for k, v in row.items()})
     with beam.Pipeline(options=options) as pipeline, tft_beam.Context(temp_dir=str(tmp_path)):

@@ -12,7 +12,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from kubeflow.compile import PortabilityError, compile_pipeline, kubeflow_placement, portability_problems
 from kubeflow.profile import ProfileError, load_profile, profile_from_dict
 from pipeline.config import load_config
-from pipeline.pipeline import build_pipeline
+from pipeline.definition import build_pipeline
+from pipeline.local_runner import local_placement
 from tests.conftest import ROOT, TAXI_CONFIG
 
 PROFILE = ROOT / "kubeflow" / "profiles" / "gcp-example.yaml"
@@ -67,7 +68,7 @@ def test_dag_has_the_nodes_and_edges_of_the_pipeline_definition(compiled, config
 
 def test_kubeflow_runs_the_local_chain_without_the_local_only_history_resolvers(config, profile):
     """Drift baseline and training window read ML Metadata in-process: local runs only."""
-    local = {c.id for c in build_pipeline(config).components}
+    local = {c.id for c in build_pipeline(config, local_placement(config)).components}
     remote = build_pipeline(config, kubeflow_placement(config, profile))
     assert local - {c.id for c in remote.components} == HISTORY_RESOLVERS
     transform = next(c for c in remote.components if c.id == "Transform")
@@ -93,7 +94,7 @@ def test_runtime_parameters_are_declared_with_their_defaults(compiled, profile, 
     doc, _ = compiled
     declared = doc["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
     assert declared["data_root"]["defaultValue"] == profile.data_root
-    steps = config.model_inputs.training.train_steps
+    steps = config.model.training.train_steps
     assert json.loads(declared["train_args"]["defaultValue"]) == {"num_steps": steps}
     assert doc["runtimeConfig"]["parameterValues"] == {
         k: v["defaultValue"] for k, v in declared.items()}
@@ -162,7 +163,8 @@ CANARY = "CANARY-7f3e9a-do-not-leak"
     ("beam.options.extra", f"ASIA{'Y' * 16}"),
 ])
 def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, value, capsys):
-    from pipeline.cli import EXIT_USER_ERROR, main
+    from cli.exits import EXIT_USER_ERROR
+    from cli.main import main
 
     raw = yaml.safe_load(PROFILE.read_text())
     *parents, last = key.split(".")
@@ -193,7 +195,7 @@ def test_environment_secrets_never_reach_the_spec(config, profile, tmp_path, mon
 
 
 def test_cli_compile_writes_the_spec(tmp_path, capsys):
-    from pipeline.cli import main
+    from cli.main import main
 
     code = main(["compile", "--config", str(TAXI_CONFIG), "--profile", str(PROFILE),
                  "--output-dir", str(tmp_path)])

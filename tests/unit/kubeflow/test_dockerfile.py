@@ -38,7 +38,8 @@ def test_base_image_is_the_pinned_tfx_version():
     assert base == f"tensorflow/tfx:{pinned}"
 
 
-def test_everything_components_need_is_copied():
+def test_every_package_setup_installs_is_copied():
     copied = " ".join(args for op, args in _instructions() if op == "COPY")
-    for package in ("pipeline/", "components/", "models/", "kubeflow/", "schema/", "setup.py"):
+    for package in ("pipeline/", "components/", "models/", "metadata/", "datatools/", "cli/",
+                    "kubeflow/", "schema/", "setup.py"):
         assert package in copied

@@ -10,7 +10,8 @@ import pytest
 
 from kubeflow.compile import compile_pipeline
 from kubeflow.profile import load_profile
-from pipeline.cli import EXIT_USER_ERROR, main
+from cli.exits import EXIT_USER_ERROR
+from cli.main import main
 from pipeline.config import load_config
 from tests.conftest import ROOT, TAXI_CONFIG
 

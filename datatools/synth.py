@@ -20,7 +20,9 @@ import pathlib
 import random
 import re
 
-from pipeline import PROJECT_ROOT, data
+from datatools.csv_table import read_csv
+from pipeline import PROJECT_ROOT
+from pipeline.spans import csv_files, spans as span_folders
 
 TAXI_ROOT = PROJECT_ROOT / "data" / "taxi"
 SECONDS_PER_QUARTER = 91 * 24 * 3600
@@ -85,12 +87,11 @@ def synthesize(out_dir: pathlib.Path, rows: int, spans: int, drift: str = "",
     if rows < spans or spans < 1:
         raise SynthError(f"need at least one row per span (rows={rows}, spans={spans})")
     columns, pool = [], []
-    for folder in data.spans(source).values():
-        for path in data.csv_files(folder):
-            with path.open() as handle:
-                reader = csv.DictReader(handle)
-                columns = columns or list(reader.fieldnames or [])
-                pool += list(reader)
+    for folder in span_folders(source).values():
+        for path in csv_files(folder):
+            table = read_csv(path)
+            columns = columns or table.header
+            pool += table.records()
     drifts = parse_drift(drift, columns)
     rng = random.Random(seed)
     written = []

@@ -1,13 +1,17 @@
-"""What the data gate decides, as plain functions of statistics, anomalies and label counts.
+"""Validation: what the data gate checks, with which limits, and what it decides.
 
-No TFX here: the gate component (`example_gate.py`) does the reading and writing, `tfxp validate`
-reuses the findings, and the unit tests call these directly.
+The limits (`Validation`, the config's `validation:` section) and the decisions, as plain
+functions of statistics, anomalies and label counts. No TFX here: the gate component
+(`example_gate.py`) does the reading and writing, `tfxp validate` reuses the same checks, and
+the unit tests call these directly. Drift and skew thresholds live in the curated schema.
 """
+
+from __future__ import annotations
 
 import dataclasses
 import json
 import math
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
@@ -23,6 +27,39 @@ LABEL_SPLIT_GAP = "LABEL_SPLIT_GAP"
 KINDS = frozenset(anomalies_pb2.AnomalyInfo.Type.keys()) | {
     f"SKEW_{k}" for k in anomalies_pb2.AnomalyInfo.Type.keys() if k.startswith("COMPARATOR_")
 } | {"ANOMALY", TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP}
+
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelLimits:
+    """How often the label may be missing and how far its positive rate may move."""
+
+    max_missing_rate: float  # share of rows without the label column, per split
+    max_rate_change: float  # train positive rate, against the last accepted span's
+    max_split_gap: float  # eval positive rate against train's: the split must stay balanced
+
+
+@dataclasses.dataclass(frozen=True)
+class Validation:
+    """What the data gate stops on (the config's `validation:`).
+
+    `allow` lists findings accepted on purpose, each `KIND:FEATURE` (FEATURE may be `*`).
+    It crosses into the gate as JSON (a component parameter) and is read back typed.
+    """
+
+    min_examples_per_split: int
+    label: LabelLimits
+    allow: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Validation:
+        raw = json.loads(text)
+        return cls(min_examples_per_split=raw["min_examples_per_split"],
+                    label=LabelLimits(**raw["label"]), allow=tuple(raw["allow"]))
+
 
 _METRIC_NAMES = {
     anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "L-infinity distance",
@@ -79,6 +116,26 @@ class LabelCounts:
     @property
     def positive_rate(self) -> float:
         return self.positives / self.rows if self.rows else 0.0
+
+
+def count_labels(batches: Iterable[tuple[int, Mapping[str, Any]]], label: Any) -> LabelCounts:
+    """Rows, rows without the label column's value, and positives by the training rule itself
+    (`models.preprocessing.derive_label`, on the model's `Label`): how the gate counts the
+    examples ExampleGen wrote and `tfxp validate` counts a CSV file.
+
+    Each batch is (rows, columns): the label's source columns as [rows, 1] SparseTensors that
+    hold only the values present, as `tf.io.VarLenFeature` parses them.
+    """
+    import tensorflow as tf
+
+    from models.preprocessing import derive_label
+
+    rows = missing = positives = 0
+    for size, columns in batches:
+        present = len(set(columns[label.column].indices[:, 0].numpy().tolist()))
+        rows, missing = rows + size, missing + size - present
+        positives += int(tf.reduce_sum(derive_label(columns, label))) if size else 0
+    return LabelCounts(rows=rows, missing=missing, positives=positives)
 
 
 def anomaly_findings(split: str, anomalies: anomalies_pb2.Anomalies,
@@ -169,32 +226,32 @@ def count_findings(split: str, num_examples: int, min_examples: int) -> list[Fin
 
 
 def label_findings(label: str, counts: dict[str, LabelCounts], previous_rate: float | None,
-                   previous_span: int | None, limits: dict[str, float]) -> list[Finding]:
+                   previous_span: int | None, limits: LabelLimits) -> list[Finding]:
     """Label missing too often, its positive rate moved since the last span, or splits unbalanced."""
     findings = []
     for split, split_counts in sorted(counts.items()):
-        if split_counts.missing_rate > limits["max_missing_rate"]:
+        if split_counts.missing_rate > limits.max_missing_rate:
             findings.append(Finding(split, label, LABEL_MISSING,
                                     f"missing in {split_counts.missing} of {split_counts.rows} rows "
                                     f"({split_counts.missing_rate:.1%}), at most "
-                                    f"{limits['max_missing_rate']:.1%} allowed"))
+                                    f"{limits.max_missing_rate:.1%} allowed"))
     train, evaluation = counts.get("train"), counts.get("eval")
     if train and previous_rate is not None:
         change = abs(train.positive_rate - previous_rate)
-        if change > limits["max_rate_change"]:
+        if change > limits.max_rate_change:
             findings.append(Finding("train", label, LABEL_RATE_CHANGE,
                                     f"positive rate {train.positive_rate:.3f} against "
                                     f"{previous_rate:.3f} in span {previous_span}: change "
-                                    f"{change:.3f} above the threshold {limits['max_rate_change']}"))
+                                    f"{change:.3f} above the threshold {limits.max_rate_change}"))
     if train and evaluation and train.rows and evaluation.rows:
         gap = abs(evaluation.positive_rate - train.positive_rate)
-        allowed = split_gap_tolerance(train, evaluation, limits["max_split_gap"])
+        allowed = split_gap_tolerance(train, evaluation, limits.max_split_gap)
         if gap > allowed:
             findings.append(Finding("eval", label, LABEL_SPLIT_GAP,
                                     f"positive rate {evaluation.positive_rate:.3f} in eval against "
                                     f"{train.positive_rate:.3f} in train: gap {gap:.3f} above "
                                     f"{allowed:.3f} (the larger of the threshold "
-                                    f"{limits['max_split_gap']} and 3 standard errors)"))
+                                    f"{limits.max_split_gap} and 3 standard errors)"))
     return findings
 
 
@@ -245,37 +302,3 @@ class GateReport:
         raw["measurements"] = [Measurement(**m) for m in raw["measurements"]]
         raw["findings"] = [Finding(**f) for f in raw["findings"]]
         return cls(**raw)
-
-    def lines(self) -> list[str]:
-        """The report as a person reads it: drift and skew table, label health, verdict."""
-        out = [f"data gate, span {self.span}:"]
-        if self.previous_span is None:
-            out.append("  drift: not measured: no earlier accepted span to compare with (the first "
-                       "span, or a Kubeflow run: see README)")
-        for check in ("drift", "skew"):
-            rows = [m for m in self.measurements if m.check == check]
-            if not rows:
-                continue
-            against = (f"against span {self.previous_span}" if check == "drift"
-                       else "training against serving data")
-            out.append(f"  {check} ({against}):")
-            for m in rows:
-                flag = "ABOVE" if m.exceeded else "ok"
-                out.append(f"    {m.feature:<24} {m.metric:<27} {m.value:8.4f}  "
-                           f"threshold {m.threshold:<6g} {flag}")
-        out.append(f"  label '{self.label}':")
-        for split, counts in sorted(self.label_counts.items()):
-            out.append(f"    {split:<6} rows {counts.rows:>7}  positive rate {counts.positive_rate:.3f}"
-                       f"  missing {counts.missing_rate:.1%}")
-        if self.previous_label_rate is not None:
-            out.append(f"    span {self.previous_span} train positive rate {self.previous_label_rate:.3f}")
-        for finding, entry in self.allowed:
-            out.append(f"  ALLOWED by {entry}: {finding}")
-        for entry in self.unused_allow:
-            out.append(f"  note: allow entry {entry} matched nothing in this span")
-        blocking = self.blocking
-        verdict = ("ACCEPTED" if not blocking else
-                   f"STOPPED: {len(blocking)} finding{'s' if len(blocking) != 1 else ''}")
-        out.append(f"  verdict: {verdict}")
-        out += [f"    - {finding}" for finding in blocking]
-        return out

@@ -5,14 +5,14 @@ TFX is imported module by module: `tfx.v1` also imports the Vertex AI client (~3
 It reads as the chain: ExampleGen (one span) -> StatisticsGen -> curated schema ->
 ExampleValidator -> gate (schema, drift against the last accepted span, skew against serving
 data, label health) -> Transform and Trainer (on the window of accepted spans) -> Evaluator (the
-new span, against the latest blessed model) -> BlessedPusher.
+new span, against the latest blessed model) -> BlessedPusher. Where each runner reads, writes
+and computes is its `Placement` (`local_runner.local_placement`, `kubeflow.compile`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import pathlib
 from typing import Any
 
 import tensorflow_model_analysis as tfma
@@ -28,40 +28,42 @@ from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
     LatestBlessedModelStrategy,
 )
-from tfx.orchestration import metadata
 from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 
-from components.example_gate import GATE_ID, AcceptedSpan, ExampleGate
+from components.example_gate import AcceptedSpan, ExampleGate
+from components.fingerprint import code_fingerprint
 from components.pusher import BlessedPusher
-from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 from components.schema_importer import CuratedSchemaImporter
+from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
+from metadata import names
 from models import features as F
 from models.model import TRANSFORM_SIGNATURE
-from pipeline import PROJECT_ROOT, SETUP_FILE
+from pipeline import PROJECT_ROOT
 from pipeline.config import METRICS, PipelineConfig, Threshold
-from pipeline.data import (
-    EXAMPLE_GEN_ID, SPAN_PATTERN, code_fingerprint, content_fingerprint, csv_files, span_files,
-)
 from pipeline.schema import check_schema_covers_config, read_schema
+from pipeline.spans import SPAN_PATTERN
 
-MODELS_DIR = PROJECT_ROOT / "models"
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
-PREPROCESSING_CODE = ("preprocessing.py", "features.py")  # what preprocessing_fn runs
 RUN_FN = "models.model.run_fn"
-GATE_CODE = [PROJECT_ROOT / "components" / name for name in ("example_gate.py", "data_checks.py")] \
-    + [MODELS_DIR / name for name in PREPROCESSING_CODE]
+GATE_MODULE = ExampleGate.__module__
+CODE_ROOT = PROJECT_ROOT  # where code fingerprints find modules (a test points it at a copy)
+
+
+def _module_of(function_path: str) -> str:
+    return function_path.rsplit(".", 1)[0]
 
 
 @dataclasses.dataclass(frozen=True)
 class Placement:
     """Where one run reads, writes and computes: the only thing that differs between runners.
 
-    Values may be TFX RuntimeParameters on Kubeflow. `data_fingerprint` is None where the data
+    Values may be TFX RuntimeParameters on Kubeflow. Fingerprints are None where the data
     cannot be read at build time (object storage): caching is then off, see `kubeflow/`.
-    `span` None lets ExampleGen take the newest span it finds. `history` wires the local-only
-    resolvers that read ML Metadata: the gate's drift baseline and the training window.
+    `span` None lets ExampleGen take the newest span it finds. `span_resolvers` wires the
+    local-only resolvers that read ML Metadata in-process: the gate's drift baseline and the
+    training window.
     """
 
     pipeline_root: Any
@@ -73,40 +75,22 @@ class Placement:
     data_fingerprint: str | None
     train_args: Any  # trainer_pb2.TrainArgs, or a RuntimeParameter holding its JSON
     span: int | None = None
-    history: bool = False
+    span_resolvers: bool = False
     serving_data_root: Any = None  # CSV files seen at serving time; None: no skew check
+    serving_data_fingerprint: str | None = None
 
 
-def local_placement(config: PipelineConfig) -> Placement:
-    """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved now."""
-    span, files = span_files(config.data_root, config.span)
-    return Placement(
-        pipeline_root=str(config.pipeline_root),
-        data_root=str(config.data_root),
-        serving_dir=str(config.serving_dir),
-        beam_args=config.beam.args(SETUP_FILE),
-        metadata_connection=metadata.sqlite_metadata_connection_config(str(config.metadata_path)),
-        enable_cache=True,
-        data_fingerprint=content_fingerprint(files, root=config.data_root),
-        train_args=trainer_pb2.TrainArgs(num_steps=config.model_inputs.training.train_steps),
-        span=span,
-        history=True,
-        serving_data_root=str(config.serving_root) if config.serving_root else None,
-    )
+def build_pipeline(config: PipelineConfig, placement: Placement,
+                   data_only: bool = False) -> tfx_pipeline.Pipeline:
+    """Build the TFX pipeline for one dataset config, placed by a runner.
 
-
-def build_pipeline(config: PipelineConfig, placement: Placement | None = None,
-                   through_gate: bool = False) -> tfx_pipeline.Pipeline:
-    """Build the TFX pipeline for one dataset config; locally unless a placement is given.
-
-    `through_gate` builds the data half only (ingest, statistics, validation, gate), with the
-    same node ids and so the same ML Metadata: how earlier spans are checked in before a window
-    is trained on (`tfxp run --backfill`).
+    `data_only` builds the data half (ingest, statistics, validation, gate), with the same node
+    ids and so the same ML Metadata: how earlier spans are checked in before a window is
+    trained on (`tfxp run --backfill`).
     """
-    placement = placement or local_placement(config)
     check_schema_covers_config(read_schema(config.schema_file), config)
     data = _data_nodes(config, placement)
-    nodes = data.nodes if through_gate else data.nodes + _training_nodes(config, placement, data)
+    nodes = data.nodes if data_only else data.nodes + _training_nodes(config, placement, data)
     return tfx_pipeline.Pipeline(
         pipeline_name=config.name,
         pipeline_root=placement.pipeline_root,
@@ -130,25 +114,27 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
     example_gen = _example_gen(config, placement)
     schema_importer = CuratedSchemaImporter(
         schema_text=config.schema_file.read_text(), source_file=str(config.schema_file)
-    ).with_id("CuratedSchemaImporter")
+    ).with_id(names.SCHEMA_IMPORTER)
     schema = schema_importer.outputs["schema"]
     # With the schema, integer codes the schema calls categorical get value counts, which
     # the drift check compares by L-infinity.
-    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema)
+    statistics_gen = StatisticsGen(
+        examples=example_gen.outputs["examples"], schema=schema).with_id(names.STATISTICS_GEN)
     example_validator = ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema)
+        statistics=statistics_gen.outputs["statistics"], schema=schema
+    ).with_id(names.EXAMPLE_VALIDATOR)
     nodes = [example_gen, schema_importer, statistics_gen, example_validator]
     gate_inputs = {}
-    if placement.history and placement.span is not None:
+    if placement.span_resolvers and placement.span is not None:
         # The last span accepted before this one: what its drift and label rate are measured
         # against.
         previous = Resolver(
             strategy_class=PreviousAcceptedSpan,
             config={"span": placement.span},
-            accepted=Channel(type=AcceptedSpan, producer_component_id=GATE_ID,
+            accepted=Channel(type=AcceptedSpan, producer_component_id=names.GATE,
                              output_key="accepted"),
             examples=_ingested_examples(),
-        ).with_id("previous_accepted_span_resolver")
+        ).with_id(names.PREVIOUS_SPAN_RESOLVER)
         gate_inputs["previous"] = previous.outputs["accepted"]
         nodes.append(previous)
     serving = _serving_statistics(placement, schema)
@@ -160,35 +146,37 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         statistics=statistics_gen.outputs["statistics"],
         anomalies=example_validator.outputs["anomalies"],
         schema=schema,
-        policy=json.dumps(config.policy.to_json_dict(), sort_keys=True),
-        label=json.dumps(dataclasses.asdict(config.model_inputs.label), sort_keys=True),
+        validation=config.validation.to_json(),
+        label=json.dumps(dataclasses.asdict(config.model.label), sort_keys=True),
         # The gate's own code and the label rule it counts with key its cache, as for Transform.
-        code_sha256=content_fingerprint(GATE_CODE, root=PROJECT_ROOT),
+        code_sha256=code_fingerprint(GATE_MODULE, root=CODE_ROOT),
         **gate_inputs,
-    ).with_id(GATE_ID)
+    ).with_id(names.GATE)
     nodes.append(gate)
     return _DataNodes(nodes, example_gen.outputs["examples"], schema, gate)
 
 
 def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNodes) -> list:
     """Transform and Trainer on the window of accepted spans -> Evaluator on this span -> push."""
-    inputs = config.model_inputs.to_json_dict()
+    inputs = config.model.to_json_dict()
     # Each step's cache key holds exactly what it depends on: Transform the features, the label
     # and the preprocessing code; Trainer also the hyperparameters and the model code. TFX
     # hashes dotted function paths as strings, so the code's own hash is what invalidates.
     transform_config = {
-        "model_inputs": {k: v for k, v in inputs.items() if k != "training"},
-        "code_sha256": code_fingerprint(MODELS_DIR, PREPROCESSING_CODE),
+        "model": {k: v for k, v in inputs.items() if k != "training"},
+        "code_sha256": code_fingerprint(_module_of(PREPROCESSING_FN), root=CODE_ROOT),
     }
-    trainer_config = {"model_inputs": inputs, "code_sha256": code_fingerprint(MODELS_DIR)}
+    # The trained model embeds the transform graph: both codes key the Trainer.
+    trainer_config = {"model": inputs, "code_sha256": code_fingerprint(
+        _module_of(RUN_FN), _module_of(PREPROCESSING_FN), root=CODE_ROOT)}
     nodes = []
     training_examples = data.examples
-    if placement.history and placement.span is not None:
+    if placement.span_resolvers and placement.span is not None:
         window = Resolver(
             strategy_class=AcceptedSpanWindow,
             config={"num_spans": config.window, "last_span": placement.span},
             examples=_ingested_examples(),
-        ).with_id("accepted_span_window_resolver")
+        ).with_id(names.SPAN_WINDOW_RESOLVER)
         window.add_upstream_node(data.gate)  # resolved after this span's verdict
         training_examples = window.outputs["examples"]
         nodes.append(window)
@@ -203,7 +191,7 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         # Each run analyses its whole window anyway; writing the per-analyzer cache costs
         # Beam stages on every run.
         disable_analyzer_cache=True,
-    )
+    ).with_id(names.TRANSFORM)
     transform.add_upstream_node(data.gate)  # no data flows from the gate: it orders and stops
     trainer = Trainer(
         run_fn=RUN_FN,
@@ -211,31 +199,31 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         transform_graph=transform.outputs["transform_graph"],
         schema=data.schema,
         train_args=placement.train_args,
-        eval_args=trainer_pb2.EvalArgs(num_steps=config.model_inputs.training.eval_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=config.model.training.eval_steps),
         custom_config=trainer_config,
-    )
+    ).with_id(names.TRAINER)
     baseline = Resolver(
         strategy_class=LatestBlessedModelStrategy,
         model=Channel(type=standard_artifacts.Model),
         model_blessing=Channel(type=standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    ).with_id(names.BASELINE_MODEL_RESOLVER)
     evaluator = Evaluator(
         examples=data.examples,  # the newest span: what the model will meet next
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config),
-    )
+    ).with_id(names.EVALUATOR)
     pusher = BlessedPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         serving_dir=placement.serving_dir,
-    ).with_id("BlessedPusher")
+    ).with_id(names.PUSHER)
     return nodes + [transform, trainer, baseline, evaluator, pusher]
 
 
 def _ingested_examples() -> Channel:
     """Every span ExampleGen has ingested in this pipeline, as a resolver input."""
-    return Channel(type=standard_artifacts.Examples, producer_component_id=EXAMPLE_GEN_ID,
+    return Channel(type=standard_artifacts.Examples, producer_component_id=names.EXAMPLE_GEN,
                    output_key="examples")
 
 
@@ -252,21 +240,17 @@ def _serving_statistics(placement: Placement, schema: Channel) -> list:
     them (the config locally, the profile on Kubeflow)."""
     if placement.serving_data_root is None:
         return []
-    fingerprint = None
-    if placement.data_fingerprint:  # local: the files can be read now
-        root = pathlib.Path(placement.serving_data_root)
-        fingerprint = content_fingerprint(csv_files(root), root=root)
     example_gen = FileBasedExampleGen(
         input_base=placement.serving_data_root,
         input_config=example_gen_pb2.Input(splits=[
             example_gen_pb2.Input.Split(name="single_split", pattern="*.csv")]),
         output_config=example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
             example_gen_pb2.SplitConfig.Split(name="serving", hash_buckets=1)])),
-        custom_config=_fingerprint_config(fingerprint),
+        custom_config=_fingerprint_config(placement.serving_data_fingerprint),
         custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
-    ).with_id("ServingExampleGen")
+    ).with_id(names.SERVING_EXAMPLE_GEN)
     statistics = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
-        "ServingStatisticsGen")
+        names.SERVING_STATISTICS_GEN)
     return [example_gen, statistics]
 
 
@@ -291,7 +275,7 @@ def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExamp
         range_config=range_config,
         custom_config=_fingerprint_config(placement.data_fingerprint),
         custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
-    ).with_id(EXAMPLE_GEN_ID)
+    ).with_id(names.EXAMPLE_GEN)
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
@@ -312,7 +296,7 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
             signature_name="serving_default",
-            label_key=F.transformed_name(config.model_inputs.label.name),
+            label_key=F.transformed_name(config.model.label.name),
             preprocessing_function_names=[TRANSFORM_SIGNATURE],
         )],
         slicing_specs=[tfma.SlicingSpec(feature_keys=list(s)) for s in config.evaluation.slices],

@@ -1,21 +1,17 @@
-"""The dataset's spans, their input files and their content fingerprint.
+"""The dataset's layout on disk: span folders and their CSV files.
 
 Data arrives in spans: `<root>/span-<N>/*.csv`, N = 1, 2, ... in arrival order. A run ingests one
-span (the newest unless told); ExampleGen records its number on the Examples artifact.
-
-TFX 1.16 fingerprints ExampleGen input by file count, size and mtime only, so content rewritten
-with size and mtime kept (`cp -p`, `rsync -a`) is served stale from cache. The content hash
-computed here is passed to ExampleGen as configuration, which makes it part of the cache key.
+span (the newest unless told); ExampleGen records its number on the Examples artifact. A folder
+that looks like a span but is not one is refused, since ExampleGen would not read what the
+content fingerprint covers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import pathlib
 import re
 
 SPAN_PATTERN = "span-{SPAN}/*.csv"  # ExampleGen's input pattern: TFX fills in the span number
-EXAMPLE_GEN_ID = "CsvExampleGen"  # the node that ingests spans, in every pipeline
 _SPAN_DIR = re.compile(r"span-([1-9][0-9]*)")
 
 
@@ -60,26 +56,3 @@ def span_files(root: pathlib.Path, span: int | None = None) -> tuple[int, list[p
         raise DataError(f"{root}: span {number} not found "
                         f"(spans here: {', '.join(str(n) for n in found)})")
     return number, csv_files(found[number])
-
-
-def content_fingerprint(paths: list[pathlib.Path], root: pathlib.Path | None = None) -> str:
-    """SHA-256 over each file's relative name and bytes, in name order."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        name = str(path.relative_to(root)) if root else path.name
-        digest.update(name.encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def code_fingerprint(package_dir: pathlib.Path, names: tuple[str, ...] | None = None) -> str:
-    """SHA-256 of a package's `.py` files (all, or those `names`), so edited code re-runs.
-
-    TFX hashes dotted `preprocessing_fn`/`run_fn` paths as strings (1.16): without this, a
-    changed `models/` would be served from cache.
-    """
-    files = sorted(package_dir.rglob("*.py")) if names is None else [package_dir / n for n in names]
-    return content_fingerprint(files, root=package_dir)

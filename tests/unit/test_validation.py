@@ -9,13 +9,14 @@ import pytest
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
-from components.data_checks import (
-    Finding, GateReport, LabelCounts, anomaly_findings, count_findings, label_findings,
-    measurements, with_quantile_histograms,
+from cli.render import gate_report, gate_stop
+from components.example_gate import stop_message
+from components.validation import (
+    Finding, GateReport, LabelCounts, LabelLimits, Validation, anomaly_findings, count_findings,
+    label_findings, measurements, with_quantile_histograms,
 )
-from components.example_gate import gate_message
 
-LIMITS = {"max_missing_rate": 0.0, "max_rate_change": 0.1, "max_split_gap": 0.05}
+LIMITS = LabelLimits(max_missing_rate=0.0, max_rate_change=0.1, max_split_gap=0.05)
 
 
 def _anomalies() -> anomalies_pb2.Anomalies:
@@ -75,18 +76,19 @@ def _report(allow: list[str]) -> GateReport:
                       measurements=[], findings=findings, allow=allow)
 
 
-def test_message_lists_every_blocking_finding_and_where_the_report_is():
-    message = gate_message(_report([]), "/runs/reports/span-5.json")
-    assert "2 findings" in message
-    assert "split 'eval', feature 'payment_type'" in message
-    assert "split 'train', feature '<dataset>': TOO_FEW_EXAMPLES" in message
-    assert "/runs/reports/span-5.json" in message
+@pytest.mark.parametrize("message", [stop_message, gate_stop], ids=["in-the-log", "tfxp-run"])
+def test_a_stop_lists_every_blocking_finding_and_where_the_report_is(message):
+    text = message(_report([]), "/runs/reports/span-5.json")
+    assert "2 findings" in text
+    assert "split 'eval', feature 'payment_type'" in text
+    assert "split 'train', feature '<dataset>': TOO_FEW_EXAMPLES" in text
+    assert "/runs/reports/span-5.json" in text
 
 
 def test_allowed_findings_do_not_block_and_unused_entries_are_noted():
     report = _report(["ENUM_TYPE_UNEXPECTED_STRING_VALUES:payment_type", "LABEL_MISSING:tips"])
     assert [f.kind for f in report.blocking] == ["TOO_FEW_EXAMPLES"]
-    text = "\n".join(report.lines())
+    text = "\n".join(gate_report(report))
     assert "ALLOWED by ENUM_TYPE_UNEXPECTED_STRING_VALUES:payment_type" in text
     assert "allow entry LABEL_MISSING:tips matched nothing" in text
 
@@ -94,6 +96,11 @@ def test_allowed_findings_do_not_block_and_unused_entries_are_noted():
 def test_the_report_survives_json():
     report = _report(["LABEL_MISSING:tips"])
     assert GateReport.from_json(report.to_json()) == report
+
+
+def test_the_validation_limits_cross_into_the_gate_typed():
+    limits = Validation(min_examples_per_split=100, label=LIMITS, allow=("LABEL_MISSING:tips",))
+    assert Validation.from_json(limits.to_json()) == limits
 
 
 def _stats(values: np.ndarray):
@@ -163,7 +170,8 @@ def test_only_comparator_findings_are_kept_from_a_drift_comparison():
 
 
 def test_reports_are_named_after_the_execution_locally_and_unique_on_kubeflow():
-    from components.example_gate import AcceptedSpan, _execution_key, report_file
+    from components.example_gate import AcceptedSpan, _execution_key
+    from metadata.verdicts import gate_report_path
 
     local, remote_a, remote_b = AcceptedSpan(), AcceptedSpan(), AcceptedSpan()
     local.uri = "/out/pipeline_root/ExampleGate/accepted/17"
@@ -171,5 +179,5 @@ def test_reports_are_named_after_the_execution_locally_and_unique_on_kubeflow():
     remote_b.uri = "gs://b/root/taxi-20261124/ExampleGate_456/accepted"
     assert _execution_key(local) == "17"
     assert _execution_key(remote_a) != _execution_key(remote_b)
-    assert report_file("/out/pipeline_root/CsvExampleGen/examples/3", 4, "17") == (
+    assert gate_report_path("/out/pipeline_root/CsvExampleGen/examples/3", 4, "17") == (
         "/out/pipeline_root/ExampleGate/reports/span-4-17.json")

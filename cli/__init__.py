@@ -1,0 +1,5 @@
+"""`tfxp`, the command line: one module per noun, each command a few lines that parse
+arguments, call the library, and hand the result to `render` (the one place output is
+formatted). Exit codes come from one table (`exits`): outcomes and user errors are values, a
+traceback is a bug.
+"""

@@ -1,0 +1,40 @@
+"""`tfxp`: the parser made of each noun's commands, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import warnings
+
+from cli import (artifacts, data, diff, exits, lineage, render, run, runs, schema, show, spec,
+                 validate)
+
+NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff)
+
+
+def quiet_logs() -> None:
+    """Keep TensorFlow's and Google clients' start-up chatter out of the user's terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # deprecation notices from TFMA
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="tfxp", description="Run, check, inspect and ship the tfxp TFX pipeline.")
+    commands = top.add_subparsers(dest="command", required=True)
+    for noun in NOUNS:
+        noun.register(commands)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    quiet_logs()
+    try:
+        return args.handle(args)
+    except exits.user_errors() as err:
+        render.user_error(err)
+        return exits.EXIT_USER_ERROR

@@ -1,0 +1,363 @@
+"""Everything `tfxp` shows a person: run progress and outcomes, gate reports, lineage, diffs,
+findings, as text or JSON (and Graphviz). The one place output is formatted.
+
+Functions take the values the library returns and print them; nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+from typing import Any, Callable, Iterable
+
+from components.validation import Finding, GateReport
+from metadata import names
+from metadata.evaluation import ThresholdFailure
+from metadata.reader import ArtifactView, ExecutionView, RunView
+
+SHOWN_METRICS = ("auc", "binary_accuracy", "precision", "recall", "calibration", "example_count")
+_DIFF_METRICS = ("auc", "binary_accuracy", "precision", "recall", "example_count")
+_TREE_PROPERTIES = ("split_names", "span", "blessed", "pushed_version", "input_fingerprint",
+                    "source_file", "current_model_id")
+_TREE_EXECUTION_PROPERTIES = ("input_base", "input_fingerprint", "custom_config", "train_args",
+                              "source_file", "schema_text", "serving_dir", "preprocessing_fn",
+                              "run_fn", "min_examples_per_split")
+_LISTED_PROPERTIES = ("split_names", "span", "blessed", "pushed", "pushed_version")
+
+
+class OutputError(RuntimeError):
+    """Output that cannot be produced or written (no Graphviz, an unwritable path); one line."""
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(_plain(value), indent=2, sort_keys=True)
+
+
+def output(value: Any, as_json: bool, text: Callable[[Any], None]) -> None:
+    """`value` as JSON when asked for (`--json`), else in its text form."""
+    if as_json:
+        print(to_json(value))
+    else:
+        text(value)
+
+
+def print_json(value: Any) -> None:
+    print(to_json(value))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+# Runs ---------------------------------------------------------------------------------------
+
+def run_started(planned) -> None:
+    """Before each planned run of `tfxp run`."""
+    where = f"span {planned.span} of {planned.config.data_root}"
+    if planned.data_only:
+        print(f"tfxp: checking {where} in (data gate only)", flush=True)
+    else:
+        print(f"tfxp: running pipeline '{planned.config.name}' on {where}", flush=True)
+
+
+def run_outcome(outcome) -> None:
+    """After each run: the stop and its report, or the gate report, the steps, the evaluation
+    and what was pushed."""
+    from pipeline.outcome import Result
+
+    record = outcome.record
+    if outcome.result is Result.STOPPED_AT_GATE:
+        print("tfxp: stopped at the data gate.\n"
+              + gate_stop(outcome.gate_report, record.gate_report_path), file=sys.stderr)
+        if outcome.data_only:
+            print(f"tfxp: span {outcome.span} stays out of the training window; going on.",
+                  file=sys.stderr)
+        return
+    if outcome.gate_report is not None:
+        print("\n".join(gate_report(outcome.gate_report)))
+    print(f"run {record.run_id}:")
+    for node, state in record.node_states.items():
+        print(f"  {node:<32} {state:<9} {record.node_seconds[node]:6.1f} s")
+    if outcome.data_only:
+        return
+    if outcome.metrics:
+        shown = ", ".join(f"{k}={outcome.metrics[k]:.4f}" for k in SHOWN_METRICS
+                          if k in outcome.metrics)
+        print(f"eval split, overall: {shown}")
+    if outcome.result is Result.PUSHED:
+        print(f"BLESSED and pushed: version {record.pushed_version} at {record.pushed_path}")
+    elif outcome.result is Result.ALREADY_SERVING:
+        print(f"BLESSED; the same model is already the newest version "
+              f"({record.already_serving_version}) in {outcome.serving_dir}: nothing pushed.")
+    else:
+        print("NOT BLESSED: nothing pushed; the serving directory is unchanged.")
+        for failure in outcome.threshold_failures:
+            print(f"  {threshold_failure(failure)}")
+    print(f"metadata: {outcome.metadata_path}\nartifacts: {outcome.pipeline_root}")
+
+
+def threshold_failure(failure: ThresholdFailure) -> str:
+    bounds = []
+    if failure.lower_bound is not None:
+        bounds.append(f">= {failure.lower_bound}")
+    if failure.upper_bound is not None:
+        bounds.append(f"<= {failure.upper_bound}")
+    if failure.min_change is not None:
+        bounds.append(f"change vs baseline >= {failure.min_change:.4f}")
+    return (f"{failure.slice}: {failure.metric} = {failure.value:.4f} fails "
+            f"{' and '.join(bounds) or 'its threshold'}")
+
+
+def gate_report(report: GateReport) -> list[str]:
+    """The gate's report as a person reads it: drift and skew table, label health, verdict."""
+    out = [f"data gate, span {report.span}:"]
+    if report.previous_span is None:
+        out.append("  drift: not measured: no earlier accepted span to compare with (the first "
+                   "span, or a Kubeflow run: see README)")
+    for check in ("drift", "skew"):
+        rows = [m for m in report.measurements if m.check == check]
+        if not rows:
+            continue
+        against = (f"against span {report.previous_span}" if check == "drift"
+                   else "training against serving data")
+        out.append(f"  {check} ({against}):")
+        for m in rows:
+            flag = "ABOVE" if m.exceeded else "ok"
+            out.append(f"    {m.feature:<24} {m.metric:<27} {m.value:8.4f}  "
+                       f"threshold {m.threshold:<6g} {flag}")
+    out.append(f"  label '{report.label}':")
+    for split, counts in sorted(report.label_counts.items()):
+        out.append(f"    {split:<6} rows {counts.rows:>7}  positive rate "
+                   f"{counts.positive_rate:.3f}  missing {counts.missing_rate:.1%}")
+    if report.previous_label_rate is not None:
+        out.append(f"    span {report.previous_span} train positive rate "
+                   f"{report.previous_label_rate:.3f}")
+    for finding, entry in report.allowed:
+        out.append(f"  ALLOWED by {entry}: {finding}")
+    for entry in report.unused_allow:
+        out.append(f"  note: allow entry {entry} matched nothing in this span")
+    blocking = report.blocking
+    verdict = f"STOPPED: {_plural(len(blocking), 'finding')}" if blocking else "ACCEPTED"
+    out.append(f"  verdict: {verdict}")
+    out += [f"    - {finding}" for finding in blocking]
+    return out
+
+
+def gate_stop(report: GateReport, report_path: str) -> str:
+    blocking = report.blocking
+    return "\n".join(
+        [f"Data gate failed with {_plural(len(blocking), 'finding')} (listed under the verdict); "
+         "nothing was transformed, trained or pushed."]
+        + gate_report(report)
+        + [f"Report written to {report_path}. A finding you accept on purpose can be allowed "
+           "with --allow KIND:FEATURE (recorded in ML Metadata)."])
+
+
+def runs(views: list[RunView]) -> None:
+    for run in views:
+        states = ", ".join(f"{n}={s}" for n, s in run.nodes.items() if not names.is_resolver(n))
+        pushed = f"pushed {run.pushed_version}" if run.pushed_version else "nothing pushed"
+        span = f"span {run.provenance['span']}  " if "span" in run.provenance else ""
+        allowed = run.provenance.get("allowed", "[]")
+        allowed = f"  allowed {allowed}" if allowed != "[]" else ""
+        print(f"{run.run}  {run.pipeline}  {span}started {run.started}  {run.seconds:.1f} s  "
+              f"{pushed}{allowed}")
+        print(f"    {states}")
+
+
+def artifacts(views: list[ArtifactView]) -> None:
+    for a in views:
+        keys = {k: v for k, v in a.properties.items() if k in _LISTED_PROPERTIES}
+        print(f"{a.id:>5}  {a.type:<18} {a.producer or '-':<24} {a.run or '-':<28} {a.created}  "
+              f"{a.uri}  {keys if keys else ''}")
+
+
+# Lineage ------------------------------------------------------------------------------------
+
+def lineage(tree: dict, fmt: str, output: str | None) -> None:
+    """A lineage tree as `text`, Graphviz `dot`, or `svg` (needs Graphviz's `dot`)."""
+    if fmt == "text":
+        print("\n".join(lineage_lines(tree)))
+    elif fmt == "dot":
+        emit(lineage_dot(tree).encode(), output)
+    else:
+        emit(svg(lineage_dot(tree)), output)
+
+
+def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
+    if "run" in node:
+        yield f"made in run {node['run']['run']}:"
+        for key, value in node["run"].items():
+            if key != "run":
+                yield f"  {key}: {value}"
+    artifact: ArtifactView = node["artifact"]
+    props = ", ".join(f"{k}={v}" for k, v in artifact.properties.items()
+                      if k in _TREE_PROPERTIES)
+    yield (f"{indent}{artifact.type} #{artifact.id}  {artifact.uri}"
+           + (f"  [{props}]" if props else ""))
+    if node.get("gate"):
+        allowed = node["gate"].get("allowed")
+        yield (f"{indent}  data gate: {node['gate']['verdict']}"
+               + (f", allowed {', '.join(allowed)}" if allowed else ""))
+    if node.get("repeated"):
+        yield f"{indent}  (shown above)"
+        return
+    for key, children in (("made_by", "from"), ("used_by", "made")):
+        entries = node.get(key)
+        if not entries:
+            continue
+        for entry in entries if isinstance(entries, list) else [entries]:
+            execution: ExecutionView = entry["execution"]
+            yield (f"{indent}  {'<-' if key == 'made_by' else '->'} {execution.node} "
+                   f"(execution #{execution.id}, {execution.state}, run {execution.run})")
+            if entry.get("metrics"):
+                yield f"{indent}       metrics (overall): " + ", ".join(
+                    f"{k}={v:.4f}" for k, v in sorted(entry["metrics"].items()))
+            for name, value in execution.properties.items():
+                if name in _TREE_EXECUTION_PROPERTIES:
+                    yield f"{indent}       {name}: {value}"
+            for child in entry[children]:
+                yield from lineage_lines(child, indent + "     ")
+
+
+def lineage_dot(node: dict) -> str:
+    """Graphviz of a lineage tree: artifacts as boxes, executions as ellipses."""
+    lines = ["digraph lineage {", "  rankdir=LR;"]
+    seen: set[str] = set()
+
+    def visit(n: dict) -> None:
+        artifact = n["artifact"]
+        a = f"a{artifact.id}"
+        if a not in seen:
+            seen.add(a)
+            lines.append(f'  {a} [shape=box, label="{artifact.type} #{artifact.id}"];')
+        for key, children in (("made_by", "from"), ("used_by", "made")):
+            entries = n.get(key)
+            for entry in (entries if isinstance(entries, list) else [entries] if entries else []):
+                execution = entry["execution"]
+                e = f"e{execution.id}"
+                if e not in seen:
+                    seen.add(e)
+                    lines.append(f'  {e} [shape=ellipse, label="{execution.node} #{execution.id}"];')
+                lines.append(f"  {e} -> {a};" if key == "made_by" else f"  {a} -> {e};")
+                for child in entry[children]:
+                    c = f"a{child['artifact'].id}"
+                    lines.append(f"  {c} -> {e};" if key == "made_by" else f"  {e} -> {c};")
+                    visit(child)
+
+    visit(node)
+    lines.append("}")
+    return "\n".join(dict.fromkeys(lines)) + "\n"
+
+
+def svg(graph: str) -> bytes:
+    if not shutil.which("dot"):
+        raise OutputError("--format svg needs Graphviz's `dot` on PATH "
+                          "(apt-get install graphviz); --format dot works without it")
+    done = subprocess.run(["dot", "-Tsvg"], input=graph.encode(), capture_output=True)
+    if done.returncode:
+        raise OutputError(f"Graphviz failed: {done.stderr.decode().strip()[:200]}")
+    return done.stdout
+
+
+def emit(data: bytes, output: str | None) -> None:
+    """To `output`, or to stdout."""
+    if not output:
+        print(data.decode(), end="")
+        return
+    try:
+        pathlib.Path(output).write_bytes(data)
+    except OSError as err:
+        raise OutputError(f"{output}: cannot write: {err.strerror}") from None
+
+
+# Diffs ----------------------------------------------------------------------------------------
+
+def _number(value, sign: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.4f}" if sign else f"{value:.4f}"
+
+
+def diff(run_diff) -> None:
+    a, b = run_diff.runs
+    print(f"A = {a}\nB = {b}")
+    print("config:" + ("" if run_diff.config else " unchanged"))
+    for key, (va, vb) in run_diff.config.items():
+        print(f"  {key}: {va!r} -> {vb!r}")
+    print("inputs and code:" + ("" if run_diff.inputs else " unchanged"))
+    for key, (va, vb) in run_diff.inputs.items():
+        print(f"  {key}: {va} -> {vb}")
+    print("split sizes: " + ", ".join(f"{s} {va} -> {vb}"
+                                      for s, (va, vb) in run_diff.split_sizes.items()))
+    print("schema:" + (" unchanged" if not run_diff.schema_diff else "\n" + run_diff.schema_diff))
+    print("steps: " + ", ".join(f"{n} {sa}/{sb}" for n, (sa, sb) in run_diff.nodes.items()
+                                if not names.is_resolver(n)))
+    print("eval metrics (A, B, B-A):")
+    for slice_name, rows in run_diff.metrics.items():
+        shown = [f"{m} {_number(va)} {_number(vb)} {_number(d, sign=True)}"
+                 for m, (va, vb, d) in rows.items() if m in _DIFF_METRICS]
+        if shown:
+            print(f"  {slice_name}: " + "; ".join(shown))
+    print(f"pushed: {run_diff.pushed[0]} -> {run_diff.pushed[1]}")
+
+
+# Data tools and Kubeflow ------------------------------------------------------------------------
+
+def findings(found: list[Finding], file: str, schema_file: pathlib.Path,
+             against: int | None) -> None:
+    """`tfxp validate`: each finding with its file, column and place, then a summary."""
+    for finding in found:
+        print(f"{finding.split}: column '{finding.feature}': {finding.kind}: "
+              f"{finding.description}")
+    if found:
+        print(f"tfxp: {len(found)} problem(s) against {schema_file}", file=sys.stderr)
+        return
+    drift = f" and does not drift from span {against}" if against else ""
+    print(f"tfxp: {file} conforms to {schema_file}{drift}")
+
+
+def written(paths: Iterable[pathlib.Path], note: str = "") -> None:
+    for path in paths:
+        print(f"tfxp: wrote {path}{note}")
+
+
+def schema_candidate(candidate, schema_file: pathlib.Path) -> None:
+    if candidate.diff:
+        print(candidate.diff)
+        print(f"tfxp: candidate written to {candidate.path}; review the difference above and "
+              f"copy what you accept into {schema_file}")
+    else:
+        print(f"tfxp: the inferred schema matches {schema_file}")
+
+
+def compiled(paths: list[pathlib.Path], image: str) -> None:
+    written(paths, f" (image {image})")
+    print("tfxp: note: each Kubeflow run ingests the newest span under data_root and trains on "
+          "it alone; drift against the previous span and the window of accepted spans read ML "
+          "Metadata in-process and run locally only (schema, label missing-rate and "
+          "split-balance checks still gate, and skew when the profile sets serving_data_root).")
+
+
+def submitted(run) -> None:
+    print(f"run id: {run.run_id}\nurl: {run.url}")
+    for name, value in sorted(run.parameters.items()):
+        print(f"  {name} = {value}")
+
+
+def user_error(err: Exception) -> None:
+    print(f"tfxp: {err}", file=sys.stderr)

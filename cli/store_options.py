@@ -1,0 +1,31 @@
+"""The options every command that reads ML Metadata takes, and the reader they open."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+from cli.run import DEFAULT_CONFIG
+
+
+def add(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--metadata", help="SQLite store (default: the config's)")
+    where.add_argument("--mysql", metavar="HOST:PORT/DATABASE",
+                       help="MySQL store; password from MLMD_MYSQL_PASSWORD")
+    parser.add_argument("--mysql-user", default=None)
+    parser.add_argument("--config", default=DEFAULT_CONFIG)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def reader(args):
+    """A read-only reader over the store the options name: --mysql, --metadata, or the
+    config's SQLite file."""
+    from metadata.reader import MetadataReader
+    from metadata.store import open_store
+    from pipeline.config import load_config
+
+    sqlite = (pathlib.Path(args.metadata) if args.metadata
+              else None if args.mysql else load_config(args.config).metadata_path)
+    return MetadataReader(open_store(sqlite=sqlite, mysql=args.mysql,
+                                     mysql_user=args.mysql_user))

@@ -1,0 +1,66 @@
+"""Names under which the pipeline's runs, steps and facts are recorded in ML Metadata.
+
+Writers (the pipeline definition, our components) and readers (this package) use these, so a
+rename is one edit. Values that TFX chooses are marked as such, with the TFX version.
+"""
+
+# Context types TFX's orchestrators create (TFX 1.16); a node context is "<pipeline>.<node>".
+PIPELINE = "pipeline"
+PIPELINE_RUN = "pipeline_run"
+NODE = "node"
+
+# Node ids of the pipeline definition.
+EXAMPLE_GEN = "CsvExampleGen"  # ingests one span
+SCHEMA_IMPORTER = "CuratedSchemaImporter"
+STATISTICS_GEN = "StatisticsGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+GATE = "ExampleGate"
+TRANSFORM = "Transform"
+TRAINER = "Trainer"
+EVALUATOR = "Evaluator"
+PUSHER = "BlessedPusher"
+SERVING_EXAMPLE_GEN = "ServingExampleGen"
+SERVING_STATISTICS_GEN = "ServingStatisticsGen"
+PREVIOUS_SPAN_RESOLVER = "previous_accepted_span_resolver"
+SPAN_WINDOW_RESOLVER = "accepted_span_window_resolver"
+BASELINE_MODEL_RESOLVER = "latest_blessed_model_resolver"
+
+
+def is_resolver(node: str) -> bool:
+    """Resolvers pick inputs and produce nothing: run listings leave them out."""
+    return node.endswith("resolver")
+
+
+# Artifact types (TFX's standard ones, and ours).
+EXAMPLES = "Examples"
+STATISTICS = "ExampleStatistics"
+SCHEMA = "Schema"
+MODEL = "Model"
+MODEL_EVALUATION = "ModelEvaluation"
+MODEL_BLESSING = "ModelBlessing"
+PUSHED_MODEL = "PushedModel"
+ACCEPTED_SPAN = "tfxp.AcceptedSpan"  # module.Class: Kubeflow's entrypoint imports it by name
+
+# The gate's execution type: TFX names a decorated component after its module and function.
+GATE_EXECUTION_TYPE = "components.example_gate.ExampleGate"
+
+# Custom properties.
+SPAN = "span"  # on Examples (ExampleGen, TFX 1.16) and AcceptedSpan
+SPLIT_NAMES = "split_names"
+BLESSED = "blessed"  # on ModelBlessing, 1 or 0 (TFX)
+CURRENT_MODEL_ID = "current_model_id"  # on ModelBlessing (TFX)
+PUSHED = "pushed"  # on PushedModel, 1 or 0
+PUSHED_VERSION = "pushed_version"
+PUSHED_DESTINATION = "pushed_destination"
+ALREADY_SERVING_VERSION = "already_serving_version"  # blessed, identical to the newest version
+LABEL_POSITIVE_RATE = "label_positive_rate"  # on AcceptedSpan, train split
+ALLOWED = "allowed"  # on AcceptedSpan: the allow entries that let findings through (JSON list)
+FINDINGS_ALLOWED = "findings_allowed"
+SCHEMA_SOURCE_FILE = "source_file"  # on the curated Schema artifact
+
+# A run's facts (config, hashes, git revisions) on its pipeline_run context, each prefixed.
+RUN_FACT_PREFIX = "tfxp_"
+
+# Where the gate writes its report beside its outputs (TFX deletes a failed execution's).
+GATE_REPORTS = "reports"
+GATE_REPORT_FILE = "report.json"  # also inside each AcceptedSpan

@@ -1,0 +1,378 @@
+"""Reading one store: runs by id, their steps and durations, artifacts and executions.
+
+Every lookup is an indexed query (a context by name, the contexts of one execution, the events
+of a few ids); nothing walks the whole store up front, so a run's outcome is read in a few
+queries however many runs the store holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+from typing import Any
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from metadata import names
+from metadata.store import MetadataError
+from metadata.verdicts import gate_report_path, span_of
+
+_Execution = metadata_store_pb2.Execution
+_OUTPUTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+STATES = {
+    _Execution.COMPLETE: "complete",
+    _Execution.CACHED: "cached",
+    _Execution.FAILED: "failed",
+    _Execution.RUNNING: "running",
+    _Execution.CANCELED: "canceled",
+    _Execution.NEW: "new",
+}
+NOT_RUN = "not run"
+_LONG = 160  # property values longer than this are shown as their SHA-256
+_HIDDEN = ("tfx_version", "is_external", "state")  # TFX bookkeeping on every artifact
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactView:
+    id: int
+    type: str
+    uri: str
+    producer: str | None  # node id of the execution that output it
+    run: str | None
+    created: str
+    properties: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecutionView:
+    id: int
+    node: str
+    state: str
+    run: str | None
+    started: str
+    seconds: float
+    properties: dict[str, Any]
+    inputs: dict[str, list[int]]
+    outputs: dict[str, list[int]]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunView:
+    run: str
+    pipeline: str
+    started: str
+    seconds: float
+    nodes: dict[str, str]  # node id -> complete / cached / failed / ...; "not run" if absent
+    pushed_version: int | None
+    provenance: dict[str, str]  # the run's facts, prefix removed
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRecord:
+    """What one run did, from its own executions: the facts its outcome is made of."""
+
+    run_id: str
+    node_states: dict[str, str]
+    node_seconds: dict[str, float]
+    gate_stopped: bool  # the gate failed and wrote its report: a verdict, not a crash
+    gate_report_path: str | None  # the stop's report, or the accepted span's
+    blessed: bool | None  # None when the Evaluator did not run
+    evaluation_uri: str | None
+    pushed_version: int | None
+    pushed_path: str | None
+    already_serving_version: int | None
+
+    @property
+    def all_cached(self) -> bool:
+        steps = {n: s for n, s in self.node_states.items() if not names.is_resolver(n)}
+        return bool(steps) and set(steps.values()) == {"cached"}
+
+
+def timestamp(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).isoformat(
+        timespec="seconds")
+
+
+def seconds(execution: metadata_store_pb2.Execution) -> float:
+    return (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
+
+
+def value_of(value: metadata_store_pb2.Value) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "struct_value":
+        from google.protobuf import json_format
+
+        return json_format.MessageToDict(value.struct_value)
+    return getattr(value, kind) if kind else None
+
+
+def _readable(key: str, value: Any) -> Any:
+    """Property values as a person reads them: custom configs opened, long texts hashed."""
+    if isinstance(value, str) and value.startswith("{") and key == "custom_config":
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and "model" in parsed:  # Transform's and Trainer's
+            summary = {"code_sha256": parsed.get("code_sha256")}
+            if "training" in parsed["model"]:
+                summary["hyperparameters"] = parsed["model"]["training"]
+            return summary
+        if isinstance(parsed, dict) and "custom_config" in parsed:  # ExampleGen's data hash
+            return parsed["custom_config"].get("value", parsed)
+    if isinstance(value, str) and value.startswith("{") and len(value) <= _LONG:
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, str) and len(value) > _LONG:
+        return f"<{len(value)} chars, sha256:{hashlib.sha256(value.encode()).hexdigest()[:16]}>"
+    return value
+
+
+class MetadataReader:
+    """Read-only questions about one store; type names are looked up once, the rest on demand."""
+
+    def __init__(self, store: metadata_store.MetadataStore):
+        self.store = store
+        self._artifact_types = {t.id: t.name for t in store.get_artifact_types()}
+        self._context_types = {t.id: t.name for t in store.get_context_types()}
+
+    # where an execution belongs -----------------------------------------------------------
+    def _contexts(self, execution_id: int) -> dict[str, str]:
+        """The execution's context names by type: its node ("<pipeline>.<node>") and run."""
+        found: dict[str, str] = {}
+        for context in self.store.get_contexts_by_execution(execution_id):
+            found.setdefault(self._context_types.get(context.type_id, ""), context.name)
+        return found
+
+    def node_of(self, execution_id: int) -> str:
+        return self._contexts(execution_id).get(names.NODE, "?").split(".", 1)[-1]
+
+    def run_of(self, execution_id: int) -> str | None:
+        return self._contexts(execution_id).get(names.PIPELINE_RUN)
+
+    def type_of(self, artifact: metadata_store_pb2.Artifact) -> str:
+        return self._artifact_types.get(artifact.type_id, "?")
+
+    # runs -----------------------------------------------------------------------------------
+    def run_ids(self, pipeline: str | None = None) -> list[str]:
+        """Run ids, newest first (by when ML Metadata recorded them)."""
+        runs = sorted(self.store.get_contexts_by_type(names.PIPELINE_RUN), key=lambda c: -c.id)
+        if pipeline is None:
+            return [c.name for c in runs]
+        return [c.name for c in runs if self._pipeline_of(c) == pipeline]
+
+    def _pipeline_of(self, run: metadata_store_pb2.Context) -> str:
+        parents = self.store.get_parent_contexts_by_context(run.id)
+        return next((p.name for p in parents
+                     if self._context_types.get(p.type_id) == names.PIPELINE), "")
+
+    def resolve_run(self, run_id: str) -> str:
+        """The run named `run_id`, or the only one it is a prefix of; exact names win."""
+        if self.store.get_context_by_type_and_name(names.PIPELINE_RUN, run_id) is not None:
+            return run_id
+        ids = self.run_ids()
+        matches = [r for r in ids if r.startswith(run_id)]
+        if len(matches) != 1:
+            raise MetadataError(f"run {run_id!r} {'is ambiguous' if matches else 'not found'} "
+                                f"(newest runs: {', '.join(ids[:5]) or 'none'})")
+        return matches[0]
+
+    def _run_context(self, run_id: str) -> metadata_store_pb2.Context:
+        context = self.store.get_context_by_type_and_name(names.PIPELINE_RUN, run_id)
+        if context is None:
+            raise MetadataError(f"run {run_id!r} not found")
+        return context
+
+    def executions_of_run(self, run_id: str) -> dict[str, metadata_store_pb2.Execution]:
+        """The run's executions by node id, in the order they ran."""
+        executions = self.store.get_executions_by_context(self._run_context(run_id).id)
+        return {self.node_of(e.id): e for e in sorted(executions, key=lambda e: e.id)}
+
+    def runs(self, pipeline: str | None = None) -> list[RunView]:
+        """Every run, newest first; a node a run did not reach (stopped at the gate, say) is
+        listed as "not run"."""
+        views = [self.run(run_id) for run_id in self.run_ids(pipeline)]
+        known = list(dict.fromkeys(n for view in reversed(views) for n in view.nodes))
+        return [dataclasses.replace(v, nodes={n: v.nodes.get(n, NOT_RUN) for n in known})
+                for v in views]
+
+    def run(self, run_id: str) -> RunView:
+        """One run by id (or unique prefix): its steps, duration, push and recorded facts."""
+        context = self._run_context(self.resolve_run(run_id))
+        executions = self.executions_of_run(context.name)
+        pushed = None
+        for execution in executions.values():
+            for artifact in self.outputs(execution.id):
+                props = artifact.custom_properties
+                if names.PUSHED in props and props[names.PUSHED].int_value:
+                    pushed = props[names.PUSHED_VERSION].int_value
+        start = min((e.create_time_since_epoch for e in executions.values()),
+                    default=context.create_time_since_epoch)
+        end = max((e.last_update_time_since_epoch for e in executions.values()), default=start)
+        facts = {k[len(names.RUN_FACT_PREFIX):]: v.string_value
+                 for k, v in context.custom_properties.items()
+                 if k.startswith(names.RUN_FACT_PREFIX)}
+        nodes = {node: STATES.get(e.last_known_state, "unknown") for node, e in executions.items()}
+        return RunView(context.name, self._pipeline_of(context), timestamp(start),
+                       (end - start) / 1000, nodes, pushed, facts)
+
+    def run_record(self, run_id: str) -> RunRecord:
+        """What run `run_id` did: each step's state and time, the gate's verdict, the
+        evaluation, the blessing and the push."""
+        executions = self.executions_of_run(run_id)
+        found: dict[str, Any] = dict(blessed=None, evaluation_uri=None, pushed_version=None,
+                                     pushed_path=None, already_serving_version=None)
+        report = None
+        for execution in executions.values():
+            for artifact in self.outputs(execution.id):
+                props, kind = artifact.custom_properties, self.type_of(artifact)
+                if kind == names.MODEL_BLESSING:
+                    found["blessed"] = (names.BLESSED in props
+                                        and props[names.BLESSED].int_value == 1)
+                elif kind == names.MODEL_EVALUATION:
+                    found["evaluation_uri"] = artifact.uri
+                elif kind == names.ACCEPTED_SPAN:
+                    report = f"{artifact.uri}/{names.GATE_REPORT_FILE}"
+                elif kind == names.PUSHED_MODEL and names.PUSHED in props:
+                    if props[names.PUSHED].int_value:
+                        found["pushed_version"] = props[names.PUSHED_VERSION].int_value
+                        found["pushed_path"] = props[names.PUSHED_DESTINATION].string_value
+                    elif names.ALREADY_SERVING_VERSION in props:
+                        found["already_serving_version"] = (
+                            props[names.ALREADY_SERVING_VERSION].int_value)
+        gate = executions.get(names.GATE)
+        stopped = False
+        if gate is not None and gate.last_known_state == _Execution.FAILED:
+            report, stopped = self._stop_report(gate)
+        return RunRecord(
+            run_id=run_id,
+            node_states={n: STATES.get(e.last_known_state, "unknown")
+                         for n, e in executions.items()},
+            node_seconds={n: seconds(e) for n, e in executions.items()},
+            gate_stopped=stopped, gate_report_path=report, **found)
+
+    def _stop_report(self, gate: metadata_store_pb2.Execution) -> tuple[str | None, bool]:
+        """A failed gate's report, and whether it exists (a stop) or not (a crash)."""
+        from tfx.dsl.io import fileio
+
+        inputs = self.inputs(gate.id, "examples")
+        if not inputs:
+            return None, False
+        path = gate_report_path(inputs[0].uri, span_of(inputs[0]), gate.id)
+        return path, fileio.exists(path)
+
+    # artifacts and executions ---------------------------------------------------------------
+    def outputs(self, execution_id: int) -> list[metadata_store_pb2.Artifact]:
+        ids = [e.artifact_id for e in self.store.get_events_by_execution_ids([execution_id])
+               if e.type in _OUTPUTS]
+        return self.store.get_artifacts_by_id(ids) if ids else []
+
+    def inputs(self, execution_id: int, key: str) -> list[metadata_store_pb2.Artifact]:
+        """The artifacts an execution read under input `key`."""
+        ids = [e.artifact_id for e in self.store.get_events_by_execution_ids([execution_id])
+               if e.type == metadata_store_pb2.Event.INPUT
+               and e.path.steps and e.path.steps[0].key == key]
+        return self.store.get_artifacts_by_id(ids) if ids else []
+
+    def producer(self, artifact_id: int) -> metadata_store_pb2.Execution | None:
+        """The execution that made an artifact (the first to output it; cache hits reuse)."""
+        events = [e for e in self.store.get_events_by_artifact_ids([artifact_id])
+                  if e.type in _OUTPUTS]
+        if not events:
+            return None
+        first = min(events, key=lambda e: e.execution_id)
+        return self.store.get_executions_by_id([first.execution_id])[0]
+
+    def consumers(self, artifact_id: int) -> list[int]:
+        """Ids of the executions that read an artifact, oldest first."""
+        return sorted({e.execution_id for e in self.store.get_events_by_artifact_ids([artifact_id])
+                       if e.type == metadata_store_pb2.Event.INPUT})
+
+    def artifact_proto(self, artifact_id: int) -> metadata_store_pb2.Artifact:
+        found = self.store.get_artifacts_by_id([artifact_id])
+        if not found:
+            raise MetadataError(f"no artifact with id {artifact_id}")
+        return found[0]
+
+    def artifact(self, artifact_id: int) -> ArtifactView:
+        artifact = self.artifact_proto(artifact_id)
+        producer = self.producer(artifact.id)
+        where = self._contexts(producer.id) if producer else {}
+        props = {k: _readable(k, value_of(v)) for k, v in
+                 list(artifact.properties.items()) + list(artifact.custom_properties.items())
+                 if k not in _HIDDEN}
+        return ArtifactView(
+            artifact.id, self.type_of(artifact), artifact.uri,
+            where[names.NODE].split(".", 1)[-1] if names.NODE in where else None,
+            where.get(names.PIPELINE_RUN), timestamp(artifact.create_time_since_epoch),
+            dict(sorted(props.items())))
+
+    def artifacts(self, type_name: str | None = None, run: str | None = None
+                  ) -> list[ArtifactView]:
+        """Artifacts of a type, or output by one run, or all."""
+        if run:
+            ids = {a.id for e in self.executions_of_run(self.resolve_run(run)).values()
+                   for a in self.outputs(e.id)}
+            found = self.store.get_artifacts_by_id(sorted(ids)) if ids else []
+        elif type_name:
+            found = self.store.get_artifacts_by_type(type_name)
+        else:
+            found = self.store.get_artifacts()
+        views = [self.artifact(a.id) for a in found]
+        return [v for v in views if not type_name or v.type == type_name]
+
+    def execution(self, execution_id: int) -> ExecutionView:
+        found = self.store.get_executions_by_id([execution_id])
+        if not found:
+            raise MetadataError(f"no execution with id {execution_id}")
+        execution = found[0]
+        inputs: dict[str, list[int]] = {}
+        outputs: dict[str, list[int]] = {}
+        for event in self.store.get_events_by_execution_ids([execution.id]):
+            key = event.path.steps[0].key if event.path.steps else "?"
+            if event.type == metadata_store_pb2.Event.INPUT:
+                inputs.setdefault(key, []).append(event.artifact_id)
+            elif event.type in _OUTPUTS:
+                outputs.setdefault(key, []).append(event.artifact_id)
+        props = {k: _readable(k, value_of(v)) for k, v in
+                 list(execution.properties.items()) + list(execution.custom_properties.items())
+                 if not k.startswith("__")}
+        if "schema_text" in execution.custom_properties:  # the full hash, not a summary
+            text = execution.custom_properties["schema_text"].string_value
+            props["schema_text"] = f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
+        where = self._contexts(execution.id)
+        return ExecutionView(
+            execution.id, where.get(names.NODE, "?").split(".", 1)[-1],
+            STATES.get(execution.last_known_state, "unknown"), where.get(names.PIPELINE_RUN),
+            timestamp(execution.create_time_since_epoch), seconds(execution),
+            dict(sorted(props.items())), inputs, outputs)
+
+    def output_of(self, run_id: str, node: str, type_name: str) -> ArtifactView | None:
+        """The artifact of `type_name` that `node` output in run `run_id`, if it ran."""
+        execution = self.executions_of_run(run_id).get(node)
+        if execution is None:
+            return None
+        for artifact in self.outputs(execution.id):
+            if self.type_of(artifact) == type_name:
+                return self.artifact(artifact.id)
+        return None
+
+    # spans ------------------------------------------------------------------------------------
+    def ingested_examples(self, pipeline: str) -> list[metadata_store_pb2.Artifact]:
+        """Every span ExampleGen has ingested in `pipeline`, each ingestion once."""
+        context = self.store.get_context_by_type_and_name(names.PIPELINE, pipeline)
+        if context is None or names.EXAMPLES not in self._artifact_types.values():
+            return []
+        return [a for a in self.store.get_artifacts_by_context(context.id)
+                if self.type_of(a) == names.EXAMPLES and names.SPAN in a.custom_properties]
+
+    def judged_spans(self, pipeline: str) -> set[int]:
+        """Spans of `pipeline` the data gate has given a verdict on."""
+        from metadata.verdicts import latest_verdicts
+
+        return set(latest_verdicts(self.store, self.ingested_examples(pipeline)))

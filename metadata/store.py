@@ -1,0 +1,72 @@
+"""Opening a store: a SQLite file (local runs) or MySQL (a shared store), read-only by default.
+
+The MySQL password comes from the environment (MLMD_MYSQL_PASSWORD), never a flag or a file.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+PASSWORD_VARIABLE = "MLMD_MYSQL_PASSWORD"
+_SQLITE = metadata_store_pb2.SqliteMetadataSourceConfig
+
+
+class MetadataError(RuntimeError):
+    """A store that is missing or unreadable, or an id or run it does not hold; one line."""
+
+
+def sqlite_connection(path: pathlib.Path, writable: bool = False
+                      ) -> metadata_store_pb2.ConnectionConfig:
+    """The connection LocalDagRunner writes through (`writable`: created if absent)."""
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = (_SQLITE.READWRITE_OPENCREATE if writable
+                                     else _SQLITE.READONLY)
+    return config
+
+
+def mysql_connection(address: str, user: str | None) -> metadata_store_pb2.ConnectionConfig:
+    """HOST[:PORT]/DATABASE, the password from the environment."""
+    host_port, _, database = address.partition("/")
+    host, _, port = host_port.partition(":")
+    if port and not port.isdigit():
+        raise MetadataError(f"--mysql {address!r}: the port must be a number "
+                            "(HOST:PORT/DATABASE)")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.mysql.host, config.mysql.database = host, database
+    config.mysql.port = int(port or 3306)
+    config.mysql.user = user or ""
+    config.mysql.password = os.environ.get(PASSWORD_VARIABLE, "")
+    return config
+
+
+def open_store(sqlite: pathlib.Path | None = None, mysql: str | None = None,
+               mysql_user: str | None = None, writable: bool = False
+               ) -> metadata_store.MetadataStore:
+    """A store that exists and this ML Metadata can read; never created or migrated here."""
+    if mysql:
+        config, where = mysql_connection(mysql, mysql_user), f"mysql {mysql}"
+    else:
+        if sqlite is None or not pathlib.Path(sqlite).is_file():
+            raise MetadataError(f"{sqlite}: no ML Metadata store there (has the pipeline run?)")
+        with open(sqlite, "rb") as handle:
+            if not handle.read(16).startswith(b"SQLite format 3"):
+                raise MetadataError(f"{sqlite}: not an ML Metadata store (not a SQLite file)")
+        config = sqlite_connection(pathlib.Path(sqlite))
+        if writable:
+            config.sqlite.connection_mode = _SQLITE.READWRITE
+        where = str(sqlite)
+    try:
+        store = metadata_store.MetadataStore(config)
+        store.get_context_types()
+    except Exception as err:  # MLMD raises its own status errors; the user needs one line
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if any(w in message.lower() for w in ("schema version", "database version", "migration")):
+            raise MetadataError(f"{where}: unsupported ML Metadata schema version ({message}); "
+                                "this tool never migrates a store") from None
+        raise MetadataError(f"{where}: not a readable ML Metadata store ({message})") from None
+    return store

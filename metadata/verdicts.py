@@ -1,0 +1,99 @@
+"""The data gate's verdicts, as ML Metadata records them: per span, the latest one wins.
+
+A span is accepted when its newest gate execution completed (or was served from cache) and
+output an AcceptedSpan; stopped when that execution failed after writing its report. A failed
+execution without a report crashed (a bug, a full disk): that is no verdict on the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Iterable
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from metadata import names
+
+_Execution = metadata_store_pb2.Execution
+_Event = metadata_store_pb2.Event
+_VERDICT_STATES = (_Execution.COMPLETE, _Execution.CACHED, _Execution.FAILED)
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The newest gate execution over a span: the ingestion it read, its AcceptedSpan if any."""
+
+    examples_id: int
+    accepted_id: int | None  # None: stopped
+
+    @property
+    def accepted(self) -> bool:
+        return self.accepted_id is not None
+
+
+def gate_report_path(examples_uri: str, span: int, execution_key: int | str) -> str:
+    """Where gate execution `execution_key` wrote its report on `span`.
+
+    Beside the gate's outputs (`<root>/ExampleGate/reports/`), found from the Examples' URI
+    (`<root>/<ExampleGen>/examples/<id>`, TFX's local layout): locally the report is how a stop
+    is told from a crash.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.dirname(examples_uri.rstrip("/"))))
+    return os.path.join(root, names.GATE, names.GATE_REPORTS, f"span-{span}-{execution_key}.json")
+
+
+def span_of(examples: metadata_store_pb2.Artifact) -> int:
+    return examples.custom_properties[names.SPAN].int_value
+
+
+def _type_id(store: metadata_store.MetadataStore, getter: str, name: str) -> int | None:
+    try:
+        return getattr(store, getter)(name).id
+    except Exception:  # NotFoundError: nothing of that type was ever recorded
+        return None
+
+
+def latest_verdicts(store: metadata_store.MetadataStore,
+                    examples: Iterable[metadata_store_pb2.Artifact],
+                    before: int | None = None) -> dict[int, Verdict]:
+    """Per span number, the gate's latest verdict on any of its ingestions in `examples`.
+
+    `before`: only executions older than that execution id (the verdict a consumer saw).
+    """
+    from tfx.dsl.io import fileio  # TensorFlow's file system: reports may be on object storage
+
+    by_id = {artifact.id: artifact for artifact in examples}
+    gate_type = _type_id(store, "get_execution_type", names.GATE_EXECUTION_TYPE)
+    accepted_type = _type_id(store, "get_artifact_type", names.ACCEPTED_SPAN)
+    if gate_type is None or not by_id:
+        return {}
+    reads = [e for e in store.get_events_by_artifact_ids(sorted(by_id)) if e.type == _Event.INPUT]
+    gates = {e.id: e for e in store.get_executions_by_id(sorted({r.execution_id for r in reads}))
+             if e.type_id == gate_type and e.last_known_state in _VERDICT_STATES
+             and (before is None or e.id < before)}
+    accepted: dict[int, int] = {}  # gate execution id -> its AcceptedSpan id
+    outputs = [e for e in store.get_events_by_execution_ids(sorted(gates))
+               if e.type == _Event.OUTPUT] if gates else []
+    if outputs and accepted_type is not None:
+        produced = store.get_artifacts_by_id(sorted({e.artifact_id for e in outputs}))
+        kinds = {a.id: a.type_id for a in produced}
+        accepted = {e.execution_id: e.artifact_id for e in outputs
+                    if kinds.get(e.artifact_id) == accepted_type}
+    newest: dict[int, tuple[int, Verdict]] = {}
+    for read in reads:
+        execution = gates.get(read.execution_id)
+        if execution is None:
+            continue
+        ingestion = by_id[read.artifact_id]
+        span = span_of(ingestion)
+        if execution.last_known_state == _Execution.FAILED:
+            if not fileio.exists(gate_report_path(ingestion.uri, span, execution.id)):
+                continue
+            verdict = Verdict(ingestion.id, None)
+        else:
+            verdict = Verdict(ingestion.id, accepted.get(execution.id))
+        if span not in newest or execution.id > newest[span][0]:
+            newest[span] = (execution.id, verdict)
+    return {span: verdict for span, (_, verdict) in newest.items()}

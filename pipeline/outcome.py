@@ -1,0 +1,52 @@
+"""What a local run ended in, as a value: the CLI maps it to an exit code, the benchmark and
+tests read it, nothing turns an exception into an int.
+
+A run that crashed (a bug, a full disk) has no outcome: its exception propagates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from components.validation import GateReport
+from metadata.evaluation import ThresholdFailure
+from metadata.reader import RunRecord
+from pipeline.config import PipelineConfig
+
+
+class Result(enum.Enum):
+    PUSHED = "blessed and pushed as a new version"
+    ALREADY_SERVING = "blessed; the same model is already the newest version"
+    NOT_BLESSED = "not blessed: nothing pushed"
+    STOPPED_AT_GATE = "stopped at the data gate"
+    CHECKED_IN = "accepted by the data gate (data only)"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """One run of one span: its result and the facts a person or a test reads about it."""
+
+    result: Result
+    span: int
+    data_only: bool  # a span checked in through the data gate only (backfill)
+    record: RunRecord  # each step's state and time, blessing, push, read from ML Metadata
+    gate_report: GateReport | None  # None when the gate was not reached
+    metrics: dict[str, float]  # the candidate's overall metrics on the eval split
+    threshold_failures: tuple[ThresholdFailure, ...]  # why it was not blessed
+    serving_dir: str
+    metadata_path: str
+    pipeline_root: str
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedRun:
+    """One pipeline run `tfxp run` will make: a span, its config, and how far it goes."""
+
+    config: PipelineConfig  # with the span and the allow list of this run
+    span: int
+    data_only: bool
