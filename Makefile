@@ -9,7 +9,7 @@ CONFIG ?= pipeline/configs/taxi.yaml
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V -r); do \
   if "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then command -v "$$p"; break; fi; done)
 
-.PHONY: setup run test schema-infer clean
+.PHONY: setup run test test-fast lint format schema-infer clean
 
 setup: $(STAMP)
 
@@ -26,8 +26,21 @@ $(STAMP): setup.py pyproject.toml requirements.lock
 run: $(STAMP)
 	$(VENV)/bin/tfxp run --backfill --config $(CONFIG)
 
-test: $(STAMP)
+# Lint and format checks first (seconds), then every test: CI runs exactly this.
+test: lint
 	$(VENV)/bin/python -m pytest tests
+
+# The unit tests alone (about a minute): the end-to-end ones are marked slow.
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest tests -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 schema-infer: $(STAMP)
 	$(VENV)/bin/tfxp schema infer --config $(CONFIG)

@@ -7,12 +7,12 @@ PACKAGES = ("pipeline", "components", "models", "metadata", "datatools", "cli", 
 setup(
     name="tfxp",
     version="0.1.0",
-    description="Production TFX pipeline: validated, evaluated, blessed and pushed models with lineage",
+    description="Production TFX pipeline: validated, evaluated, blessed, pushed models, lineage",
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
     package_data={"pipeline": ["configs/*.yaml"], "kubeflow": ["profiles/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.
     install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML", "scikit-learn"],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "ruff"]},
     entry_points={"console_scripts": ["tfxp=cli.main:main"]},
 )

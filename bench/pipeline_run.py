@@ -34,17 +34,22 @@ def main() -> None:
     config = load_config(args.config)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        config = dataclasses.replace(config, pipeline_root=work / "root",
-                                     metadata_path=work / "metadata.sqlite",
-                                     serving_dir=work / "serving")
+        config = dataclasses.replace(
+            config,
+            pipeline_root=work / "root",
+            metadata_path=work / "metadata.sqlite",
+            serving_dir=work / "serving",
+        )
         walls = {}
         for label in ("fresh", "unchanged"):
             start = time.perf_counter()
             outcome = local_runner.run(config, backfill=True)
             walls[label] = time.perf_counter() - start
             record = outcome.record
-            print(f"{label}: {walls[label]:.1f} s wall (imports excluded), "
-                  f"{outcome.result.name.lower()}")
+            print(
+                f"{label}: {walls[label]:.1f} s wall (imports excluded), "
+                f"{outcome.result.name.lower()}"
+            )
             for node, seconds in record.node_seconds.items():
                 print(f"  {node:<32} {record.node_states[node]:<9} {seconds:6.1f} s")
     print(f"unchanged / fresh = {walls['unchanged'] / walls['fresh']:.2f}")

@@ -7,7 +7,8 @@ from cli import exits, render, store_options
 
 def register(commands) -> None:
     artifacts = commands.add_parser(
-        "artifacts", help="artifacts with type, producer, run and key properties")
+        "artifacts", help="artifacts with type, producer, run and key properties"
+    )
     store_options.add(artifacts)
     artifacts.add_argument("--type", dest="type_name")
     artifacts.add_argument("--run")

@@ -45,5 +45,14 @@ def user_errors() -> tuple[type[Exception], ...]:
     from pipeline.schema import SchemaError
     from pipeline.spans import DataError
 
-    return (ConfigError, SchemaError, DataError, PortabilityError, SubmitError, MetadataError,
-            SynthError, OutputError, UsageError)
+    return (
+        ConfigError,
+        SchemaError,
+        DataError,
+        PortabilityError,
+        SubmitError,
+        MetadataError,
+        SynthError,
+        OutputError,
+        UsageError,
+    )

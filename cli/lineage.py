@@ -23,10 +23,12 @@ def handle(args) -> int:
     from metadata import lineage
 
     reader = store_options.reader(args)
-    artifact_id = (lineage.pushed_model(reader, args.pushed) if args.pushed
-                   else record_id(args.id)[1])
+    artifact_id = (
+        lineage.pushed_model(reader, args.pushed) if args.pushed else record_id(args.id)[1]
+    )
     walk = lineage.downstream if args.downstream else lineage.upstream
     tree = walk(reader, artifact_id)
-    render.output(tree, as_json=args.json,
-                  text=lambda t: render.lineage(t, args.format, args.output))
+    render.output(
+        tree, as_json=args.json, text=lambda t: render.lineage(t, args.format, args.output)
+    )
     return exits.EXIT_OK

@@ -7,8 +7,20 @@ import logging
 import os
 import warnings
 
-from cli import (artifacts, data, diff, exits, lineage, render, run, runs, schema, show, spec,
-                 validate)
+from cli import (
+    artifacts,
+    data,
+    diff,
+    exits,
+    lineage,
+    render,
+    run,
+    runs,
+    schema,
+    show,
+    spec,
+    validate,
+)
 
 NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff)
 
@@ -23,7 +35,8 @@ def quiet_logs() -> None:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="tfxp", description="Run, check, inspect and ship the tfxp TFX pipeline.")
+        prog="tfxp", description="Run, check, inspect and ship the tfxp TFX pipeline."
+    )
     commands = top.add_subparsers(dest="command", required=True)
     for noun in NOUNS:
         noun.register(commands)

@@ -12,7 +12,8 @@ import pathlib
 import shutil
 import subprocess
 import sys
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from components.validation import Finding, GateReport
 from metadata import names
@@ -21,11 +22,27 @@ from metadata.reader import ArtifactView, ExecutionView, RunView
 
 SHOWN_METRICS = ("auc", "binary_accuracy", "precision", "recall", "calibration", "example_count")
 _DIFF_METRICS = ("auc", "binary_accuracy", "precision", "recall", "example_count")
-_TREE_PROPERTIES = ("split_names", "span", "blessed", "pushed_version", "input_fingerprint",
-                    "source_file", "current_model_id")
-_TREE_EXECUTION_PROPERTIES = ("input_base", "input_fingerprint", "custom_config", "train_args",
-                              "source_file", "schema_text", "serving_dir", "preprocessing_fn",
-                              "run_fn", "min_examples_per_split")
+_TREE_PROPERTIES = (
+    "split_names",
+    "span",
+    "blessed",
+    "pushed_version",
+    "input_fingerprint",
+    "source_file",
+    "current_model_id",
+)
+_TREE_EXECUTION_PROPERTIES = (
+    "input_base",
+    "input_fingerprint",
+    "custom_config",
+    "train_args",
+    "source_file",
+    "schema_text",
+    "serving_dir",
+    "preprocessing_fn",
+    "run_fn",
+    "min_examples_per_split",
+)
 _LISTED_PROPERTIES = ("split_names", "span", "blessed", "pushed", "pushed_version")
 
 
@@ -65,6 +82,7 @@ def _plural(count: int, word: str) -> str:
 
 # Runs ---------------------------------------------------------------------------------------
 
+
 def run_started(planned) -> None:
     """Before each planned run of `tfxp run`."""
     where = f"span {planned.span} of {planned.config.data_root}"
@@ -81,11 +99,16 @@ def run_outcome(outcome) -> None:
 
     record = outcome.record
     if outcome.result is Result.STOPPED_AT_GATE:
-        print("tfxp: stopped at the data gate.\n"
-              + gate_stop(outcome.gate_report, record.gate_report_path), file=sys.stderr)
+        print(
+            "tfxp: stopped at the data gate.\n"
+            + gate_stop(outcome.gate_report, record.gate_report_path),
+            file=sys.stderr,
+        )
         if outcome.data_only:
-            print(f"tfxp: span {outcome.span} stays out of the training window; going on.",
-                  file=sys.stderr)
+            print(
+                f"tfxp: span {outcome.span} stays out of the training window; going on.",
+                file=sys.stderr,
+            )
         return
     if outcome.gate_report is not None:
         print("\n".join(gate_report(outcome.gate_report)))
@@ -95,14 +118,17 @@ def run_outcome(outcome) -> None:
     if outcome.data_only:
         return
     if outcome.metrics:
-        shown = ", ".join(f"{k}={outcome.metrics[k]:.4f}" for k in SHOWN_METRICS
-                          if k in outcome.metrics)
+        shown = ", ".join(
+            f"{k}={outcome.metrics[k]:.4f}" for k in SHOWN_METRICS if k in outcome.metrics
+        )
         print(f"eval split, overall: {shown}")
     if outcome.result is Result.PUSHED:
         print(f"BLESSED and pushed: version {record.pushed_version} at {record.pushed_path}")
     elif outcome.result is Result.ALREADY_SERVING:
-        print(f"BLESSED; the same model is already the newest version "
-              f"({record.already_serving_version}) in {outcome.serving_dir}: nothing pushed.")
+        print(
+            f"BLESSED; the same model is already the newest version "
+            f"({record.already_serving_version}) in {outcome.serving_dir}: nothing pushed."
+        )
     else:
         print("NOT BLESSED: nothing pushed; the serving directory is unchanged.")
         for failure in outcome.threshold_failures:
@@ -118,34 +144,46 @@ def threshold_failure(failure: ThresholdFailure) -> str:
         bounds.append(f"<= {failure.upper_bound}")
     if failure.min_change is not None:
         bounds.append(f"change vs baseline >= {failure.min_change:.4f}")
-    return (f"{failure.slice}: {failure.metric} = {failure.value:.4f} fails "
-            f"{' and '.join(bounds) or 'its threshold'}")
+    return (
+        f"{failure.slice}: {failure.metric} = {failure.value:.4f} fails "
+        f"{' and '.join(bounds) or 'its threshold'}"
+    )
 
 
 def gate_report(report: GateReport) -> list[str]:
     """The gate's report as a person reads it: drift and skew table, label health, verdict."""
     out = [f"data gate, span {report.span}:"]
     if report.previous_span is None:
-        out.append("  drift: not measured: no earlier accepted span to compare with (the first "
-                   "span, or a Kubeflow run: see README)")
+        out.append(
+            "  drift: not measured: no earlier accepted span to compare with (the first "
+            "span, or a Kubeflow run: see README)"
+        )
     for check in ("drift", "skew"):
         rows = [m for m in report.measurements if m.check == check]
         if not rows:
             continue
-        against = (f"against span {report.previous_span}" if check == "drift"
-                   else "training against serving data")
+        against = (
+            f"against span {report.previous_span}"
+            if check == "drift"
+            else "training against serving data"
+        )
         out.append(f"  {check} ({against}):")
         for m in rows:
             flag = "ABOVE" if m.exceeded else "ok"
-            out.append(f"    {m.feature:<24} {m.metric:<27} {m.value:8.4f}  "
-                       f"threshold {m.threshold:<6g} {flag}")
+            out.append(
+                f"    {m.feature:<24} {m.metric:<27} {m.value:8.4f}  "
+                f"threshold {m.threshold:<6g} {flag}"
+            )
     out.append(f"  label '{report.label}':")
     for split, counts in sorted(report.label_counts.items()):
-        out.append(f"    {split:<6} rows {counts.rows:>7}  positive rate "
-                   f"{counts.positive_rate:.3f}  missing {counts.missing_rate:.1%}")
+        out.append(
+            f"    {split:<6} rows {counts.rows:>7}  positive rate "
+            f"{counts.positive_rate:.3f}  missing {counts.missing_rate:.1%}"
+        )
     if report.previous_label_rate is not None:
-        out.append(f"    span {report.previous_span} train positive rate "
-                   f"{report.previous_label_rate:.3f}")
+        out.append(
+            f"    span {report.previous_span} train positive rate {report.previous_label_rate:.3f}"
+        )
     for finding, entry in report.allowed:
         out.append(f"  ALLOWED by {entry}: {finding}")
     for entry in report.unused_allow:
@@ -160,11 +198,16 @@ def gate_report(report: GateReport) -> list[str]:
 def gate_stop(report: GateReport, report_path: str) -> str:
     blocking = report.blocking
     return "\n".join(
-        [f"Data gate failed with {_plural(len(blocking), 'finding')} (listed under the verdict); "
-         "nothing was transformed, trained or pushed."]
+        [
+            f"Data gate failed with {_plural(len(blocking), 'finding')} "
+            "(listed under the verdict); nothing was transformed, trained or pushed."
+        ]
         + gate_report(report)
-        + [f"Report written to {report_path}. A finding you accept on purpose can be allowed "
-           "with --allow KIND:FEATURE (recorded in ML Metadata)."])
+        + [
+            f"Report written to {report_path}. A finding you accept on purpose can be allowed "
+            "with --allow KIND:FEATURE (recorded in ML Metadata)."
+        ]
+    )
 
 
 def runs(views: list[RunView]) -> None:
@@ -174,19 +217,24 @@ def runs(views: list[RunView]) -> None:
         span = f"span {run.provenance['span']}  " if "span" in run.provenance else ""
         allowed = run.provenance.get("allowed", "[]")
         allowed = f"  allowed {allowed}" if allowed != "[]" else ""
-        print(f"{run.run}  {run.pipeline}  {span}started {run.started}  {run.seconds:.1f} s  "
-              f"{pushed}{allowed}")
+        print(
+            f"{run.run}  {run.pipeline}  {span}started {run.started}  {run.seconds:.1f} s  "
+            f"{pushed}{allowed}"
+        )
         print(f"    {states}")
 
 
 def artifacts(views: list[ArtifactView]) -> None:
     for a in views:
         keys = {k: v for k, v in a.properties.items() if k in _LISTED_PROPERTIES}
-        print(f"{a.id:>5}  {a.type:<18} {a.producer or '-':<24} {a.run or '-':<28} {a.created}  "
-              f"{a.uri}  {keys if keys else ''}")
+        print(
+            f"{a.id:>5}  {a.type:<18} {a.producer or '-':<24} {a.run or '-':<28} {a.created}  "
+            f"{a.uri}  {keys if keys else ''}"
+        )
 
 
 # Lineage ------------------------------------------------------------------------------------
+
 
 def lineage(tree: dict, fmt: str, output: str | None) -> None:
     """A lineage tree as `text`, Graphviz `dot`, or `svg` (needs Graphviz's `dot`)."""
@@ -205,14 +253,17 @@ def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
             if key != "run":
                 yield f"  {key}: {value}"
     artifact: ArtifactView = node["artifact"]
-    props = ", ".join(f"{k}={v}" for k, v in artifact.properties.items()
-                      if k in _TREE_PROPERTIES)
-    yield (f"{indent}{artifact.type} #{artifact.id}  {artifact.uri}"
-           + (f"  [{props}]" if props else ""))
+    props = ", ".join(f"{k}={v}" for k, v in artifact.properties.items() if k in _TREE_PROPERTIES)
+    yield (
+        f"{indent}{artifact.type} #{artifact.id}  {artifact.uri}"
+        + (f"  [{props}]" if props else "")
+    )
     if node.get("gate"):
         allowed = node["gate"].get("allowed")
-        yield (f"{indent}  data gate: {node['gate']['verdict']}"
-               + (f", allowed {', '.join(allowed)}" if allowed else ""))
+        yield (
+            f"{indent}  data gate: {node['gate']['verdict']}"
+            + (f", allowed {', '.join(allowed)}" if allowed else "")
+        )
     if node.get("repeated"):
         yield f"{indent}  (shown above)"
         return
@@ -222,11 +273,14 @@ def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
             continue
         for entry in entries if isinstance(entries, list) else [entries]:
             execution: ExecutionView = entry["execution"]
-            yield (f"{indent}  {'<-' if key == 'made_by' else '->'} {execution.node} "
-                   f"(execution #{execution.id}, {execution.state}, run {execution.run})")
+            yield (
+                f"{indent}  {'<-' if key == 'made_by' else '->'} {execution.node} "
+                f"(execution #{execution.id}, {execution.state}, run {execution.run})"
+            )
             if entry.get("metrics"):
                 yield f"{indent}       metrics (overall): " + ", ".join(
-                    f"{k}={v:.4f}" for k, v in sorted(entry["metrics"].items()))
+                    f"{k}={v:.4f}" for k, v in sorted(entry["metrics"].items())
+                )
             for name, value in execution.properties.items():
                 if name in _TREE_EXECUTION_PROPERTIES:
                     yield f"{indent}       {name}: {value}"
@@ -247,12 +301,14 @@ def lineage_dot(node: dict) -> str:
             lines.append(f'  {a} [shape=box, label="{artifact.type} #{artifact.id}"];')
         for key, children in (("made_by", "from"), ("used_by", "made")):
             entries = n.get(key)
-            for entry in (entries if isinstance(entries, list) else [entries] if entries else []):
+            for entry in entries if isinstance(entries, list) else [entries] if entries else []:
                 execution = entry["execution"]
                 e = f"e{execution.id}"
                 if e not in seen:
                     seen.add(e)
-                    lines.append(f'  {e} [shape=ellipse, label="{execution.node} #{execution.id}"];')
+                    lines.append(
+                        f'  {e} [shape=ellipse, label="{execution.node} #{execution.id}"];'
+                    )
                 lines.append(f"  {e} -> {a};" if key == "made_by" else f"  {a} -> {e};")
                 for child in entry[children]:
                     c = f"a{child['artifact'].id}"
@@ -266,8 +322,10 @@ def lineage_dot(node: dict) -> str:
 
 def svg(graph: str) -> bytes:
     if not shutil.which("dot"):
-        raise OutputError("--format svg needs Graphviz's `dot` on PATH "
-                          "(apt-get install graphviz); --format dot works without it")
+        raise OutputError(
+            "--format svg needs Graphviz's `dot` on PATH "
+            "(apt-get install graphviz); --format dot works without it"
+        )
     done = subprocess.run(["dot", "-Tsvg"], input=graph.encode(), capture_output=True)
     if done.returncode:
         raise OutputError(f"Graphviz failed: {done.stderr.decode().strip()[:200]}")
@@ -287,6 +345,7 @@ def emit(data: bytes, output: str | None) -> None:
 
 # Diffs ----------------------------------------------------------------------------------------
 
+
 def _number(value, sign: bool = False) -> str:
     if value is None:
         return "-"
@@ -302,15 +361,24 @@ def diff(run_diff) -> None:
     print("inputs and code:" + ("" if run_diff.inputs else " unchanged"))
     for key, (va, vb) in run_diff.inputs.items():
         print(f"  {key}: {va} -> {vb}")
-    print("split sizes: " + ", ".join(f"{s} {va} -> {vb}"
-                                      for s, (va, vb) in run_diff.split_sizes.items()))
+    print(
+        "split sizes: "
+        + ", ".join(f"{s} {va} -> {vb}" for s, (va, vb) in run_diff.split_sizes.items())
+    )
     print("schema:" + (" unchanged" if not run_diff.schema_diff else "\n" + run_diff.schema_diff))
-    print("steps: " + ", ".join(f"{n} {sa}/{sb}" for n, (sa, sb) in run_diff.nodes.items()
-                                if not names.is_resolver(n)))
+    print(
+        "steps: "
+        + ", ".join(
+            f"{n} {sa}/{sb}" for n, (sa, sb) in run_diff.nodes.items() if not names.is_resolver(n)
+        )
+    )
     print("eval metrics (A, B, B-A):")
     for slice_name, rows in run_diff.metrics.items():
-        shown = [f"{m} {_number(va)} {_number(vb)} {_number(d, sign=True)}"
-                 for m, (va, vb, d) in rows.items() if m in _DIFF_METRICS]
+        shown = [
+            f"{m} {_number(va)} {_number(vb)} {_number(d, sign=True)}"
+            for m, (va, vb, d) in rows.items()
+            if m in _DIFF_METRICS
+        ]
         if shown:
             print(f"  {slice_name}: " + "; ".join(shown))
     print(f"pushed: {run_diff.pushed[0]} -> {run_diff.pushed[1]}")
@@ -318,12 +386,13 @@ def diff(run_diff) -> None:
 
 # Data tools and Kubeflow ------------------------------------------------------------------------
 
-def findings(found: list[Finding], file: str, schema_file: pathlib.Path,
-             against: int | None) -> None:
+
+def findings(
+    found: list[Finding], file: str, schema_file: pathlib.Path, against: int | None
+) -> None:
     """`tfxp validate`: each finding with its file, column and place, then a summary."""
     for finding in found:
-        print(f"{finding.split}: column '{finding.feature}': {finding.kind}: "
-              f"{finding.description}")
+        print(f"{finding.split}: column '{finding.feature}': {finding.kind}: {finding.description}")
     if found:
         print(f"tfxp: {len(found)} problem(s) against {schema_file}", file=sys.stderr)
         return
@@ -339,18 +408,22 @@ def written(paths: Iterable[pathlib.Path], note: str = "") -> None:
 def schema_candidate(candidate, schema_file: pathlib.Path) -> None:
     if candidate.diff:
         print(candidate.diff)
-        print(f"tfxp: candidate written to {candidate.path}; review the difference above and "
-              f"copy what you accept into {schema_file}")
+        print(
+            f"tfxp: candidate written to {candidate.path}; review the difference above and "
+            f"copy what you accept into {schema_file}"
+        )
     else:
         print(f"tfxp: the inferred schema matches {schema_file}")
 
 
 def compiled(paths: list[pathlib.Path], image: str) -> None:
     written(paths, f" (image {image})")
-    print("tfxp: note: each Kubeflow run ingests the newest span under data_root and trains on "
-          "it alone; drift against the previous span and the window of accepted spans read ML "
-          "Metadata in-process and run locally only (schema, label missing-rate and "
-          "split-balance checks still gate, and skew when the profile sets serving_data_root).")
+    print(
+        "tfxp: note: each Kubeflow run ingests the newest span under data_root and trains on "
+        "it alone; drift against the previous span and the window of accepted spans read ML "
+        "Metadata in-process and run locally only (schema, label missing-rate and "
+        "split-balance checks still gate, and skew when the profile sets serving_data_root)."
+    )
 
 
 def submitted(run) -> None:

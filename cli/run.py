@@ -11,16 +11,28 @@ DEFAULT_CONFIG = "pipeline/configs/taxi.yaml"
 def register(commands) -> None:
     run = commands.add_parser("run", help="run the whole pipeline locally, on one span")
     run.add_argument("--config", default=DEFAULT_CONFIG, help="dataset YAML (default: taxi)")
-    run.add_argument("--span", type=int, default=None,
-                     help="the span to ingest (default: the config's, normally the newest)")
-    run.add_argument("--allow", action="append", default=[], metavar="KIND:FEATURE",
-                     help="accept a gate finding on purpose, e.g. COMPARATOR_L_INFTY_HIGH:company "
-                          "(recorded in ML Metadata); repeatable")
-    run.add_argument("--backfill", action="store_true",
-                     help="first check the earlier spans of the training window in through the "
-                          "data gate, oldest first, so the window is filled on a new store (a "
-                          "span stopped there stays out of the window; --allow is not applied "
-                          "to them)")
+    run.add_argument(
+        "--span",
+        type=int,
+        default=None,
+        help="the span to ingest (default: the config's, normally the newest)",
+    )
+    run.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="KIND:FEATURE",
+        help="accept a gate finding on purpose, e.g. COMPARATOR_L_INFTY_HIGH:company "
+        "(recorded in ML Metadata); repeatable",
+    )
+    run.add_argument(
+        "--backfill",
+        action="store_true",
+        help="first check the earlier spans of the training window in through the "
+        "data gate, oldest first, so the window is filled on a new store (a "
+        "span stopped there stays out of the window; --allow is not applied "
+        "to them)",
+    )
     run.set_defaults(handle=handle)
 
 
@@ -28,7 +40,12 @@ def handle(args) -> int:
     from pipeline import local_runner
     from pipeline.config import load_config
 
-    outcome = local_runner.run(load_config(args.config), span=args.span, allow=args.allow,
-                               backfill=args.backfill, on_start=render.run_started,
-                               on_outcome=render.run_outcome)
+    outcome = local_runner.run(
+        load_config(args.config),
+        span=args.span,
+        allow=args.allow,
+        backfill=args.backfill,
+        on_start=render.run_started,
+        on_outcome=render.run_outcome,
+    )
     return exits.run_exit_code(outcome.result)

@@ -10,7 +10,8 @@ def register(commands) -> None:
     schema = commands.add_parser("schema", help="curated schema tools")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     infer = schema_commands.add_parser(
-        "infer", help="infer a candidate schema beside the curated one and print the difference")
+        "infer", help="infer a candidate schema beside the curated one and print the difference"
+    )
     infer.add_argument("--config", default=DEFAULT_CONFIG)
     infer.set_defaults(handle=handle_infer)
 

@@ -20,14 +20,23 @@ def register(commands) -> None:
     compile_.set_defaults(handle=handle_compile)
     submit = commands.add_parser("submit", help="start a run of a compiled pipeline on KFP")
     submit.add_argument("--host", required=True, help="KFP endpoint, e.g. http://localhost:8080")
-    submit.add_argument("--spec", default=None,
-                        help=f"compiled spec (default: {DEFAULT_BUILD_DIR}/<config name>.json)")
-    submit.add_argument("--config", default=DEFAULT_CONFIG,
-                        help="names the default spec (default: taxi)")
+    submit.add_argument(
+        "--spec",
+        default=None,
+        help=f"compiled spec (default: {DEFAULT_BUILD_DIR}/<config name>.json)",
+    )
+    submit.add_argument(
+        "--config", default=DEFAULT_CONFIG, help="names the default spec (default: taxi)"
+    )
     submit.add_argument("--experiment", default=None)
     submit.add_argument("--run-name", default=None)
-    submit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="runtime parameter, e.g. data_root=gs://bucket/data")
+    submit.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="runtime parameter, e.g. data_root=gs://bucket/data",
+    )
     submit.set_defaults(handle=handle_submit)
 
 
@@ -38,8 +47,9 @@ def handle_compile(args) -> int:
 
     profile = load_profile(args.profile)
     formats = ("json", "yaml") if args.yaml else ("json",)
-    paths = compile_pipeline(load_config(args.config), profile, pathlib.Path(args.output_dir),
-                             formats)
+    paths = compile_pipeline(
+        load_config(args.config), profile, pathlib.Path(args.output_dir), formats
+    )
     render.compiled(paths, profile.image)
     return exits.EXIT_OK
 
@@ -49,6 +59,13 @@ def handle_submit(args) -> int:
     from pipeline.config import load_config
 
     spec = args.spec or f"{DEFAULT_BUILD_DIR}/{load_config(args.config).name}.json"
-    render.submitted(submit(args.host, pathlib.Path(spec), parse_params(args.param),
-                            experiment=args.experiment, run_name=args.run_name))
+    render.submitted(
+        submit(
+            args.host,
+            pathlib.Path(spec),
+            parse_params(args.param),
+            experiment=args.experiment,
+            run_name=args.run_name,
+        )
+    )
     return exits.EXIT_OK

@@ -11,8 +11,11 @@ from cli.run import DEFAULT_CONFIG
 def add(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--metadata", help="SQLite store (default: the config's)")
-    where.add_argument("--mysql", metavar="HOST:PORT/DATABASE",
-                       help="MySQL store; password from MLMD_MYSQL_PASSWORD")
+    where.add_argument(
+        "--mysql",
+        metavar="HOST:PORT/DATABASE",
+        help="MySQL store; password from MLMD_MYSQL_PASSWORD",
+    )
     parser.add_argument("--mysql-user", default=None)
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -25,7 +28,11 @@ def reader(args):
     from metadata.store import open_store
     from pipeline.config import load_config
 
-    sqlite = (pathlib.Path(args.metadata) if args.metadata
-              else None if args.mysql else load_config(args.config).metadata_path)
-    return MetadataReader(open_store(sqlite=sqlite, mysql=args.mysql,
-                                     mysql_user=args.mysql_user))
+    sqlite = (
+        pathlib.Path(args.metadata)
+        if args.metadata
+        else None
+        if args.mysql
+        else load_config(args.config).metadata_path
+    )
+    return MetadataReader(open_store(sqlite=sqlite, mysql=args.mysql, mysql_user=args.mysql_user))

@@ -12,11 +12,15 @@ from cli.run import DEFAULT_CONFIG
 
 def register(commands) -> None:
     validate = commands.add_parser(
-        "validate", help="check one CSV file against the curated schema, without a pipeline run")
+        "validate", help="check one CSV file against the curated schema, without a pipeline run"
+    )
     validate.add_argument("file")
-    validate.add_argument("--against", default="schema", metavar="SPAN|schema",
-                          help="also measure drift from this span of the config's data "
-                               "(default: the schema only)")
+    validate.add_argument(
+        "--against",
+        default="schema",
+        metavar="SPAN|schema",
+        help="also measure drift from this span of the config's data (default: the schema only)",
+    )
     validate.add_argument("--config", default=DEFAULT_CONFIG)
     validate.set_defaults(handle=handle)
 

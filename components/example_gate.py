@@ -21,8 +21,15 @@ from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_artifacts
 
 from components.validation import (
-    Finding, GateReport, LabelCounts, Validation, anomaly_findings, comparison, count_findings,
-    count_labels, label_findings,
+    Finding,
+    GateReport,
+    LabelCounts,
+    Validation,
+    anomaly_findings,
+    comparison,
+    count_findings,
+    count_labels,
+    label_findings,
 )
 from metadata import names
 from metadata.verdicts import gate_report_path
@@ -53,8 +60,10 @@ def stop_message(report: GateReport, report_path: str) -> str:
     """What the failed execution says in the orchestrator's log (on Kubeflow, the pod's): each
     blocking finding and the report's place. `tfxp run` shows the whole report."""
     blocking = report.blocking
-    lines = [f"the data gate stopped span {report.span} with {len(blocking)} "
-             f"finding{'s' if len(blocking) != 1 else ''}:"]
+    lines = [
+        f"the data gate stopped span {report.span} with {len(blocking)} "
+        f"finding{'s' if len(blocking) != 1 else ''}:"
+    ]
     lines += [f"  - {finding}" for finding in blocking]
     lines.append(f"report: {report_path}")
     return "\n".join(lines)
@@ -84,18 +93,22 @@ def _statistics(artifact: types.Artifact, split: str):
     return tfdv.load_stats_binary(os.path.join(_split_dir(artifact, split), STATS_FILE))
 
 
-def _label_counts(examples: types.Artifact, split: str, schema: schema_pb2.Schema,
-                  label) -> LabelCounts:
+def _label_counts(
+    examples: types.Artifact, split: str, schema: schema_pb2.Schema, label
+) -> LabelCounts:
     """The label counted over one split of the examples ExampleGen wrote (gzipped tf.Examples)."""
     import tensorflow as tf
 
     kinds = {f.name: f.type for f in schema.feature}
     dtype = {schema_pb2.FLOAT: tf.float32, schema_pb2.INT: tf.int64}
-    spec = {c: tf.io.VarLenFeature(dtype.get(kinds.get(c), tf.string)) for c in label.source_columns}
+    spec = {
+        c: tf.io.VarLenFeature(dtype.get(kinds.get(c), tf.string)) for c in label.source_columns
+    }
     files = fileio.glob(os.path.join(artifact_utils.get_split_uri([examples], split), "*"))
     batches = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096)
-    return count_labels(((int(tf.shape(batch)[0]), tf.io.parse_example(batch, spec))
-                         for batch in batches), label)
+    return count_labels(
+        ((int(tf.shape(batch)[0]), tf.io.parse_example(batch, spec)) for batch in batches), label
+    )
 
 
 def _execution_key(accepted: types.Artifact) -> str:
@@ -139,22 +152,31 @@ def ExampleGate(
     # so a skew finding has its own kind (SKEW_...) and allowing drift never silences skew.
     current = _statistics(statistics, DRIFT_SPLIT)
     rows = []
-    for check, baseline, split in (("drift", previous, DRIFT_SPLIT),
-                                   ("skew", serving_statistics, SERVING_SPLIT)):
+    for check, baseline, split in (
+        ("drift", previous, DRIFT_SPLIT),
+        ("skew", serving_statistics, SERVING_SPLIT),
+    ):
         if baseline is not None:
             found, measured = comparison(current, schema_proto, _statistics(baseline, split), check)
             findings, rows = findings + found, rows + measured
 
     counts = {split: _label_counts(examples, split, schema_proto, label_rule) for split in splits}
-    previous_rate = (previous.get_float_custom_property(names.LABEL_POSITIVE_RATE)
-                     if previous else None)
+    previous_rate = (
+        previous.get_float_custom_property(names.LABEL_POSITIVE_RATE) if previous else None
+    )
     previous_span = span_of(previous) if previous else None
-    findings += label_findings(label_rule.name, counts, previous_rate, previous_span,
-                               limits.label)
+    findings += label_findings(label_rule.name, counts, previous_rate, previous_span, limits.label)
 
-    report = GateReport(span=span, previous_span=previous_span, label=label_rule.name,
-                        label_counts=counts, previous_label_rate=previous_rate,
-                        measurements=rows, findings=findings, allow=list(limits.allow))
+    report = GateReport(
+        span=span,
+        previous_span=previous_span,
+        label=label_rule.name,
+        label_counts=counts,
+        previous_label_rate=previous_rate,
+        measurements=rows,
+        findings=findings,
+        allow=list(limits.allow),
+    )
     report_path = gate_report_path(examples.uri, span, _execution_key(accepted))
     fileio.makedirs(os.path.dirname(report_path))
     with fileio.open(report_path, "w") as handle:
@@ -172,8 +194,8 @@ def ExampleGate(
         handle.write(report.to_json())
     accepted.set_int_custom_property(names.SPAN, span)
     if "train" in counts:
-        accepted.set_float_custom_property(names.LABEL_POSITIVE_RATE,
-                                           counts["train"].positive_rate)
+        accepted.set_float_custom_property(names.LABEL_POSITIVE_RATE, counts["train"].positive_rate)
     accepted.set_string_custom_property(
-        names.ALLOWED, json.dumps(sorted({entry for _, entry in report.allowed})))
+        names.ALLOWED, json.dumps(sorted({entry for _, entry in report.allowed}))
+    )
     accepted.set_int_custom_property(names.FINDINGS_ALLOWED, len(report.allowed))

@@ -14,7 +14,7 @@ import ast
 import hashlib
 import os
 import pathlib
-from typing import Iterable
+from collections.abc import Iterable
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -47,8 +47,9 @@ def tree_fingerprint(directory: str) -> str:
     """The content fingerprint of every file under `directory` (a SavedModel, say)."""
     from tfx.dsl.io import fileio
 
-    files = [os.path.join(folder, name) for folder, _, names in fileio.walk(directory)
-             for name in names]
+    files = [
+        os.path.join(folder, name) for folder, _, names in fileio.walk(directory) for name in names
+    ]
     return content_fingerprint(files, root=directory)
 
 

@@ -7,17 +7,16 @@ cannot be built), the version directory is written under a hidden temporary name
 into place, and a version number is never reused.
 """
 
-
 import os
 import re
 import time
 import uuid
 
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
-from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
-from tfx.dsl.component.experimental.decorators import component
 
 from components.fingerprint import tree_fingerprint
 from metadata import names
@@ -33,8 +32,11 @@ def existing_versions(serving_dir: str) -> list[int]:
     """Version numbers TensorFlow Serving would see: all-digit directory names."""
     if not fileio.exists(serving_dir):
         return []
-    return sorted(int(name.rstrip("/")) for name in fileio.listdir(serving_dir)
-                  if _VERSION.match(name.rstrip("/")))
+    return sorted(
+        int(name.rstrip("/"))
+        for name in fileio.listdir(serving_dir)
+        if _VERSION.match(name.rstrip("/"))
+    )
 
 
 def serving_version_of(model_dir: str, serving_dir: str) -> int | None:
@@ -66,8 +68,10 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
     staging = os.path.join(serving_dir, f".tmp-{uuid.uuid4().hex}")
     try:
         io_utils.copy_dir(model_dir, staging)
-        version = max([int(now if now is not None else time.time())]
-                      + [v + 1 for v in existing_versions(serving_dir)])
+        version = max(
+            [int(now if now is not None else time.time())]
+            + [v + 1 for v in existing_versions(serving_dir)]
+        )
         for _ in range(100):
             target = os.path.join(serving_dir, str(version))
             try:

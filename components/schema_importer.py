@@ -6,15 +6,14 @@ the cache key, records exactly what was used in ML Metadata, and needs no file i
 Kubeflow container.
 """
 
-
 import os
 
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
-from tfx.dsl.io import fileio
-from tfx.types import standard_artifacts
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
+from tfx.dsl.io import fileio
+from tfx.types import standard_artifacts
 
 SCHEMA_FILE_NAME = "schema.pbtxt"  # the name SchemaGen and ImportSchemaGen use
 

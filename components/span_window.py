@@ -14,8 +14,6 @@ Kubeflow V2 compiles just the latest / latest-blessed strategies (`kubeflow/comp
 any other).
 """
 
-from typing import Dict, List, Optional
-
 import ml_metadata as mlmd
 from tfx import types
 from tfx.dsl.components.common.resolver import ResolverStrategy
@@ -23,7 +21,7 @@ from tfx.dsl.components.common.resolver import ResolverStrategy
 from metadata.verdicts import Verdict, latest_verdicts
 
 
-def _verdicts(store: mlmd.MetadataStore, examples: List[types.Artifact]) -> Dict[int, Verdict]:
+def _verdicts(store: mlmd.MetadataStore, examples: list[types.Artifact]) -> dict[int, Verdict]:
     return latest_verdicts(store, [artifact.mlmd_artifact for artifact in examples])
 
 
@@ -34,12 +32,12 @@ class AcceptedSpanWindow(ResolverStrategy):
         self.num_spans, self.last_span = num_spans, last_span
 
     def resolve_artifacts(
-        self, store: mlmd.MetadataStore, input_dict: Dict[str, List[types.Artifact]]
-    ) -> Optional[Dict[str, List[types.Artifact]]]:
+        self, store: mlmd.MetadataStore, input_dict: dict[str, list[types.Artifact]]
+    ) -> dict[str, list[types.Artifact]] | None:
         examples = {artifact.id: artifact for artifact in input_dict["examples"]}
         verdicts = _verdicts(store, input_dict["examples"])
         spans = sorted(s for s, v in verdicts.items() if v.accepted and s <= self.last_span)
-        chosen = [examples[verdicts[span].examples_id] for span in spans[-self.num_spans:]]
+        chosen = [examples[verdicts[span].examples_id] for span in spans[-self.num_spans :]]
         return {"examples": chosen} if chosen else None
 
 
@@ -54,8 +52,8 @@ class PreviousAcceptedSpan(ResolverStrategy):
         self.span = span
 
     def resolve_artifacts(
-        self, store: mlmd.MetadataStore, input_dict: Dict[str, List[types.Artifact]]
-    ) -> Optional[Dict[str, List[types.Artifact]]]:
+        self, store: mlmd.MetadataStore, input_dict: dict[str, list[types.Artifact]]
+    ) -> dict[str, list[types.Artifact]] | None:
         verdicts = _verdicts(store, input_dict["examples"])
         records = {a.id: a for a in input_dict["accepted"]}
         for span in sorted((s for s in verdicts if s < self.span), reverse=True):

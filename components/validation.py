@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
@@ -24,10 +25,11 @@ TOO_FEW_EXAMPLES = "TOO_FEW_EXAMPLES"
 LABEL_MISSING = "LABEL_MISSING"
 LABEL_RATE_CHANGE = "LABEL_RATE_CHANGE"
 LABEL_SPLIT_GAP = "LABEL_SPLIT_GAP"
-KINDS = frozenset(anomalies_pb2.AnomalyInfo.Type.keys()) | {
-    f"SKEW_{k}" for k in anomalies_pb2.AnomalyInfo.Type.keys() if k.startswith("COMPARATOR_")
-} | {"ANOMALY", TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP}
-
+KINDS = (
+    frozenset(anomalies_pb2.AnomalyInfo.Type.keys())
+    | {f"SKEW_{k}" for k in anomalies_pb2.AnomalyInfo.Type.keys() if k.startswith("COMPARATOR_")}
+    | {"ANOMALY", TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +59,19 @@ class Validation:
     @classmethod
     def from_json(cls, text: str) -> Validation:
         raw = json.loads(text)
-        return cls(min_examples_per_split=raw["min_examples_per_split"],
-                    label=LabelLimits(**raw["label"]), allow=tuple(raw["allow"]))
+        return cls(
+            min_examples_per_split=raw["min_examples_per_split"],
+            label=LabelLimits(**raw["label"]),
+            allow=tuple(raw["allow"]),
+        )
 
 
 _METRIC_NAMES = {
     anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "L-infinity distance",
     anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "Jensen-Shannon divergence",
-    anomalies_pb2.DriftSkewInfo.Measurement.NORMALIZED_ABSOLUTE_DIFFERENCE:
-        "normalized absolute difference",
+    anomalies_pb2.DriftSkewInfo.Measurement.NORMALIZED_ABSOLUTE_DIFFERENCE: (
+        "normalized absolute difference"
+    ),
 }
 
 
@@ -138,8 +144,12 @@ def count_labels(batches: Iterable[tuple[int, Mapping[str, Any]]], label: Any) -
     return LabelCounts(rows=rows, missing=missing, positives=positives)
 
 
-def anomaly_findings(split: str, anomalies: anomalies_pb2.Anomalies,
-                     only_comparators: bool = False, kind_prefix: str = "") -> list[Finding]:
+def anomaly_findings(
+    split: str,
+    anomalies: anomalies_pb2.Anomalies,
+    only_comparators: bool = False,
+    kind_prefix: str = "",
+) -> list[Finding]:
     """One finding per anomaly reason of each feature (and dataset-level anomalies).
 
     `kind_prefix` marks comparisons against serving data (SKEW_...): TFDV gives drift and skew
@@ -154,8 +164,14 @@ def anomaly_findings(split: str, anomalies: anomalies_pb2.Anomalies,
     if anomalies.HasField("dataset_anomaly_info"):
         info = anomalies.dataset_anomaly_info
         for reason in info.reason:
-            findings.append(Finding(split, "<dataset>", anomalies_pb2.AnomalyInfo.Type.Name(reason.type),
-                                    reason.description or info.description))
+            findings.append(
+                Finding(
+                    split,
+                    "<dataset>",
+                    anomalies_pb2.AnomalyInfo.Type.Name(reason.type),
+                    reason.description or info.description,
+                )
+            )
     if only_comparators:
         findings = [f for f in findings if f.kind.startswith("COMPARATOR_")]
     if kind_prefix:
@@ -164,7 +180,8 @@ def anomaly_findings(split: str, anomalies: anomalies_pb2.Anomalies,
 
 
 def with_quantile_histograms(
-        stats: statistics_pb2.DatasetFeatureStatisticsList) -> statistics_pb2.DatasetFeatureStatisticsList:
+    stats: statistics_pb2.DatasetFeatureStatisticsList,
+) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Statistics whose numeric histogram is the quantile one, for TFDV's Jensen-Shannon.
 
     TFDV compares numeric features on equal-width histograms: one outlier (a $700 fare) squeezes
@@ -191,18 +208,23 @@ def training_environment(schema) -> str | None:
     return TRAINING if TRAINING in schema.default_environment else None
 
 
-def comparison(current, schema, baseline, check: str) -> tuple[list[Finding], list["Measurement"]]:
+def comparison(current, schema, baseline, check: str) -> tuple[list[Finding], list[Measurement]]:
     """Drift (`check` "drift": `baseline` is the earlier data) or skew ("skew": serving data)
     of `current`, by the schema's comparators on quantile histograms: findings (skew ones as
     SKEW_...) and every value measured. The one way the gate and `tfxp validate` compare."""
     import tensorflow_data_validation as tfdv
 
-    other = {"previous_statistics" if check == "drift" else "serving_statistics":
-             with_quantile_histograms(baseline)}
-    anomalies = tfdv.validate_statistics(with_quantile_histograms(current), schema,
-                                         environment=training_environment(schema), **other)
-    findings = anomaly_findings("train", anomalies, only_comparators=True,
-                                kind_prefix="SKEW_" if check == "skew" else "")
+    other = {
+        "previous_statistics"
+        if check == "drift"
+        else "serving_statistics": with_quantile_histograms(baseline)
+    }
+    anomalies = tfdv.validate_statistics(
+        with_quantile_histograms(current), schema, environment=training_environment(schema), **other
+    )
+    findings = anomaly_findings(
+        "train", anomalies, only_comparators=True, kind_prefix="SKEW_" if check == "skew" else ""
+    )
     return findings, measurements(anomalies)
 
 
@@ -212,8 +234,12 @@ def measurements(anomalies: anomalies_pb2.Anomalies) -> list[Measurement]:
     for info in anomalies.drift_skew_info:
         feature = ".".join(info.path.step)
         for check, values in (("drift", info.drift_measurements), ("skew", info.skew_measurements)):
-            rows += [Measurement(feature, check, _METRIC_NAMES.get(m.type, str(m.type)),
-                                 m.value, m.threshold) for m in values]
+            rows += [
+                Measurement(
+                    feature, check, _METRIC_NAMES.get(m.type, str(m.type)), m.value, m.threshold
+                )
+                for m in values
+            ]
     return sorted(rows, key=lambda m: (m.check, m.feature))
 
 
@@ -221,37 +247,66 @@ def count_findings(split: str, num_examples: int, min_examples: int) -> list[Fin
     """An empty or header-only input is an anomaly: TFDV reports none for zero rows."""
     if num_examples >= min_examples:
         return []
-    return [Finding(split, "<dataset>", TOO_FEW_EXAMPLES,
-                    f"{num_examples} examples, at least {min_examples} required")]
+    return [
+        Finding(
+            split,
+            "<dataset>",
+            TOO_FEW_EXAMPLES,
+            f"{num_examples} examples, at least {min_examples} required",
+        )
+    ]
 
 
-def label_findings(label: str, counts: dict[str, LabelCounts], previous_rate: float | None,
-                   previous_span: int | None, limits: LabelLimits) -> list[Finding]:
-    """Label missing too often, its positive rate moved since the last span, or splits unbalanced."""
+def label_findings(
+    label: str,
+    counts: dict[str, LabelCounts],
+    previous_rate: float | None,
+    previous_span: int | None,
+    limits: LabelLimits,
+) -> list[Finding]:
+    """Label missing too often, its rate moved since the last span, or splits unbalanced."""
     findings = []
     for split, split_counts in sorted(counts.items()):
         if split_counts.missing_rate > limits.max_missing_rate:
-            findings.append(Finding(split, label, LABEL_MISSING,
-                                    f"missing in {split_counts.missing} of {split_counts.rows} rows "
-                                    f"({split_counts.missing_rate:.1%}), at most "
-                                    f"{limits.max_missing_rate:.1%} allowed"))
+            findings.append(
+                Finding(
+                    split,
+                    label,
+                    LABEL_MISSING,
+                    f"missing in {split_counts.missing} of {split_counts.rows} rows "
+                    f"({split_counts.missing_rate:.1%}), at most "
+                    f"{limits.max_missing_rate:.1%} allowed",
+                )
+            )
     train, evaluation = counts.get("train"), counts.get("eval")
     if train and previous_rate is not None:
         change = abs(train.positive_rate - previous_rate)
         if change > limits.max_rate_change:
-            findings.append(Finding("train", label, LABEL_RATE_CHANGE,
-                                    f"positive rate {train.positive_rate:.3f} against "
-                                    f"{previous_rate:.3f} in span {previous_span}: change "
-                                    f"{change:.3f} above the threshold {limits.max_rate_change}"))
+            findings.append(
+                Finding(
+                    "train",
+                    label,
+                    LABEL_RATE_CHANGE,
+                    f"positive rate {train.positive_rate:.3f} against "
+                    f"{previous_rate:.3f} in span {previous_span}: change "
+                    f"{change:.3f} above the threshold {limits.max_rate_change}",
+                )
+            )
     if train and evaluation and train.rows and evaluation.rows:
         gap = abs(evaluation.positive_rate - train.positive_rate)
         allowed = split_gap_tolerance(train, evaluation, limits.max_split_gap)
         if gap > allowed:
-            findings.append(Finding("eval", label, LABEL_SPLIT_GAP,
-                                    f"positive rate {evaluation.positive_rate:.3f} in eval against "
-                                    f"{train.positive_rate:.3f} in train: gap {gap:.3f} above "
-                                    f"{allowed:.3f} (the larger of the threshold "
-                                    f"{limits.max_split_gap} and 3 standard errors)"))
+            findings.append(
+                Finding(
+                    "eval",
+                    label,
+                    LABEL_SPLIT_GAP,
+                    f"positive rate {evaluation.positive_rate:.3f} in eval against "
+                    f"{train.positive_rate:.3f} in train: gap {gap:.3f} above "
+                    f"{allowed:.3f} (the larger of the threshold "
+                    f"{limits.max_split_gap} and 3 standard errors)",
+                )
+            )
     return findings
 
 
@@ -296,7 +351,7 @@ class GateReport:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "GateReport":
+    def from_json(cls, text: str) -> GateReport:
         raw: dict[str, Any] = json.loads(text)
         raw["label_counts"] = {k: LabelCounts(**v) for k, v in raw["label_counts"].items()}
         raw["measurements"] = [Measurement(**m) for m in raw["measurements"]]

@@ -33,7 +33,11 @@ class CsvTable:
     def records(self) -> list[dict[str, str]]:
         """Rows as {column: cell}; rows with a field too few or too many are left out."""
         width = len(self.header)
-        return [dict(zip(self.header, cells)) for _, cells in self.rows if len(cells) == width]
+        return [
+            dict(zip(self.header, cells, strict=True))
+            for _, cells in self.rows
+            if len(cells) == width
+        ]
 
 
 def read_csv(path: pathlib.Path) -> CsvTable:
@@ -46,8 +50,9 @@ def read_csv(path: pathlib.Path) -> CsvTable:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise CsvProblem("NOT_UTF8", f"line {line}: byte {raw[err.start]:#04x} is not UTF-8"
-                         ) from None
+        raise CsvProblem(
+            "NOT_UTF8", f"line {line}: byte {raw[err.start]:#04x} is not UTF-8"
+        ) from None
     if text.count('"') % 2:
         line = next(i for i, cells in enumerate(text.splitlines(), 1) if cells.count('"') % 2)
         raise CsvProblem("UNBALANCED_QUOTES", f"line {line}: a quoted field is never closed")

@@ -34,8 +34,7 @@ def with_environments(schema: schema_pb2.Schema, config: PipelineConfig) -> sche
         if env not in curated.default_environment:
             curated.default_environment.append(env)
     for feature in curated.feature:
-        if (feature.name == config.model.label.column
-                and SERVING not in feature.not_in_environment):
+        if feature.name == config.model.label.column and SERVING not in feature.not_in_environment:
             feature.not_in_environment.append(SERVING)
     return curated
 
@@ -52,7 +51,12 @@ def infer_candidate(config: PipelineConfig) -> Candidate:
     text = text_format.MessageToString(candidate)
     path.write_text(text)
     current = config.schema_file.read_text() if config.schema_file.exists() else ""
-    diff = "".join(difflib.unified_diff(
-        current.splitlines(keepends=True), text.splitlines(keepends=True),
-        fromfile=str(config.schema_file), tofile=str(path)))
+    diff = "".join(
+        difflib.unified_diff(
+            current.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=str(config.schema_file),
+            tofile=str(path),
+        )
+    )
     return Candidate(path=path, diff=diff)

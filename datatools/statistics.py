@@ -14,9 +14,12 @@ import tempfile
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 
-def example_statistics(folder: pathlib.Path, pattern: str, beam_args: list[str],
-                       schema: schema_pb2.Schema | None = None
-                       ) -> statistics_pb2.DatasetFeatureStatisticsList:
+def example_statistics(
+    folder: pathlib.Path,
+    pattern: str,
+    beam_args: list[str],
+    schema: schema_pb2.Schema | None = None,
+) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Statistics of the files matching `pattern` in `folder`; with a schema, integer codes it
     calls categorical get value counts, as in StatisticsGen."""
     import apache_beam as beam
@@ -36,4 +39,5 @@ def example_statistics(folder: pathlib.Path, pattern: str, beam_args: list[str],
             )
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()
         return tfdv.generate_statistics_from_tfrecord(
-            prefix + "*", stats_options=options_for_stats, pipeline_options=options)
+            prefix + "*", stats_options=options_for_stats, pipeline_options=options
+        )

@@ -5,7 +5,7 @@ realistic joint distribution; drift is then applied from a given span on. Drift 
 comma-separated list of items, each ending in `@SPAN` (the first span it applies to):
 
   scale:COLUMN*FACTOR@S         multiply a numeric column         scale:fare*1.5@3
-  new:COLUMN=VALUE:FRACTION@S   replace a fraction with a new category   new:payment_type=Bitcoin:0.2@2
+  new:COLUMN=VALUE:FRACTION@S   a fraction becomes a new category  new:payment_type=Bitcoin:0.2@2
   vanish:COLUMN=VALUE@S         a category disappears (rows redrawn)   vanish:payment_type=Cash@2
   missing:COLUMN:FRACTION@S     blank a fraction of the cells     missing:trip_miles:0.3@2
   tips:FRACTION@S               zero the tips of a fraction of trips (label rate drops)  tips:0.5@2
@@ -22,7 +22,8 @@ import re
 
 from datatools.csv_table import read_csv
 from pipeline import PROJECT_ROOT
-from pipeline.spans import csv_files, spans as span_folders
+from pipeline.spans import csv_files
+from pipeline.spans import spans as span_folders
 
 TAXI_ROOT = PROJECT_ROOT / "data" / "taxi"
 SECONDS_PER_QUARTER = 91 * 24 * 3600
@@ -56,9 +57,11 @@ def parse_drift(spec: str, columns: list[str]) -> list[Drift]:
         kind = item.split(":", 1)[0]
         match = _PATTERNS.get(kind, re.compile("$^")).fullmatch(item)
         if not match:
-            raise SynthError(f"drift item {item!r} is not one of: scale:COL*F@S, "
-                             "new:COL=VALUE:FRACTION@S, vanish:COL=VALUE@S, "
-                             "missing:COL:FRACTION@S, tips:FRACTION@S")
+            raise SynthError(
+                f"drift item {item!r} is not one of: scale:COL*F@S, "
+                "new:COL=VALUE:FRACTION@S, vanish:COL=VALUE@S, "
+                "missing:COL:FRACTION@S, tips:FRACTION@S"
+            )
         groups = match.groups()
         if kind == "scale":
             drift = Drift(kind, groups[0], "", float(groups[1]), int(groups[2]))
@@ -78,8 +81,14 @@ def parse_drift(spec: str, columns: list[str]) -> list[Drift]:
     return drifts
 
 
-def synthesize(out_dir: pathlib.Path, rows: int, spans: int, drift: str = "",
-               seed: int = 0, source: pathlib.Path = TAXI_ROOT) -> list[pathlib.Path]:
+def synthesize(
+    out_dir: pathlib.Path,
+    rows: int,
+    spans: int,
+    drift: str = "",
+    seed: int = 0,
+    source: pathlib.Path = TAXI_ROOT,
+) -> list[pathlib.Path]:
     """Write `<out_dir>/span-<k>/data.csv` for k = 1..spans; returns the files written.
 
     Rows are drawn from every span of `source` (the bundled trips by default).
@@ -103,8 +112,9 @@ def synthesize(out_dir: pathlib.Path, rows: int, spans: int, drift: str = "",
         table = []
         for _ in range(count):
             row = dict(rng.choice(candidates))
-            row["trip_start_timestamp"] = str(int(row["trip_start_timestamp"])
-                                              + (span - 1) * SECONDS_PER_QUARTER)
+            row["trip_start_timestamp"] = str(
+                int(row["trip_start_timestamp"]) + (span - 1) * SECONDS_PER_QUARTER
+            )
             for d in active:
                 _apply(d, row, rng)
             table.append(row)

@@ -12,7 +12,13 @@ import math
 import pathlib
 
 from components.validation import (
-    TRAINING, Finding, LabelCounts, anomaly_findings, comparison, count_labels, label_findings,
+    TRAINING,
+    Finding,
+    LabelCounts,
+    anomaly_findings,
+    comparison,
+    count_labels,
+    label_findings,
     training_environment,
 )
 from datatools.csv_table import CsvProblem, CsvTable, read_csv
@@ -32,8 +38,11 @@ def structural_findings(table: CsvTable, schema) -> list[Finding]:
     where = str(table.path)
     findings = []
     types = {f.name: f.type for f in schema.feature}
-    required = {f.name for f in schema.feature
-                if TRAINING not in f.not_in_environment and f.lifecycle_stage != _DEPRECATED}
+    required = {
+        f.name
+        for f in schema.feature
+        if TRAINING not in f.not_in_environment and f.lifecycle_stage != _DEPRECATED
+    }
     for column in sorted(required - set(table.header)):
         findings.append(Finding(where, column, "MISSING_COLUMN", "the schema expects this column"))
     for column in [c for c in table.header if c not in types]:
@@ -42,25 +51,44 @@ def structural_findings(table: CsvTable, schema) -> list[Finding]:
         findings.append(Finding(where, "<file>", "NO_ROWS", "a header but no rows"))
     for number, row in table.rows:
         if len(row) != len(table.header):
-            findings.append(Finding(where, "<file>", "RAGGED_ROW", f"line {number}: {len(row)} "
-                                    f"fields, the header has {len(table.header)}"))
+            findings.append(
+                Finding(
+                    where,
+                    "<file>",
+                    "RAGGED_ROW",
+                    f"line {number}: {len(row)} fields, the header has {len(table.header)}",
+                )
+            )
             continue
-        for column, cell in zip(table.header, row):
+        for column, cell in zip(table.header, row, strict=True):
             if types.get(column) in _NUMERIC and cell.strip():
                 try:
                     value = float(cell)
                 except ValueError:
-                    findings.append(Finding(where, column, "NOT_A_NUMBER",
-                                            f"line {number}: {cell!r} in a numeric column"))
+                    findings.append(
+                        Finding(
+                            where,
+                            column,
+                            "NOT_A_NUMBER",
+                            f"line {number}: {cell!r} in a numeric column",
+                        )
+                    )
                     continue
                 if not math.isfinite(value):
-                    findings.append(Finding(where, column, "NAN_OR_INF",
-                                            f"line {number}: {cell!r} is not a finite number"))
+                    findings.append(
+                        Finding(
+                            where,
+                            column,
+                            "NAN_OR_INF",
+                            f"line {number}: {cell!r} is not a finite number",
+                        )
+                    )
     return findings[:_MOST_FINDINGS]
 
 
-def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | None = None
-                  ) -> list[Finding]:
+def validate_file(
+    config: PipelineConfig, path: pathlib.Path, against: int | None = None
+) -> list[Finding]:
     """Findings for one CSV file against the curated schema and the label limits and, given
     `against`, for drift and label-rate change from that span of the config's data, by the
     schema's comparators and the config's limits, as the gate measures them (empty: it passes).
@@ -73,8 +101,7 @@ def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | Non
     if against is not None:
         _, files = span_files(config.data_root, against)  # a missing span: DataError, exit 2
         previous = example_statistics(files[0].parent, "*.csv", beam_args, schema)
-        previous_rate = label_counts([read_csv(f) for f in files], config.model.label
-                                     ).positive_rate
+        previous_rate = label_counts([read_csv(f) for f in files], config.model.label).positive_rate
     try:
         table = read_csv(path)
     except CsvProblem as problem:
@@ -83,13 +110,19 @@ def validate_file(config: PipelineConfig, path: pathlib.Path, against: int | Non
     if findings:
         return findings
     stats = example_statistics(path.parent, path.name, beam_args, schema)
-    findings = anomaly_findings("file", tfdv.validate_statistics(
-        stats, schema, environment=training_environment(schema)))
+    findings = anomaly_findings(
+        "file", tfdv.validate_statistics(stats, schema, environment=training_environment(schema))
+    )
     if previous is not None:
         findings += comparison(stats, schema, previous, "drift")[0]
     label = config.model.label
-    findings += label_findings(label.name, {"train": label_counts([table], label)},
-                               previous_rate, against, config.validation.label)
+    findings += label_findings(
+        label.name,
+        {"train": label_counts([table], label)},
+        previous_rate,
+        against,
+        config.validation.label,
+    )
     return [Finding(str(path), f.feature, f.kind, f.description) for f in findings]
 
 
@@ -102,8 +135,9 @@ def label_counts(tables: list[CsvTable], label) -> LabelCounts:
     records = [record for table in tables for record in table.records()]
 
     def present(column: str) -> tf.SparseTensor:
-        rows = [(i, float(r[column])) for i, r in enumerate(records)
-                if (r.get(column) or "").strip()]
+        rows = [
+            (i, float(r[column])) for i, r in enumerate(records) if (r.get(column) or "").strip()
+        ]
         indices = np.array([[i, 0] for i, _ in rows], dtype=np.int64).reshape(-1, 2)
         values = np.array([v for _, v in rows], dtype=np.float32)
         return tf.SparseTensor(indices, values, dense_shape=[len(records), 1])

@@ -13,9 +13,8 @@ import re
 import tempfile
 from typing import Any
 
-from pipeline.config import PipelineConfig
-
 from kubeflow.profile import REMOTE_SCHEMES, KubeflowProfile
+from pipeline.config import PipelineConfig
 
 # Runtime parameters a run can override with `tfxp submit --param NAME=VALUE`.
 DATA_ROOT_PARAM = "data_root"
@@ -35,14 +34,16 @@ def kubeflow_placement(config: PipelineConfig, profile: KubeflowProfile):
     return Placement(
         pipeline_root=profile.pipeline_root,
         data_root=data_types.RuntimeParameter(
-            name=DATA_ROOT_PARAM, ptype=str, default=defaults[DATA_ROOT_PARAM]),
+            name=DATA_ROOT_PARAM, ptype=str, default=defaults[DATA_ROOT_PARAM]
+        ),
         serving_dir=profile.serving_dir,
         beam_args=profile.beam_args,
         metadata_connection=None,
         enable_cache=profile.enable_cache,
         data_fingerprint=None,
         train_args=data_types.RuntimeParameter(
-            name=TRAIN_ARGS_PARAM, ptype=str, default=defaults[TRAIN_ARGS_PARAM]),
+            name=TRAIN_ARGS_PARAM, ptype=str, default=defaults[TRAIN_ARGS_PARAM]
+        ),
         serving_data_root=profile.serving_data_root,
     )
 
@@ -61,8 +62,9 @@ def portability_problems(pipeline: Any) -> list[str]:
 
     problems = []
     if not str(pipeline.pipeline_info.pipeline_root).startswith(REMOTE_SCHEMES):
-        problems.append(f"pipeline root {pipeline.pipeline_info.pipeline_root!r} is not on "
-                        "object storage")
+        problems.append(
+            f"pipeline root {pipeline.pipeline_info.pipeline_root!r} is not on object storage"
+        )
     if pipeline.metadata_connection_config is not None:
         problems.append("a local ML Metadata connection (SQLite) is set; Kubeflow uses its own")
     for node in pipeline.components:
@@ -72,7 +74,8 @@ def portability_problems(pipeline: Any) -> list[str]:
                 problems.append(
                     f"{node.id}: resolver strategy {getattr(strategy, '__name__', strategy)} does "
                     "not compile for KubeflowV2DagRunner (only LatestArtifactStrategy and "
-                    "LatestBlessedModelStrategy do)")
+                    "LatestBlessedModelStrategy do)"
+                )
         if isinstance(node, InfraValidator):
             problems.append(f"{node.id}: InfraValidator is not implemented by KubeflowV2DagRunner")
         for key in ("input_base", "serving_dir"):
@@ -80,14 +83,19 @@ def portability_problems(pipeline: Any) -> list[str]:
             if isinstance(value, data_types.RuntimeParameter):
                 value = value.default
             if value is not None and not str(value).startswith(REMOTE_SCHEMES):
-                problems.append(f"{node.id}: {key} {value!r} is a local path; a pipeline pod "
-                                f"cannot see it (use {' or '.join(REMOTE_SCHEMES)})")
+                problems.append(
+                    f"{node.id}: {key} {value!r} is a local path; a pipeline pod "
+                    f"cannot see it (use {' or '.join(REMOTE_SCHEMES)})"
+                )
     return problems
 
 
-def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
-                     output_dir: pathlib.Path, formats: tuple[str, ...] = ("json",)
-                     ) -> list[pathlib.Path]:
+def compile_pipeline(
+    config: PipelineConfig,
+    profile: KubeflowProfile,
+    output_dir: pathlib.Path,
+    formats: tuple[str, ...] = ("json",),
+) -> list[pathlib.Path]:
     """Write `<name>.<format>` pipeline specs into `output_dir`; nothing is written on error."""
     from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner as v2
 
@@ -96,8 +104,9 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
     pipeline = build_pipeline(config, kubeflow_placement(config, profile))
     problems = portability_problems(pipeline)
     if problems:
-        raise PortabilityError("cannot compile for Kubeflow:\n" +
-                               "\n".join(f"  - {p}" for p in problems))
+        raise PortabilityError(
+            "cannot compile for Kubeflow:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     written = []
     defaults = runtime_defaults(config, profile)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -106,9 +115,13 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
             name = f"{config.name}.{fmt}"
             runner = v2.KubeflowV2DagRunner(
                 config=v2.KubeflowV2DagRunnerConfig(
-                    display_name=config.name, default_image=profile.image,
-                    use_pipeline_spec_2_1=True),
-                output_dir=staging, output_filename=name)
+                    display_name=config.name,
+                    default_image=profile.image,
+                    use_pipeline_spec_2_1=True,
+                ),
+                output_dir=staging,
+                output_filename=name,
+            )
             runner.run(pipeline, parameter_values=defaults, write_out=True)
             _finish_spec(pathlib.Path(staging) / name, profile, defaults)
             os.replace(pathlib.Path(staging) / name, output_dir / name)  # never half-written
@@ -118,12 +131,12 @@ def compile_pipeline(config: PipelineConfig, profile: KubeflowProfile,
 
 def runtime_defaults(config: PipelineConfig, profile: KubeflowProfile) -> dict[str, str]:
     steps = config.model.training.train_steps
-    return {DATA_ROOT_PARAM: profile.data_root,
-            TRAIN_ARGS_PARAM: json.dumps({"num_steps": steps})}
+    return {DATA_ROOT_PARAM: profile.data_root, TRAIN_ARGS_PARAM: json.dumps({"num_steps": steps})}
 
 
-def _finish_spec(spec_file: pathlib.Path, profile: KubeflowProfile,
-                 defaults: dict[str, str]) -> None:
+def _finish_spec(
+    spec_file: pathlib.Path, profile: KubeflowProfile, defaults: dict[str, str]
+) -> None:
     """Declare the runtime parameters' defaults in the spec (TFX 1.16 leaves them out of
     `root.inputDefinitions`, so the KFP UI shows none) and put the profile's CPU and memory
     limits on every container executor."""
@@ -145,8 +158,11 @@ def _finish_spec(spec_file: pathlib.Path, profile: KubeflowProfile,
     for executor in pipeline_spec["deploymentSpec"]["executors"].values():
         if "container" in executor and limits:
             executor["container"]["resources"] = dict(limits)
-    spec_file.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n" if is_json
-                         else yaml.safe_dump(spec, sort_keys=True))
+    spec_file.write_text(
+        json.dumps(spec, indent=2, sort_keys=True) + "\n"
+        if is_json
+        else yaml.safe_dump(spec, sort_keys=True)
+    )
 
 
 def _cpu(quantity: str) -> float:
@@ -155,8 +171,16 @@ def _cpu(quantity: str) -> float:
 
 def _memory_gb(quantity: str) -> float:
     """Kubernetes quantity to the GB (10^9 bytes) that pipeline specs use."""
-    units = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    units = {
+        "K": 1e3,
+        "M": 1e6,
+        "G": 1e9,
+        "T": 1e12,
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+    }
     match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]i?)?", quantity)
     number, unit = float(match.group(1)), match.group(2)
     return round(number * units.get(unit, 1) / 1e9, 6)

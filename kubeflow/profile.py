@@ -17,20 +17,40 @@ from pipeline.config import ConfigError, Reader, read_yaml
 REMOTE_SCHEMES = ("gs://", "s3://")
 # Runners a pipeline pod can use without reaching for a binary download; the in-process
 # FnApiRunner suits small data inside the component's own pod.
-KUBEFLOW_BEAM_RUNNERS = ("DataflowRunner", "FlinkRunner", "SparkRunner", "PortableRunner",
-                         "FnApiRunner")
+KUBEFLOW_BEAM_RUNNERS = (
+    "DataflowRunner",
+    "FlinkRunner",
+    "SparkRunner",
+    "PortableRunner",
+    "FnApiRunner",
+)
 # Key names are compared with separators removed and case folded, so `awsSecretAccessKey`,
 # `aws_secret_access_key` and `AWS-SECRET` are all caught.
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey",
-                 "credential", "auth", "connectionstring", "accountkey", "sessionkey")
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "credential",
+    "auth",
+    "connectionstring",
+    "accountkey",
+    "sessionkey",
+)
 _SECRET_VALUE = [
     re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids, long-term and temporary
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"[^\s/:@]+:(?!sha256:)[^\s/@]+@[\w.\-]"),  # user:password@host, with or without scheme
+    re.compile(
+        r"[^\s/:@]+:(?!sha256:)[^\s/@]+@[\w.\-]"
+    ),  # user:password@host, with or without scheme
     re.compile(r"\b(ghp|gho|ghs)_[A-Za-z0-9]{16,}|\bxox[abprs]-[A-Za-z0-9-]{10,}"),  # GitHub, Slack
     re.compile(r"AccountKey=|SharedAccessSignature=|sig=[A-Za-z0-9%]{20,}", re.IGNORECASE),  # Azure
-    re.compile(r"\"[A-Za-z_]*(secret|password|token|access_?key|credential)[A-Za-z_]*\"\s*:",
-               re.IGNORECASE),  # a credential field inside a JSON value
+    re.compile(
+        r"\"[A-Za-z_]*(secret|password|token|access_?key|credential)[A-Za-z_]*\"\s*:", re.IGNORECASE
+    ),  # a credential field inside a JSON value
 ]
 
 
@@ -82,23 +102,30 @@ def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
             raise ProfileError(
                 f"{source}: '{reader.key(key)}' must be on object storage "
                 f"({' or '.join(REMOTE_SCHEMES)}), got {value!r}: a pipeline pod cannot see "
-                "paths on this machine")
+                "paths on this machine"
+            )
         return value.rstrip("/")
 
     name = top.get("name", str)
     image = top.get("image", str)
-    if not re.fullmatch(r"[a-z0-9.\-:]+(/[A-Za-z0-9._\-]+)+(:[A-Za-z0-9._\-]+|@sha256:[0-9a-f]{64})",
-                        image):
-        raise ProfileError(f"{source}: 'image' must be a registry reference with a tag or "
-                           f"digest (registry/path/name:tag), got {image!r}")
+    if not re.fullmatch(
+        r"[a-z0-9.\-:]+(/[A-Za-z0-9._\-]+)+(:[A-Za-z0-9._\-]+|@sha256:[0-9a-f]{64})", image
+    ):
+        raise ProfileError(
+            f"{source}: 'image' must be a registry reference with a tag or "
+            f"digest (registry/path/name:tag), got {image!r}"
+        )
     if "metadata" in raw:
-        raise ProfileError(f"{source}: 'metadata' is local-only (a SQLite path); on Kubeflow the "
-                           "cluster's ML Metadata is used: remove the key")
+        raise ProfileError(
+            f"{source}: 'metadata' is local-only (a SQLite path); on Kubeflow the "
+            "cluster's ML Metadata is used: remove the key"
+        )
     beam = top.child("beam")
     runner = beam.get("runner", str)
     if runner not in KUBEFLOW_BEAM_RUNNERS:
-        raise ProfileError(f"{source}: 'beam.runner' must be one of {KUBEFLOW_BEAM_RUNNERS}, "
-                           f"got {runner!r}")
+        raise ProfileError(
+            f"{source}: 'beam.runner' must be one of {KUBEFLOW_BEAM_RUNNERS}, got {runner!r}"
+        )
     options = beam.get("options", dict, {})
     for key, value in options.items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
@@ -128,8 +155,9 @@ _QUANTITY = {"cpu": r"\d+(\.\d+)?m?", "memory": r"\d+(\.\d+)?([KMGT]i?)?"}
 def _quantity(reader: Reader, key: str) -> str | None:
     value = reader.get(key, (str, int), None)
     if value is not None and not re.fullmatch(_QUANTITY[key], str(value)):
-        raise ProfileError(f"{reader.source}: '{reader.key(key)}' is not a Kubernetes quantity: "
-                           f"{value!r}")
+        raise ProfileError(
+            f"{reader.source}: '{reader.key(key)}' is not a Kubernetes quantity: {value!r}"
+        )
     return None if value is None else str(value)
 
 
@@ -142,7 +170,8 @@ def _refuse_secrets(node: Any, source: str, where: str) -> None:
                 raise ProfileError(
                     f"{source}: '{path}' looks like a credential; it would be copied in plain "
                     "text into the compiled spec. Put it in a Kubernetes secret and expose it to "
-                    "the pods as an environment variable or mounted file instead")
+                    "the pods as an environment variable or mounted file instead"
+                )
             _refuse_secrets(value, source, path)
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -151,4 +180,5 @@ def _refuse_secrets(node: Any, source: str, where: str) -> None:
         raise ProfileError(
             f"{source}: the value of '{where}' looks like a credential; it would be copied in "
             "plain text into the compiled spec. Use a Kubernetes secret exposed as an "
-            "environment variable or mounted file instead")
+            "environment variable or mounted file instead"
+        )

@@ -44,7 +44,9 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
     try:
         doc = json.loads(text) if spec_file.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as err:
-        raise SubmitError(f"{spec_file}: not a compiled spec ({str(err).splitlines()[0]})") from None
+        raise SubmitError(
+            f"{spec_file}: not a compiled spec ({str(err).splitlines()[0]})"
+        ) from None
     if not isinstance(doc, dict) or "root" not in doc.get("pipelineSpec", doc):
         raise SubmitError(f"{spec_file}: not a compiled pipeline spec; run `tfxp compile` again")
     spec = doc.get("pipelineSpec", doc)  # JSON holds a PipelineJob, YAML the spec alone
@@ -53,13 +55,20 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
     return spec, defaults
 
 
-def submit(host: str, spec_file: pathlib.Path, params: dict[str, str],
-           experiment: str | None = None, run_name: str | None = None) -> SubmittedRun:
+def submit(
+    host: str,
+    spec_file: pathlib.Path,
+    params: dict[str, str],
+    experiment: str | None = None,
+    run_name: str | None = None,
+) -> SubmittedRun:
     spec, defaults = read_spec(spec_file)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
-        raise SubmitError(f"unknown parameter(s) {', '.join(unknown)}; the pipeline declares "
-                          f"{', '.join(sorted(defaults)) or 'none'}")
+        raise SubmitError(
+            f"unknown parameter(s) {', '.join(unknown)}; the pipeline declares "
+            f"{', '.join(sorted(defaults)) or 'none'}"
+        )
     host = host.rstrip("/")
     _check_reachable(host)
     import kfp
@@ -70,9 +79,12 @@ def submit(host: str, spec_file: pathlib.Path, params: dict[str, str],
         package = pathlib.Path(tmp) / "pipeline.yaml"  # the kfp client reads YAML specs only
         package.write_text(yaml.safe_dump(spec, sort_keys=True))
         result = client.create_run_from_pipeline_package(
-            str(package), arguments=arguments, run_name=run_name,
+            str(package),
+            arguments=arguments,
+            run_name=run_name,
             experiment_name=experiment or "Default",
-            pipeline_root=spec.get("defaultPipelineRoot"))
+            pipeline_root=spec.get("defaultPipelineRoot"),
+        )
     return SubmittedRun(result.run_id, f"{host}/#/runs/details/{result.run_id}", arguments)
 
 

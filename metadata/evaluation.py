@@ -50,17 +50,29 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
 
     failures = []
     for per_slice in tfma.load_validation_result(evaluation_uri).metric_validations_per_slice:
-        keys = [(k.column, k.bytes_value.decode() or k.int64_value or k.float_value)
-                for k in per_slice.slice_key.single_slice_keys]
+        keys = [
+            (k.column, k.bytes_value.decode() or k.int64_value or k.float_value)
+            for k in per_slice.slice_key.single_slice_keys
+        ]
         for failure in per_slice.failures:
             threshold = failure.metric_threshold
             bounds = threshold.value_threshold
-            failures.append(ThresholdFailure(
-                slice=_slice_name(keys),
-                metric=failure.metric_key.name,
-                value=failure.metric_value.double_value.value,
-                lower_bound=bounds.lower_bound.value if bounds.HasField("lower_bound") else None,
-                upper_bound=bounds.upper_bound.value if bounds.HasField("upper_bound") else None,
-                min_change=(threshold.change_threshold.absolute.value
-                            if threshold.HasField("change_threshold") else None)))
+            failures.append(
+                ThresholdFailure(
+                    slice=_slice_name(keys),
+                    metric=failure.metric_key.name,
+                    value=failure.metric_value.double_value.value,
+                    lower_bound=bounds.lower_bound.value
+                    if bounds.HasField("lower_bound")
+                    else None,
+                    upper_bound=bounds.upper_bound.value
+                    if bounds.HasField("upper_bound")
+                    else None,
+                    min_change=(
+                        threshold.change_threshold.absolute.value
+                        if threshold.HasField("change_threshold")
+                        else None
+                    ),
+                )
+            )
     return failures

@@ -16,13 +16,18 @@ import pathlib
 from typing import Any
 
 from metadata import names
-from metadata.evaluation import slice_metrics, overall_metrics
+from metadata.evaluation import overall_metrics, slice_metrics
 from metadata.reader import NOT_RUN, MetadataReader
 from metadata.store import MetadataError
 from metadata.verdicts import latest_verdicts, span_of
 
-_CODE_AND_DATA_FACTS = ("models_sha256", "data_sha256", "schema_sha256", "git_revision",
-                        "schema_git_revision")
+_CODE_AND_DATA_FACTS = (
+    "models_sha256",
+    "data_sha256",
+    "schema_sha256",
+    "git_revision",
+    "schema_git_revision",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,12 +46,15 @@ class RunDiff:
 
 def pushed_model(reader: MetadataReader, version: str) -> int:
     """The PushedModel artifact id of `version`, or of the newest push for 'latest'."""
-    pushed = [a for a in reader.store.get_artifacts_by_type(names.PUSHED_MODEL)
-              if names.PUSHED in a.custom_properties
-              and a.custom_properties[names.PUSHED].int_value]
+    pushed = [
+        a
+        for a in reader.store.get_artifacts_by_type(names.PUSHED_MODEL)
+        if names.PUSHED in a.custom_properties and a.custom_properties[names.PUSHED].int_value
+    ]
     if version != "latest":
-        pushed = [a for a in pushed
-                  if str(a.custom_properties[names.PUSHED_VERSION].int_value) == version]
+        pushed = [
+            a for a in pushed if str(a.custom_properties[names.PUSHED_VERSION].int_value) == version
+        ]
     if not pushed:
         raise MetadataError(f"no pushed model {'at all' if version == 'latest' else version}")
     return max(pushed, key=lambda a: a.custom_properties[names.PUSHED_VERSION].int_value).id
@@ -68,14 +76,18 @@ def downstream(reader: MetadataReader, artifact_id: int) -> dict:
     return _walk(reader, artifact_id, set(), upstream=False)
 
 
-def gate_verdict(reader: MetadataReader, artifact_id: int, before: int | None = None
-                 ) -> dict | None:
+def gate_verdict(
+    reader: MetadataReader, artifact_id: int, before: int | None = None
+) -> dict | None:
     """For ingested span data, the data gate's latest verdict on it before execution `before`
     (what a consumer was given) and the findings it allowed; None for other artifacts."""
     proto = reader.artifact_proto(artifact_id)
     producer = reader.producer(artifact_id)
-    if (reader.type_of(proto) != names.EXAMPLES or producer is None
-            or reader.node_of(producer.id) != names.EXAMPLE_GEN):
+    if (
+        reader.type_of(proto) != names.EXAMPLES
+        or producer is None
+        or reader.node_of(producer.id) != names.EXAMPLE_GEN
+    ):
         return None
     found = latest_verdicts(reader.store, [proto], before=before).get(span_of(proto))
     if found is None:
@@ -84,12 +96,20 @@ def gate_verdict(reader: MetadataReader, artifact_id: int, before: int | None = 
         return {"verdict": "stopped"}
     accepted = reader.artifact_proto(found.accepted_id)
     allowed = accepted.custom_properties.get(names.ALLOWED)
-    return {"verdict": "accepted", "accepted_span_artifact": found.accepted_id,
-            "allowed": json.loads(allowed.string_value) if allowed else []}
+    return {
+        "verdict": "accepted",
+        "accepted_span_artifact": found.accepted_id,
+        "allowed": json.loads(allowed.string_value) if allowed else [],
+    }
 
 
-def _walk(reader: MetadataReader, artifact_id: int, seen: set[int], upstream: bool,
-          consumer: int | None = None) -> dict:
+def _walk(
+    reader: MetadataReader,
+    artifact_id: int,
+    seen: set[int],
+    upstream: bool,
+    consumer: int | None = None,
+) -> dict:
     node: dict[str, Any] = {"artifact": reader.artifact(artifact_id)}
     if artifact_id in seen:
         node["repeated"] = True
@@ -102,17 +122,28 @@ def _walk(reader: MetadataReader, artifact_id: int, seen: set[int], upstream: bo
             verdict = gate_verdict(reader, artifact_id, before=consumer)
             if verdict:
                 node["gate"] = verdict
-            node["made_by"] = {"execution": view, "from": [
-                _walk(reader, i, seen, True, consumer=view.id)
-                for ids in view.inputs.values() for i in ids]}
+            node["made_by"] = {
+                "execution": view,
+                "from": [
+                    _walk(reader, i, seen, True, consumer=view.id)
+                    for ids in view.inputs.values()
+                    for i in ids
+                ],
+            }
             for evaluation in view.outputs.get("evaluation", []):  # an Evaluator's verdict
                 node["made_by"]["metrics"] = overall_metrics(reader.artifact(evaluation).uri)
     else:
         node["used_by"] = []
         for execution_id in reader.consumers(artifact_id):
             view = reader.execution(execution_id)
-            node["used_by"].append({"execution": view, "made": [
-                _walk(reader, i, seen, False) for ids in view.outputs.values() for i in ids]})
+            node["used_by"].append(
+                {
+                    "execution": view,
+                    "made": [
+                        _walk(reader, i, seen, False) for ids in view.outputs.values() for i in ids
+                    ],
+                }
+            )
     return node
 
 
@@ -124,14 +155,24 @@ def diff(reader: MetadataReader, run_a: str, run_b: str) -> RunDiff:
     sizes_a, sizes_b = _split_sizes(reader, a.run), _split_sizes(reader, b.run)
     return RunDiff(
         runs=[a.run, b.run],
-        config={k: [config_a.get(k), config_b.get(k)] for k in sorted(set(config_a) | set(config_b))
-                if config_a.get(k) != config_b.get(k)},
-        inputs={k: [a.provenance.get(k), b.provenance.get(k)] for k in _CODE_AND_DATA_FACTS
-                if a.provenance.get(k) != b.provenance.get(k)},
-        nodes={n: [a.nodes.get(n, NOT_RUN), b.nodes.get(n, NOT_RUN)]
-               for n in dict.fromkeys(list(a.nodes) + list(b.nodes))},
-        split_sizes={split: [sizes_a.get(split), sizes_b.get(split)]
-                     for split in sorted(set(sizes_a) | set(sizes_b))},
+        config={
+            k: [config_a.get(k), config_b.get(k)]
+            for k in sorted(set(config_a) | set(config_b))
+            if config_a.get(k) != config_b.get(k)
+        },
+        inputs={
+            k: [a.provenance.get(k), b.provenance.get(k)]
+            for k in _CODE_AND_DATA_FACTS
+            if a.provenance.get(k) != b.provenance.get(k)
+        },
+        nodes={
+            n: [a.nodes.get(n, NOT_RUN), b.nodes.get(n, NOT_RUN)]
+            for n in dict.fromkeys(list(a.nodes) + list(b.nodes))
+        },
+        split_sizes={
+            split: [sizes_a.get(split), sizes_b.get(split)]
+            for split in sorted(set(sizes_a) | set(sizes_b))
+        },
         schema_diff=_schema_diff(reader, a.run, b.run),
         metrics=_metric_table(_metrics(reader, a.run), _metrics(reader, b.run)),
         pushed=[a.pushed_version, b.pushed_version],

@@ -93,7 +93,8 @@ class RunRecord:
 
 def timestamp(ms: int) -> str:
     return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).isoformat(
-        timespec="seconds")
+        timespec="seconds"
+    )
 
 
 def seconds(execution: metadata_store_pb2.Execution) -> float:
@@ -168,8 +169,9 @@ class MetadataReader:
 
     def _pipeline_of(self, run: metadata_store_pb2.Context) -> str:
         parents = self.store.get_parent_contexts_by_context(run.id)
-        return next((p.name for p in parents
-                     if self._context_types.get(p.type_id) == names.PIPELINE), "")
+        return next(
+            (p.name for p in parents if self._context_types.get(p.type_id) == names.PIPELINE), ""
+        )
 
     def resolve_run(self, run_id: str) -> str:
         """The run named `run_id`, or the only one it is a prefix of; exact names win."""
@@ -178,8 +180,10 @@ class MetadataReader:
         ids = self.run_ids()
         matches = [r for r in ids if r.startswith(run_id)]
         if len(matches) != 1:
-            raise MetadataError(f"run {run_id!r} {'is ambiguous' if matches else 'not found'} "
-                                f"(newest runs: {', '.join(ids[:5]) or 'none'})")
+            raise MetadataError(
+                f"run {run_id!r} {'is ambiguous' if matches else 'not found'} "
+                f"(newest runs: {', '.join(ids[:5]) or 'none'})"
+            )
         return matches[0]
 
     def _run_context(self, run_id: str) -> metadata_store_pb2.Context:
@@ -198,8 +202,9 @@ class MetadataReader:
         listed as "not run"."""
         views = [self.run(run_id) for run_id in self.run_ids(pipeline)]
         known = list(dict.fromkeys(n for view in reversed(views) for n in view.nodes))
-        return [dataclasses.replace(v, nodes={n: v.nodes.get(n, NOT_RUN) for n in known})
-                for v in views]
+        return [
+            dataclasses.replace(v, nodes={n: v.nodes.get(n, NOT_RUN) for n in known}) for v in views
+        ]
 
     def run(self, run_id: str) -> RunView:
         """One run by id (or unique prefix): its steps, duration, push and recorded facts."""
@@ -211,29 +216,46 @@ class MetadataReader:
                 props = artifact.custom_properties
                 if names.PUSHED in props and props[names.PUSHED].int_value:
                     pushed = props[names.PUSHED_VERSION].int_value
-        start = min((e.create_time_since_epoch for e in executions.values()),
-                    default=context.create_time_since_epoch)
+        start = min(
+            (e.create_time_since_epoch for e in executions.values()),
+            default=context.create_time_since_epoch,
+        )
         end = max((e.last_update_time_since_epoch for e in executions.values()), default=start)
-        facts = {k[len(names.RUN_FACT_PREFIX):]: v.string_value
-                 for k, v in context.custom_properties.items()
-                 if k.startswith(names.RUN_FACT_PREFIX)}
+        facts = {
+            k[len(names.RUN_FACT_PREFIX) :]: v.string_value
+            for k, v in context.custom_properties.items()
+            if k.startswith(names.RUN_FACT_PREFIX)
+        }
         nodes = {node: STATES.get(e.last_known_state, "unknown") for node, e in executions.items()}
-        return RunView(context.name, self._pipeline_of(context), timestamp(start),
-                       (end - start) / 1000, nodes, pushed, facts)
+        return RunView(
+            context.name,
+            self._pipeline_of(context),
+            timestamp(start),
+            (end - start) / 1000,
+            nodes,
+            pushed,
+            facts,
+        )
 
     def run_record(self, run_id: str) -> RunRecord:
         """What run `run_id` did: each step's state and time, the gate's verdict, the
         evaluation, the blessing and the push."""
         executions = self.executions_of_run(run_id)
-        found: dict[str, Any] = dict(blessed=None, evaluation_uri=None, pushed_version=None,
-                                     pushed_path=None, already_serving_version=None)
+        found: dict[str, Any] = dict(
+            blessed=None,
+            evaluation_uri=None,
+            pushed_version=None,
+            pushed_path=None,
+            already_serving_version=None,
+        )
         report = None
         for execution in executions.values():
             for artifact in self.outputs(execution.id):
                 props, kind = artifact.custom_properties, self.type_of(artifact)
                 if kind == names.MODEL_BLESSING:
-                    found["blessed"] = (names.BLESSED in props
-                                        and props[names.BLESSED].int_value == 1)
+                    found["blessed"] = (
+                        names.BLESSED in props and props[names.BLESSED].int_value == 1
+                    )
                 elif kind == names.MODEL_EVALUATION:
                     found["evaluation_uri"] = artifact.uri
                 elif kind == names.ACCEPTED_SPAN:
@@ -243,18 +265,23 @@ class MetadataReader:
                         found["pushed_version"] = props[names.PUSHED_VERSION].int_value
                         found["pushed_path"] = props[names.PUSHED_DESTINATION].string_value
                     elif names.ALREADY_SERVING_VERSION in props:
-                        found["already_serving_version"] = (
-                            props[names.ALREADY_SERVING_VERSION].int_value)
+                        found["already_serving_version"] = props[
+                            names.ALREADY_SERVING_VERSION
+                        ].int_value
         gate = executions.get(names.GATE)
         stopped = False
         if gate is not None and gate.last_known_state == _Execution.FAILED:
             report, stopped = self._stop_report(gate)
         return RunRecord(
             run_id=run_id,
-            node_states={n: STATES.get(e.last_known_state, "unknown")
-                         for n, e in executions.items()},
+            node_states={
+                n: STATES.get(e.last_known_state, "unknown") for n, e in executions.items()
+            },
             node_seconds={n: seconds(e) for n, e in executions.items()},
-            gate_stopped=stopped, gate_report_path=report, **found)
+            gate_stopped=stopped,
+            gate_report_path=report,
+            **found,
+        )
 
     def _stop_report(self, gate: metadata_store_pb2.Execution) -> tuple[str | None, bool]:
         """A failed gate's report, and whether it exists (a stop) or not (a crash)."""
@@ -268,21 +295,29 @@ class MetadataReader:
 
     # artifacts and executions ---------------------------------------------------------------
     def outputs(self, execution_id: int) -> list[metadata_store_pb2.Artifact]:
-        ids = [e.artifact_id for e in self.store.get_events_by_execution_ids([execution_id])
-               if e.type in _OUTPUTS]
+        ids = [
+            e.artifact_id
+            for e in self.store.get_events_by_execution_ids([execution_id])
+            if e.type in _OUTPUTS
+        ]
         return self.store.get_artifacts_by_id(ids) if ids else []
 
     def inputs(self, execution_id: int, key: str) -> list[metadata_store_pb2.Artifact]:
         """The artifacts an execution read under input `key`."""
-        ids = [e.artifact_id for e in self.store.get_events_by_execution_ids([execution_id])
-               if e.type == metadata_store_pb2.Event.INPUT
-               and e.path.steps and e.path.steps[0].key == key]
+        ids = [
+            e.artifact_id
+            for e in self.store.get_events_by_execution_ids([execution_id])
+            if e.type == metadata_store_pb2.Event.INPUT
+            and e.path.steps
+            and e.path.steps[0].key == key
+        ]
         return self.store.get_artifacts_by_id(ids) if ids else []
 
     def producer(self, artifact_id: int) -> metadata_store_pb2.Execution | None:
         """The execution that made an artifact (the first to output it; cache hits reuse)."""
-        events = [e for e in self.store.get_events_by_artifact_ids([artifact_id])
-                  if e.type in _OUTPUTS]
+        events = [
+            e for e in self.store.get_events_by_artifact_ids([artifact_id]) if e.type in _OUTPUTS
+        ]
         if not events:
             return None
         first = min(events, key=lambda e: e.execution_id)
@@ -290,8 +325,13 @@ class MetadataReader:
 
     def consumers(self, artifact_id: int) -> list[int]:
         """Ids of the executions that read an artifact, oldest first."""
-        return sorted({e.execution_id for e in self.store.get_events_by_artifact_ids([artifact_id])
-                       if e.type == metadata_store_pb2.Event.INPUT})
+        return sorted(
+            {
+                e.execution_id
+                for e in self.store.get_events_by_artifact_ids([artifact_id])
+                if e.type == metadata_store_pb2.Event.INPUT
+            }
+        )
 
     def artifact_proto(self, artifact_id: int) -> metadata_store_pb2.Artifact:
         found = self.store.get_artifacts_by_id([artifact_id])
@@ -303,21 +343,29 @@ class MetadataReader:
         artifact = self.artifact_proto(artifact_id)
         producer = self.producer(artifact.id)
         where = self._contexts(producer.id) if producer else {}
-        props = {k: _readable(k, value_of(v)) for k, v in
-                 list(artifact.properties.items()) + list(artifact.custom_properties.items())
-                 if k not in _HIDDEN}
+        props = {
+            k: _readable(k, value_of(v))
+            for k, v in list(artifact.properties.items()) + list(artifact.custom_properties.items())
+            if k not in _HIDDEN
+        }
         return ArtifactView(
-            artifact.id, self.type_of(artifact), artifact.uri,
+            artifact.id,
+            self.type_of(artifact),
+            artifact.uri,
             where[names.NODE].split(".", 1)[-1] if names.NODE in where else None,
-            where.get(names.PIPELINE_RUN), timestamp(artifact.create_time_since_epoch),
-            dict(sorted(props.items())))
+            where.get(names.PIPELINE_RUN),
+            timestamp(artifact.create_time_since_epoch),
+            dict(sorted(props.items())),
+        )
 
-    def artifacts(self, type_name: str | None = None, run: str | None = None
-                  ) -> list[ArtifactView]:
+    def artifacts(self, type_name: str | None = None, run: str | None = None) -> list[ArtifactView]:
         """Artifacts of a type, or output by one run, or all."""
         if run:
-            ids = {a.id for e in self.executions_of_run(self.resolve_run(run)).values()
-                   for a in self.outputs(e.id)}
+            ids = {
+                a.id
+                for e in self.executions_of_run(self.resolve_run(run)).values()
+                for a in self.outputs(e.id)
+            }
             found = self.store.get_artifacts_by_id(sorted(ids)) if ids else []
         elif type_name:
             found = self.store.get_artifacts_by_type(type_name)
@@ -339,18 +387,27 @@ class MetadataReader:
                 inputs.setdefault(key, []).append(event.artifact_id)
             elif event.type in _OUTPUTS:
                 outputs.setdefault(key, []).append(event.artifact_id)
-        props = {k: _readable(k, value_of(v)) for k, v in
-                 list(execution.properties.items()) + list(execution.custom_properties.items())
-                 if not k.startswith("__")}
+        props = {
+            k: _readable(k, value_of(v))
+            for k, v in list(execution.properties.items())
+            + list(execution.custom_properties.items())
+            if not k.startswith("__")
+        }
         if "schema_text" in execution.custom_properties:  # the full hash, not a summary
             text = execution.custom_properties["schema_text"].string_value
             props["schema_text"] = f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
         where = self._contexts(execution.id)
         return ExecutionView(
-            execution.id, where.get(names.NODE, "?").split(".", 1)[-1],
-            STATES.get(execution.last_known_state, "unknown"), where.get(names.PIPELINE_RUN),
-            timestamp(execution.create_time_since_epoch), seconds(execution),
-            dict(sorted(props.items())), inputs, outputs)
+            execution.id,
+            where.get(names.NODE, "?").split(".", 1)[-1],
+            STATES.get(execution.last_known_state, "unknown"),
+            where.get(names.PIPELINE_RUN),
+            timestamp(execution.create_time_since_epoch),
+            seconds(execution),
+            dict(sorted(props.items())),
+            inputs,
+            outputs,
+        )
 
     def output_of(self, run_id: str, node: str, type_name: str) -> ArtifactView | None:
         """The artifact of `type_name` that `node` output in run `run_id`, if it ran."""
@@ -368,8 +425,11 @@ class MetadataReader:
         context = self.store.get_context_by_type_and_name(names.PIPELINE, pipeline)
         if context is None or names.EXAMPLES not in self._artifact_types.values():
             return []
-        return [a for a in self.store.get_artifacts_by_context(context.id)
-                if self.type_of(a) == names.EXAMPLES and names.SPAN in a.custom_properties]
+        return [
+            a
+            for a in self.store.get_artifacts_by_context(context.id)
+            if self.type_of(a) == names.EXAMPLES and names.SPAN in a.custom_properties
+        ]
 
     def judged_spans(self, pipeline: str) -> set[int]:
         """Spans of `pipeline` the data gate has given a verdict on."""

@@ -19,13 +19,13 @@ class MetadataError(RuntimeError):
     """A store that is missing or unreadable, or an id or run it does not hold; one line."""
 
 
-def sqlite_connection(path: pathlib.Path, writable: bool = False
-                      ) -> metadata_store_pb2.ConnectionConfig:
+def sqlite_connection(
+    path: pathlib.Path, writable: bool = False
+) -> metadata_store_pb2.ConnectionConfig:
     """The connection LocalDagRunner writes through (`writable`: created if absent)."""
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = (_SQLITE.READWRITE_OPENCREATE if writable
-                                     else _SQLITE.READONLY)
+    config.sqlite.connection_mode = _SQLITE.READWRITE_OPENCREATE if writable else _SQLITE.READONLY
     return config
 
 
@@ -34,8 +34,7 @@ def mysql_connection(address: str, user: str | None) -> metadata_store_pb2.Conne
     host_port, _, database = address.partition("/")
     host, _, port = host_port.partition(":")
     if port and not port.isdigit():
-        raise MetadataError(f"--mysql {address!r}: the port must be a number "
-                            "(HOST:PORT/DATABASE)")
+        raise MetadataError(f"--mysql {address!r}: the port must be a number (HOST:PORT/DATABASE)")
     config = metadata_store_pb2.ConnectionConfig()
     config.mysql.host, config.mysql.database = host, database
     config.mysql.port = int(port or 3306)
@@ -44,9 +43,12 @@ def mysql_connection(address: str, user: str | None) -> metadata_store_pb2.Conne
     return config
 
 
-def open_store(sqlite: pathlib.Path | None = None, mysql: str | None = None,
-               mysql_user: str | None = None, writable: bool = False
-               ) -> metadata_store.MetadataStore:
+def open_store(
+    sqlite: pathlib.Path | None = None,
+    mysql: str | None = None,
+    mysql_user: str | None = None,
+    writable: bool = False,
+) -> metadata_store.MetadataStore:
     """A store that exists and this ML Metadata can read; never created or migrated here."""
     if mysql:
         config, where = mysql_connection(mysql, mysql_user), f"mysql {mysql}"
@@ -66,7 +68,9 @@ def open_store(sqlite: pathlib.Path | None = None, mysql: str | None = None,
     except Exception as err:  # MLMD raises its own status errors; the user needs one line
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         if any(w in message.lower() for w in ("schema version", "database version", "migration")):
-            raise MetadataError(f"{where}: unsupported ML Metadata schema version ({message}); "
-                                "this tool never migrates a store") from None
+            raise MetadataError(
+                f"{where}: unsupported ML Metadata schema version ({message}); "
+                "this tool never migrates a store"
+            ) from None
         raise MetadataError(f"{where}: not a readable ML Metadata store ({message})") from None
     return store

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -55,9 +55,11 @@ def _type_id(store: metadata_store.MetadataStore, getter: str, name: str) -> int
         return None
 
 
-def latest_verdicts(store: metadata_store.MetadataStore,
-                    examples: Iterable[metadata_store_pb2.Artifact],
-                    before: int | None = None) -> dict[int, Verdict]:
+def latest_verdicts(
+    store: metadata_store.MetadataStore,
+    examples: Iterable[metadata_store_pb2.Artifact],
+    before: int | None = None,
+) -> dict[int, Verdict]:
     """Per span number, the gate's latest verdict on any of its ingestions in `examples`.
 
     `before`: only executions older than that execution id (the verdict a consumer saw).
@@ -70,17 +72,27 @@ def latest_verdicts(store: metadata_store.MetadataStore,
     if gate_type is None or not by_id:
         return {}
     reads = [e for e in store.get_events_by_artifact_ids(sorted(by_id)) if e.type == _Event.INPUT]
-    gates = {e.id: e for e in store.get_executions_by_id(sorted({r.execution_id for r in reads}))
-             if e.type_id == gate_type and e.last_known_state in _VERDICT_STATES
-             and (before is None or e.id < before)}
+    gates = {
+        e.id: e
+        for e in store.get_executions_by_id(sorted({r.execution_id for r in reads}))
+        if e.type_id == gate_type
+        and e.last_known_state in _VERDICT_STATES
+        and (before is None or e.id < before)
+    }
     accepted: dict[int, int] = {}  # gate execution id -> its AcceptedSpan id
-    outputs = [e for e in store.get_events_by_execution_ids(sorted(gates))
-               if e.type == _Event.OUTPUT] if gates else []
+    outputs = (
+        [e for e in store.get_events_by_execution_ids(sorted(gates)) if e.type == _Event.OUTPUT]
+        if gates
+        else []
+    )
     if outputs and accepted_type is not None:
         produced = store.get_artifacts_by_id(sorted({e.artifact_id for e in outputs}))
         kinds = {a.id: a.type_id for a in produced}
-        accepted = {e.execution_id: e.artifact_id for e in outputs
-                    if kinds.get(e.artifact_id) == accepted_type}
+        accepted = {
+            e.execution_id: e.artifact_id
+            for e in outputs
+            if kinds.get(e.artifact_id) == accepted_type
+        }
     newest: dict[int, tuple[int, Verdict]] = {}
     for read in reads:
         execution = gates.get(read.execution_id)

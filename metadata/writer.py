@@ -8,7 +8,7 @@ invalidate the cache.
 from __future__ import annotations
 
 import pathlib
-from typing import Mapping
+from collections.abc import Mapping
 
 from metadata import names
 from metadata.store import open_store

@@ -8,7 +8,8 @@ which also puts them in the cache key: changing a feature re-runs what depends o
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -96,7 +97,7 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json_dict(cls, raw: Mapping[str, Any]) -> "ModelConfig":
+    def from_json_dict(cls, raw: Mapping[str, Any]) -> ModelConfig:
         """Inverse of `to_json_dict`, used inside the Transform and Trainer executors.
 
         Transform receives no `training` (hyperparameters are not in its cache key): defaults.

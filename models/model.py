@@ -7,13 +7,14 @@ SavedModel.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 import tensorflow_transform as tft
 import tf_keras as keras
+from absl import logging
 from tfx_bsl.public import tfxio
 
 from models import features as F
@@ -23,9 +24,7 @@ TRANSFORM_SIGNATURE = "transform_features"
 SCORE_OUTPUT = "scores"
 
 
-def build_keras_model(
-    inputs: F.ModelConfig, vocabulary_sizes: Mapping[str, int]
-) -> keras.Model:
+def build_keras_model(inputs: F.ModelConfig, vocabulary_sizes: Mapping[str, int]) -> keras.Model:
     """Wide (one-hot of every categorical and bucket id) and deep (numeric + embeddings) model.
 
     `vocabulary_sizes` maps each categorical or bucketized feature name to its number of ids,
@@ -43,7 +42,9 @@ def build_keras_model(
         size = vocabulary_sizes[feature.name]
         model_inputs[name] = keras.layers.Input(shape=(1,), name=name, dtype=tf.int64)
         wide_parts.append(
-            keras.layers.CategoryEncoding(num_tokens=size, output_mode="one_hot")(model_inputs[name])
+            keras.layers.CategoryEncoding(num_tokens=size, output_mode="one_hot")(
+                model_inputs[name]
+            )
         )
         embedded = keras.layers.Embedding(size, params.embedding_dim)(model_inputs[name])
         deep_parts.append(keras.layers.Flatten()(embedded))
@@ -71,7 +72,8 @@ def vocabulary_sizes(
             sizes[f.name] = f.hash_buckets
         elif f.kind == F.CATEGORICAL:
             sizes[f.name] = transform_output.num_buckets_for_transformed_feature(
-                F.transformed_name(f.name))
+                F.transformed_name(f.name)
+            )
         elif f.kind == F.BUCKETIZED:
             sizes[f.name] = f.buckets + 1
     return sizes
@@ -87,8 +89,9 @@ class ServingModule(tf.Module):
     the transformed features, so TFMA derives the label exactly as training did.
     """
 
-    def __init__(self, model: keras.Model, transform_output: tft.TFTransformOutput,
-                 inputs: F.ModelConfig):
+    def __init__(
+        self, model: keras.Model, transform_output: tft.TFTransformOutput, inputs: F.ModelConfig
+    ):
         super().__init__()
         self.model_variables = model.variables
         self.transform_layer = transform_output.transform_features_layer()
@@ -99,14 +102,16 @@ class ServingModule(tf.Module):
             serving_spec[feature.name] = raw_spec[feature.name]
         names = [F.transformed_name(f.name) for f in inputs.features]
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")],
-                     autograph=False)
+        @tf.function(
+            input_signature=[tf.TensorSpec([None], tf.string, name="examples")], autograph=False
+        )
         def serve(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
             transformed = self.transform_layer(tf.io.parse_example(serialized, serving_spec))
             return {SCORE_OUTPUT: model({k: transformed[k] for k in names}, training=False)}
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")],
-                     autograph=False)
+        @tf.function(
+            input_signature=[tf.TensorSpec([None], tf.string, name="examples")], autograph=False
+        )
         def transform(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
             return self.transform_layer(tf.io.parse_example(serialized, raw_spec))
 
@@ -121,8 +126,9 @@ class ServingModule(tf.Module):
             tf.saved_model.save(self, directory, signatures=self.serving_functions)
 
 
-def _dataset(fn_args: Any, files: list[str], inputs: F.ModelConfig,
-             transform_output: tft.TFTransformOutput) -> tf.data.Dataset:
+def _dataset(
+    fn_args: Any, files: list[str], inputs: F.ModelConfig, transform_output: tft.TFTransformOutput
+) -> tf.data.Dataset:
     return fn_args.data_accessor.tf_dataset_factory(
         files,
         tfxio.TensorFlowDatasetOptions(
@@ -134,7 +140,9 @@ def _dataset(fn_args: Any, files: list[str], inputs: F.ModelConfig,
     )
 
 
-def train(model: keras.Model, train_data: tf.data.Dataset, steps: int, learning_rate: float) -> None:
+def train(
+    model: keras.Model, train_data: tf.data.Dataset, steps: int, learning_rate: float
+) -> None:
     """Minimise binary cross-entropy for `steps` batches.
 
     A hand-written step compiled with AutoGraph off: `model.fit` transpiles Keras' training
@@ -150,7 +158,7 @@ def train(model: keras.Model, train_data: tf.data.Dataset, steps: int, learning_
             scores = model(features, training=True)
             loss = loss_fn(tf.cast(tf.reshape(labels, [-1, 1]), tf.float32), scores)
         gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return loss
 
     for features, labels in train_data.take(steps):
@@ -184,9 +192,14 @@ def run_fn(fn_args: Any) -> None:
     keras.utils.set_random_seed(inputs.training.seed)
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     model = build_keras_model(inputs, vocabulary_sizes(inputs, transform_output))
-    train(model, _dataset(fn_args, fn_args.train_files, inputs, transform_output),
-          fn_args.train_steps, inputs.training.learning_rate)
-    metrics = evaluate(model, _dataset(fn_args, fn_args.eval_files, inputs, transform_output),
-                       fn_args.eval_steps)
+    train(
+        model,
+        _dataset(fn_args, fn_args.train_files, inputs, transform_output),
+        fn_args.train_steps,
+        inputs.training.learning_rate,
+    )
+    metrics = evaluate(
+        model, _dataset(fn_args, fn_args.eval_files, inputs, transform_output), fn_args.eval_steps
+    )
     logging.info("Trained %d steps; eval split: %s", fn_args.train_steps, metrics)
     ServingModule(model, transform_output, inputs).save(fn_args.serving_model_dir)

@@ -7,7 +7,8 @@ how the label is derived.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -58,7 +59,9 @@ def _as_strings(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor:
     missing values to the OOV bucket together with unseen ones.
     """
     if isinstance(value, tf.SparseTensor) and value.dtype != tf.string:
-        value = tf.SparseTensor(value.indices, tf.strings.as_string(value.values), value.dense_shape)
+        value = tf.SparseTensor(
+            value.indices, tf.strings.as_string(value.values), value.dense_shape
+        )
     elif not isinstance(value, tf.SparseTensor) and value.dtype != tf.string:
         value = tf.strings.as_string(value)
     return _dense(value, MISSING_CATEGORY)
@@ -99,7 +102,9 @@ def _transform(inputs: Mapping[str, Any], spec: F.ModelConfig) -> dict:
             outputs[name] = _dense(tft.scale_to_z_score(_observed(value)), 0.0)
         elif feature.kind == F.BUCKETIZED:
             # Quantile buckets 0..buckets-1; a missing value gets bucket id `buckets`.
-            outputs[name] = _dense(tft.bucketize(_observed(value), feature.buckets), feature.buckets)
+            outputs[name] = _dense(
+                tft.bucketize(_observed(value), feature.buckets), feature.buckets
+            )
         elif feature.hash_buckets:
             outputs[name] = tf.strings.to_hash_bucket_fast(_as_strings(value), feature.hash_buckets)
         else:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -118,7 +119,9 @@ class Reader:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(value, bool) and kind in (int, float) or not isinstance(value, kind):
-            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            expected = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
             raise self.fail(name, f"must be {expected}, got {value!r}")
         return value
 
@@ -128,7 +131,7 @@ class Reader:
             raise self.fail(name, f"must be > 0, got {value!r}")
         return value
 
-    def child(self, name: str, default: Any = ...) -> "Reader":
+    def child(self, name: str, default: Any = ...) -> Reader:
         return Reader(self.get(name, dict, default), self.key(name), self.source, self.error)
 
     def done(self) -> None:
@@ -153,7 +156,9 @@ def read_yaml(path: pathlib.Path, what: str, error: type = ConfigError) -> Any:
         raise error(f"{path}: not valid YAML: {err}") from None
 
 
-def load_config(path: str | pathlib.Path, base_dir: str | pathlib.Path | None = None) -> PipelineConfig:
+def load_config(
+    path: str | pathlib.Path, base_dir: str | pathlib.Path | None = None
+) -> PipelineConfig:
     """Read and validate a dataset YAML file."""
     path = pathlib.Path(path)
     raw = read_yaml(path, "config file")
@@ -194,7 +199,9 @@ def config_from_dict(
     buckets = tuple((split_name, split.positive(split_name, int)) for split_name in split.raw)
     split.done()
     if sorted(n for n, _ in buckets) != ["eval", "train"]:
-        raise top.fail("split", f"must name exactly 'train' and 'eval', got {[n for n, _ in buckets]}")
+        raise top.fail(
+            "split", f"must name exactly 'train' and 'eval', got {[n for n, _ in buckets]}"
+        )
 
     validation = _validation(top.child("validation"))
 
@@ -243,30 +250,45 @@ def config_from_dict(
     )
 
 
-def with_overrides(config: PipelineConfig, span: int | None = None,
-                   allow: Sequence[str] = ()) -> PipelineConfig:
+def with_overrides(
+    config: PipelineConfig, span: int | None = None, allow: Sequence[str] = ()
+) -> PipelineConfig:
     """The config with a run's command-line choices: another span, more accepted findings."""
     if span is not None and span < 1:
         raise ConfigError(f"--span must be a span number >= 1, got {span}")
-    allowed = tuple(dict.fromkeys(config.validation.allow + tuple(_allow_entry(a, "--allow") for a in allow)))
+    allowed = tuple(
+        dict.fromkeys(config.validation.allow + tuple(_allow_entry(a, "--allow") for a in allow))
+    )
     return dataclasses.replace(
-        config, span=config.span if span is None else span,
-        validation=dataclasses.replace(config.validation, allow=allowed))
+        config,
+        span=config.span if span is None else span,
+        validation=dataclasses.replace(config.validation, allow=allowed),
+    )
 
 
 def _allow_entry(entry: Any, where: str) -> str:
     kind, _, feature = entry.partition(":") if isinstance(entry, str) else ("", "", "")
     if not feature or kind not in KINDS:
         near = sorted(k for k in KINDS if kind and (kind in k or k in kind))[:3]
-        hint = f" (did you mean {', '.join(near)}?)" if near else " (kinds: see `tfxp run` gate reports)"
-        raise ConfigError(f"{where}: {entry!r} must be KIND:FEATURE with a known anomaly kind{hint}")
+        hint = (
+            f" (did you mean {', '.join(near)}?)"
+            if near
+            else " (kinds: see `tfxp run` gate reports)"
+        )
+        raise ConfigError(
+            f"{where}: {entry!r} must be KIND:FEATURE with a known anomaly kind{hint}"
+        )
     return entry
 
 
 def _validation(reader: Reader) -> Validation:
     label = reader.child("label", {})
     rates = {}
-    for name, default in (("max_missing_rate", 0.0), ("max_rate_change", 0.1), ("max_split_gap", 0.05)):
+    for name, default in (
+        ("max_missing_rate", 0.0),
+        ("max_rate_change", 0.1),
+        ("max_split_gap", 0.05),
+    ):
         value = label.get(name, float, default)
         if not 0 <= value <= 1:
             raise label.fail(name, f"must be within 0..1, got {value!r}")
@@ -276,8 +298,10 @@ def _validation(reader: Reader) -> Validation:
     validation = Validation(
         min_examples_per_split=reader.positive("min_examples_per_split", int),
         label=LabelLimits(**rates),
-        allow=tuple(_allow_entry(entry, f"{reader.source}: '{reader.key('allow')}[{i}]'")
-                    for i, entry in enumerate(allow)),
+        allow=tuple(
+            _allow_entry(entry, f"{reader.source}: '{reader.key('allow')}[{i}]'")
+            for i, entry in enumerate(allow)
+        ),
     )
     reader.done()
     return validation
@@ -298,7 +322,9 @@ def _model(top: Reader) -> F.ModelConfig:
             kind=kind,
             top_k=reader.positive("top_k", int, 1000) if kind == F.CATEGORICAL else 1000,
             oov_buckets=reader.positive("oov_buckets", int, 1) if kind == F.CATEGORICAL else 1,
-            hash_buckets=reader.positive("hash_buckets", int, None) if kind == F.CATEGORICAL else None,
+            hash_buckets=reader.positive("hash_buckets", int, None)
+            if kind == F.CATEGORICAL
+            else None,
             buckets=reader.positive("buckets", int, 10) if kind == F.BUCKETIZED else 10,
         )
         reader.done()
@@ -333,8 +359,12 @@ def _model(top: Reader) -> F.ModelConfig:
 
     training_reader = top.child("training")
     hidden = training_reader.get("hidden_units", list, [64, 32])
-    if not hidden or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):
-        raise training_reader.fail("hidden_units", f"must be a list of positive integers, got {hidden!r}")
+    if not hidden or not all(
+        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
+    ):
+        raise training_reader.fail(
+            "hidden_units", f"must be a list of positive integers, got {hidden!r}"
+        )
     learning_rate = training_reader.positive("learning_rate", float, 0.001)
     training = F.TrainingParams(
         train_steps=training_reader.positive("train_steps", int),
@@ -354,14 +384,18 @@ def _evaluation(reader: Reader) -> Evaluation:
     for index, entry in enumerate(reader.get("slices", list, [])):
         columns = (entry,) if isinstance(entry, str) else entry
         if not isinstance(columns, Sequence) or not all(isinstance(c, str) for c in columns):
-            raise reader.fail(f"slices[{index}]", f"must be a column name or a list of them, got {entry!r}")
+            raise reader.fail(
+                f"slices[{index}]", f"must be a column name or a list of them, got {entry!r}"
+            )
         slices.append(tuple(columns))
 
     thresholds = []
     threshold_reader = reader.child("thresholds", {})
     for metric in threshold_reader.raw:
         if metric not in METRICS:
-            raise threshold_reader.fail(metric, f"is not a known metric (known: {', '.join(METRICS)})")
+            raise threshold_reader.fail(
+                metric, f"is not a known metric (known: {', '.join(METRICS)})"
+            )
         bounds = threshold_reader.child(metric)
         threshold = Threshold(
             metric=metric,
@@ -372,7 +406,11 @@ def _evaluation(reader: Reader) -> Evaluation:
         bounds.done()
         if threshold.max_drop is not None and threshold.max_drop < 0:
             raise bounds.fail("max_drop", f"must be >= 0, got {threshold.max_drop}")
-        if threshold.lower_bound is None and threshold.upper_bound is None and threshold.max_drop is None:
+        if (
+            threshold.lower_bound is None
+            and threshold.upper_bound is None
+            and threshold.max_drop is None
+        ):
             raise threshold_reader.fail(metric, "needs lower_bound, upper_bound or max_drop")
         thresholds.append(threshold)
     threshold_reader.done()

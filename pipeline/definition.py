@@ -80,8 +80,9 @@ class Placement:
     serving_data_fingerprint: str | None = None
 
 
-def build_pipeline(config: PipelineConfig, placement: Placement,
-                   data_only: bool = False) -> tfx_pipeline.Pipeline:
+def build_pipeline(
+    config: PipelineConfig, placement: Placement, data_only: bool = False
+) -> tfx_pipeline.Pipeline:
     """Build the TFX pipeline for one dataset config, placed by a runner.
 
     `data_only` builds the data half (ingest, statistics, validation, gate), with the same node
@@ -118,8 +119,9 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
     schema = schema_importer.outputs["schema"]
     # With the schema, integer codes the schema calls categorical get value counts, which
     # the drift check compares by L-infinity.
-    statistics_gen = StatisticsGen(
-        examples=example_gen.outputs["examples"], schema=schema).with_id(names.STATISTICS_GEN)
+    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
+        names.STATISTICS_GEN
+    )
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema
     ).with_id(names.EXAMPLE_VALIDATOR)
@@ -131,8 +133,9 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         previous = Resolver(
             strategy_class=PreviousAcceptedSpan,
             config={"span": placement.span},
-            accepted=Channel(type=AcceptedSpan, producer_component_id=names.GATE,
-                             output_key="accepted"),
+            accepted=Channel(
+                type=AcceptedSpan, producer_component_id=names.GATE, output_key="accepted"
+            ),
             examples=_ingested_examples(),
         ).with_id(names.PREVIOUS_SPAN_RESOLVER)
         gate_inputs["previous"] = previous.outputs["accepted"]
@@ -167,8 +170,12 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         "code_sha256": code_fingerprint(_module_of(PREPROCESSING_FN), root=CODE_ROOT),
     }
     # The trained model embeds the transform graph: both codes key the Trainer.
-    trainer_config = {"model": inputs, "code_sha256": code_fingerprint(
-        _module_of(RUN_FN), _module_of(PREPROCESSING_FN), root=CODE_ROOT)}
+    trainer_config = {
+        "model": inputs,
+        "code_sha256": code_fingerprint(
+            _module_of(RUN_FN), _module_of(PREPROCESSING_FN), root=CODE_ROOT
+        ),
+    }
     nodes = []
     training_examples = data.examples
     if placement.span_resolvers and placement.span is not None:
@@ -223,8 +230,11 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
 
 def _ingested_examples() -> Channel:
     """Every span ExampleGen has ingested in this pipeline, as a resolver input."""
-    return Channel(type=standard_artifacts.Examples, producer_component_id=names.EXAMPLE_GEN,
-                   output_key="examples")
+    return Channel(
+        type=standard_artifacts.Examples,
+        producer_component_id=names.EXAMPLE_GEN,
+        output_key="examples",
+    )
 
 
 def _fingerprint_config(fingerprint: str | None) -> example_gen_pb2.CustomConfig | None:
@@ -242,15 +252,20 @@ def _serving_statistics(placement: Placement, schema: Channel) -> list:
         return []
     example_gen = FileBasedExampleGen(
         input_base=placement.serving_data_root,
-        input_config=example_gen_pb2.Input(splits=[
-            example_gen_pb2.Input.Split(name="single_split", pattern="*.csv")]),
-        output_config=example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
-            example_gen_pb2.SplitConfig.Split(name="serving", hash_buckets=1)])),
+        input_config=example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern="*.csv")]
+        ),
+        output_config=example_gen_pb2.Output(
+            split_config=example_gen_pb2.SplitConfig(
+                splits=[example_gen_pb2.SplitConfig.Split(name="serving", hash_buckets=1)]
+            )
+        ),
         custom_config=_fingerprint_config(placement.serving_data_fingerprint),
         custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
     ).with_id(names.SERVING_EXAMPLE_GEN)
     statistics = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
-        names.SERVING_STATISTICS_GEN)
+        names.SERVING_STATISTICS_GEN
+    )
     return [example_gen, statistics]
 
 
@@ -258,19 +273,25 @@ def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExamp
     """CsvExampleGen over one span, hash-split, with the span's content hash where known."""
     range_config = None
     if placement.span is not None:
-        range_config = range_config_pb2.RangeConfig(static_range=range_config_pb2.StaticRange(
-            start_span_number=placement.span, end_span_number=placement.span))
+        range_config = range_config_pb2.RangeConfig(
+            static_range=range_config_pb2.StaticRange(
+                start_span_number=placement.span, end_span_number=placement.span
+            )
+        )
     output_config = example_gen_pb2.Output(
-        split_config=example_gen_pb2.SplitConfig(splits=[
-            example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
-            for name, buckets in config.split_buckets
-        ])
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[
+                example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
+                for name, buckets in config.split_buckets
+            ]
+        )
     )
     # CsvExampleGen's constructor has no custom_config; its base class with its executor does.
     return FileBasedExampleGen(
         input_base=placement.data_root,
-        input_config=example_gen_pb2.Input(splits=[
-            example_gen_pb2.Input.Split(name="single_split", pattern=SPAN_PATTERN)]),
+        input_config=example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=SPAN_PATTERN)]
+        ),
         output_config=output_config,
         range_config=range_config,
         custom_config=_fingerprint_config(placement.data_fingerprint),
@@ -285,20 +306,24 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     for key, class_name in METRICS.items():
         # 1,000 AUC thresholds instead of TFMA's 10,000: the same AUC to 3 decimals here, and a
         # histogram per slice and model ten times smaller.
-        metric = tfma.MetricConfig(class_name=class_name,
-                                   config='"num_thresholds": 1000' if key == "auc" else "")
+        metric = tfma.MetricConfig(
+            class_name=class_name, config='"num_thresholds": 1000' if key == "auc" else ""
+        )
         if key in thresholds:
             # On the overall slice only: TFMA applies `threshold` to every slice, and a rare
             # slice (3 trips paid by 'Prcard') would block every model.
             metric.per_slice_thresholds.add(
-                slicing_specs=[tfma.SlicingSpec()], threshold=_metric_threshold(thresholds[key]))
+                slicing_specs=[tfma.SlicingSpec()], threshold=_metric_threshold(thresholds[key])
+            )
         metrics.append(metric)
     return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(
-            signature_name="serving_default",
-            label_key=F.transformed_name(config.model.label.name),
-            preprocessing_function_names=[TRANSFORM_SIGNATURE],
-        )],
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default",
+                label_key=F.transformed_name(config.model.label.name),
+                preprocessing_function_names=[TRANSFORM_SIGNATURE],
+            )
+        ],
         slicing_specs=[tfma.SlicingSpec(feature_keys=list(s)) for s in config.evaluation.slices],
         metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from components.fingerprint import content_fingerprint
 from pipeline import SETUP_FILE
@@ -41,13 +41,20 @@ def local_placement(config: PipelineConfig) -> Placement:
         span=span,
         span_resolvers=True,
         serving_data_root=str(serving_root) if serving_root else None,
-        serving_data_fingerprint=(content_fingerprint(csv_files(serving_root), root=serving_root)
-                                  if serving_root else None),
+        serving_data_fingerprint=(
+            content_fingerprint(csv_files(serving_root), root=serving_root)
+            if serving_root
+            else None
+        ),
     )
 
 
-def plan(config: PipelineConfig, span: int | None = None, allow: Sequence[str] = (),
-         backfill: bool = False) -> list[PlannedRun]:
+def plan(
+    config: PipelineConfig,
+    span: int | None = None,
+    allow: Sequence[str] = (),
+    backfill: bool = False,
+) -> list[PlannedRun]:
     """What `tfxp run` runs, in order. With `backfill`, first the earlier spans of the window
     the gate never judged, data only, under the config's own `allow` (`--allow` is for the span
     asked for); then that span, through the whole pipeline.
@@ -58,8 +65,9 @@ def plan(config: PipelineConfig, span: int | None = None, allow: Sequence[str] =
     number, _ = span_files(config.data_root, target.span)
     check_schema_covers_config(read_schema(target.schema_file), target)
     earlier = unjudged_window_spans(config, number) if backfill else []
-    return ([PlannedRun(dataclasses.replace(config, span=n), n, data_only=True) for n in earlier]
-            + [PlannedRun(dataclasses.replace(target, span=number), number, data_only=False)])
+    return [PlannedRun(dataclasses.replace(config, span=n), n, data_only=True) for n in earlier] + [
+        PlannedRun(dataclasses.replace(target, span=number), number, data_only=False)
+    ]
 
 
 def unjudged_window_spans(config: PipelineConfig, span: int) -> list[int]:
@@ -67,8 +75,11 @@ def unjudged_window_spans(config: PipelineConfig, span: int) -> list[int]:
     oldest first: what `--backfill` checks in. A span already judged keeps its verdict (an
     acceptance given with `--allow` included); re-run it with `--span` to judge it again.
     Folders are checked now, so a bad one stops the run before any span runs."""
-    earlier = [n for n in spans(config.data_root) if n < span][-(config.window - 1):] \
-        if config.window > 1 else []
+    earlier = (
+        [n for n in spans(config.data_root) if n < span][-(config.window - 1) :]
+        if config.window > 1
+        else []
+    )
     for number in earlier:
         span_files(config.data_root, number)
     judged = judged_spans(config)
@@ -85,9 +96,14 @@ def judged_spans(config: PipelineConfig) -> set[int]:
     return MetadataReader(open_store(sqlite=config.metadata_path)).judged_spans(config.name)
 
 
-def run(config: PipelineConfig, span: int | None = None, allow: Sequence[str] = (),
-        backfill: bool = False, on_start: Callable[[PlannedRun], None] = lambda planned: None,
-        on_outcome: Callable[[RunOutcome], None] = lambda outcome: None) -> RunOutcome:
+def run(
+    config: PipelineConfig,
+    span: int | None = None,
+    allow: Sequence[str] = (),
+    backfill: bool = False,
+    on_start: Callable[[PlannedRun], None] = lambda planned: None,
+    on_outcome: Callable[[RunOutcome], None] = lambda outcome: None,
+) -> RunOutcome:
     """Each planned run in turn (a backfilled span the gate stops stays out of the window and
     the next goes on); the outcome of the span asked for."""
     outcome = None
@@ -97,8 +113,9 @@ def run(config: PipelineConfig, span: int | None = None, allow: Sequence[str] = 
             outcome = run_once(planned.config, data_only=planned.data_only)
         except Exception as err:
             if planned.data_only:
-                raise RuntimeError(f"checking span {planned.span} in failed (not at the data "
-                                   "gate)") from err
+                raise RuntimeError(
+                    f"checking span {planned.span} in failed (not at the data gate)"
+                ) from err
             raise
         on_outcome(outcome)
     assert outcome is not None and not outcome.data_only, "a plan ends with the span asked for"
@@ -110,9 +127,9 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
     A stop at the data gate is an outcome; any other failure propagates, as the bug it is.
     """
+    from tfx.dsl.compiler import constants
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
     from tfx.orchestration.portable import runtime_parameter_utils
-    from tfx.dsl.compiler import constants
 
     from metadata.writer import record_run_facts
     from pipeline.definition import build_pipeline
@@ -128,7 +145,8 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
     class _NamedRun(LocalDagRunner):
         def run_with_ir(self, ir, run_options=None):
             runtime_parameter_utils.substitute_runtime_parameter(
-                ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
+                ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id}
+            )
             return super().run_with_ir(ir, run_options)
 
     failure = None
@@ -160,8 +178,11 @@ def _outcome(config: PipelineConfig, run_id: str, span: int, data_only: bool) ->
 
     record = MetadataReader(open_store(sqlite=config.metadata_path)).run_record(run_id)
     report_path = pathlib.Path(record.gate_report_path) if record.gate_report_path else None
-    report = (GateReport.from_json(report_path.read_text())
-              if report_path and report_path.is_file() else None)
+    report = (
+        GateReport.from_json(report_path.read_text())
+        if report_path and report_path.is_file()
+        else None
+    )
     metrics = overall_metrics(record.evaluation_uri) if record.evaluation_uri else {}
     failures = ()
     if record.gate_stopped:
@@ -175,7 +196,15 @@ def _outcome(config: PipelineConfig, run_id: str, span: int, data_only: bool) ->
     else:
         result = Result.NOT_BLESSED
         failures = tuple(threshold_failures(record.evaluation_uri)) if record.evaluation_uri else ()
-    return RunOutcome(result=result, span=span, data_only=data_only, record=record,
-                      gate_report=report, metrics=metrics, threshold_failures=failures,
-                      serving_dir=str(config.serving_dir), metadata_path=str(config.metadata_path),
-                      pipeline_root=str(config.pipeline_root))
+    return RunOutcome(
+        result=result,
+        span=span,
+        data_only=data_only,
+        record=record,
+        gate_report=report,
+        metrics=metrics,
+        threshold_failures=failures,
+        serving_dir=str(config.serving_dir),
+        metadata_path=str(config.metadata_path),
+        pipeline_root=str(config.pipeline_root),
+    )

@@ -35,8 +35,9 @@ def config_json(config: PipelineConfig) -> str:
 
 def _git(*args: str, cwd: pathlib.Path = PROJECT_ROOT) -> str | None:
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                                timeout=10, check=True)
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None
@@ -59,9 +60,9 @@ def run_facts(config: PipelineConfig, data_sha256: str, span: int) -> dict[str, 
     if revision:
         dirty = _git("status", "--porcelain", "--", *_CODE_FOLDERS, "schema")
         facts["git_revision"] = revision + ("-dirty" if dirty else "")
-    schema_revision = _git("log", "-1", "--format=%H", "--", str(config.schema_file),
-                           cwd=config.schema_file.parent)
+    schema_revision = _git(
+        "log", "-1", "--format=%H", "--", str(config.schema_file), cwd=config.schema_file.parent
+    )
     if schema_revision:
         facts["schema_git_revision"] = schema_revision
     return facts
-

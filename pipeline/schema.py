@@ -48,6 +48,8 @@ def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig
     targets = declared | {model.label.name, "<dataset>", "*"}
     for entry in config.validation.allow:
         if entry.partition(":")[2] not in targets:
-            raise SchemaError(f"allow entry {entry!r}: {config.schema_file.name} declares no "
-                              f"column {entry.partition(':')[2]!r} (nor is it the label, "
-                              "'<dataset>' or '*')")
+            raise SchemaError(
+                f"allow entry {entry!r}: {config.schema_file.name} declares no "
+                f"column {entry.partition(':')[2]!r} (nor is it the label, "
+                "'<dataset>' or '*')"
+            )

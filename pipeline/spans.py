@@ -38,13 +38,17 @@ def spans(root: pathlib.Path) -> dict[int, pathlib.Path]:
             continue
         match = _SPAN_DIR.fullmatch(path.name)
         if not match:  # span-01, span-0, span-2.bak: ExampleGen would not read what we hash
-            raise DataError(f"{path}: not a span folder name (span-<N>, N = 1, 2, ... without "
-                            f"leading zeros); rename it or move it out of {root}")
+            raise DataError(
+                f"{path}: not a span folder name (span-<N>, N = 1, 2, ... without "
+                f"leading zeros); rename it or move it out of {root}"
+            )
         found[int(match.group(1))] = path
     if not found:
         loose = sorted(p.name for p in root.glob("*.csv"))
         hint = f"; move {', '.join(loose[:3])} into {root}/span-1/" if loose else ""
-        raise DataError(f"{root}: no span folder (span-1/, span-2/, ... each holding CSV files){hint}")
+        raise DataError(
+            f"{root}: no span folder (span-1/, span-2/, ... each holding CSV files){hint}"
+        )
     return dict(sorted(found.items()))
 
 
@@ -53,6 +57,7 @@ def span_files(root: pathlib.Path, span: int | None = None) -> tuple[int, list[p
     found = spans(root)
     number = max(found) if span is None else span
     if number not in found:
-        raise DataError(f"{root}: span {number} not found "
-                        f"(spans here: {', '.join(str(n) for n in found)})")
+        raise DataError(
+            f"{root}: span {number} not found (spans here: {', '.join(str(n) for n in found)})"
+        )
     return number, csv_files(found[number])

@@ -31,14 +31,15 @@ def taxi_raw() -> dict:
     return copy.deepcopy(yaml.safe_load(TAXI_CONFIG.read_text()))
 
 
-def write_sample(root: pathlib.Path, rows: int, edit=None, span: int = 1, skip: int = 0
-                 ) -> pathlib.Path:
+def write_sample(
+    root: pathlib.Path, rows: int, edit=None, span: int = 1, skip: int = 0
+) -> pathlib.Path:
     """`<root>/span-<span>/data.csv`: `rows` bundled trips after the first `skip`, header kept,
     optionally edited line by line. Returns the CSV file."""
     directory = root / f"span-{span}"
     directory.mkdir(parents=True, exist_ok=True)
     header, *body = taxi_lines()
-    lines = [header] + body[skip: skip + rows]
+    lines = [header] + body[skip : skip + rows]
     if edit:
         lines = [lines[0]] + [edit(i, line) for i, line in enumerate(lines[1:])]
     path = directory / "data.csv"
@@ -64,3 +65,10 @@ def small_config_dict(workdir: pathlib.Path, data_dir: pathlib.Path, **training)
 def write_config(raw: dict, path: pathlib.Path) -> pathlib.Path:
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def pytest_collection_modifyitems(items):
+    """Every end-to-end test is slow: `make test-fast` (`-m "not slow"`) runs the rest."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.slow)

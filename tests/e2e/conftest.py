@@ -65,20 +65,25 @@ def runs(tmp_path_factory):
 
     def record(name, args):
         code, out, err = run_cli("run", "--config", str(args))
-        results[name] = dict(code=code, out=out, err=err, summary=last_run(metadata),
-                             versions=sorted(p.name for p in serving.iterdir()) if serving.exists() else [],
-                             serving_digest=serving_digest(serving))
+        results[name] = dict(
+            code=code,
+            out=out,
+            err=err,
+            summary=last_run(metadata),
+            versions=sorted(p.name for p in serving.iterdir()) if serving.exists() else [],
+            serving_digest=serving_digest(serving),
+        )
 
     record("fresh", config_path)
     record("unchanged", config_path)
     record("unchanged_again", config_path)
     edit_in_place_keeping_size_and_mtime(data)
     record("data_edited", config_path)
-    strict = dict(raw, evaluation=dict(raw["evaluation"], thresholds={"auc": {"lower_bound": 0.9999}}))
+    strict = dict(
+        raw, evaluation=dict(raw["evaluation"], thresholds={"auc": {"lower_bound": 0.9999}})
+    )
     record("strict", write_config(strict, work / "strict.yaml"))
     results["config"] = raw
     results["data"] = data
     results["metadata"] = metadata
     return results
-
-

@@ -13,10 +13,14 @@ def _unknown_payment_type(index: int, line: str) -> str:
     return line.replace(",Cash,", ",Bitcoin,") if index % 10 == 0 else line
 
 
-@pytest.mark.parametrize("rows, edit, expected", [
-    (1000, _unknown_payment_type, "feature 'payment_type': ENUM_TYPE_UNEXPECTED_STRING_VALUES"),
-    (0, None, "TOO_FEW_EXAMPLES: 0 examples, at least 100 required"),
-], ids=["unseen-category", "header-only-csv"])
+@pytest.mark.parametrize(
+    "rows, edit, expected",
+    [
+        (1000, _unknown_payment_type, "feature 'payment_type': ENUM_TYPE_UNEXPECTED_STRING_VALUES"),
+        (0, None, "TOO_FEW_EXAMPLES: 0 examples, at least 100 required"),
+    ],
+    ids=["unseen-category", "header-only-csv"],
+)
 def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
     data = write_sample(tmp_path / "data", rows, edit)
     config = write_config(small_config_dict(tmp_path, data.parent.parent), tmp_path / "c.yaml")
@@ -69,9 +73,12 @@ def test_serving_data_that_skews_from_training_stops_the_run(tmp_path):
     serving_dir.mkdir()
     columns = served.read_text().splitlines()[0].split(",")
     tips = columns.index("tips")  # absent at serving time (schema: SERVING environment)
-    (serving_dir / "requests.csv").write_text("".join(
-        ",".join(c for i, c in enumerate(line.split(",")) if i != tips) + "\n"
-        for line in served.read_text().splitlines()))
+    (serving_dir / "requests.csv").write_text(
+        "".join(
+            ",".join(c for i, c in enumerate(line.split(",")) if i != tips) + "\n"
+            for line in served.read_text().splitlines()
+        )
+    )
     raw = small_config_dict(tmp_path, tmp_path / "data")
     raw["data"]["serving_root"] = str(serving_dir)
     config = write_config(raw, tmp_path / "c.yaml")
@@ -90,7 +97,9 @@ def _span_and_new_file(tmp_path, drift: str, seed: int):
     """A config whose data is one synthetic span, and a new synthetic file with `drift`."""
     _synth_spans(tmp_path / "data", 1)
     (new,) = _synth_spans(tmp_path / "new", 1, drift=drift, seed=seed)
-    return new, str(write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml"))
+    return new, str(
+        write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml")
+    )
 
 
 def test_validate_against_a_span_reports_drift_the_schema_alone_does_not(tmp_path):
@@ -115,9 +124,10 @@ def test_validate_checks_the_label_as_the_gate_does(tmp_path):
 
     lines = tipless.read_text().splitlines()
     tips = lines[0].split(",").index("tips")
-    blanked = [lines[0]] + [",".join("" if i == tips and n % 50 == 0 else c
-                                     for i, c in enumerate(line.split(",")))
-                            for n, line in enumerate(lines[1:])]
+    blanked = [lines[0]] + [
+        ",".join("" if i == tips and n % 50 == 0 else c for i, c in enumerate(line.split(",")))
+        for n, line in enumerate(lines[1:])
+    ]
     tipless.write_text("\n".join(blanked) + "\n")
     code, out, _ = run_cli("validate", str(tipless), "--config", config)
     assert code == EXIT_FINDINGS

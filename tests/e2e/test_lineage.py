@@ -43,24 +43,33 @@ def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(r
     tree = tfxp_json(runs, "lineage", "--pushed", "latest")
     assert tree["artifact"]["type"] == "PushedModel"
     # The tree also holds the baseline model's own lineage; follow the run that pushed.
-    nodes = {n["made_by"]["execution"]["node"]: n["made_by"]["execution"]
-             for n in walk(tree) if n.get("made_by")
-             and n["made_by"]["execution"]["run"] == tree["run"]["run"]}
+    nodes = {
+        n["made_by"]["execution"]["node"]: n["made_by"]["execution"]
+        for n in walk(tree)
+        if n.get("made_by") and n["made_by"]["execution"]["run"] == tree["run"]["run"]
+    }
     example_gen = nodes["CsvExampleGen"]["properties"]
     assert example_gen["input_base"] == str(runs["data"].parent.parent)  # the spans' root
-    ingested = [n["artifact"] for n in walk(tree) if n.get("made_by")
-                and n["made_by"]["execution"]["node"] == "CsvExampleGen"]
+    ingested = [
+        n["artifact"]
+        for n in walk(tree)
+        if n.get("made_by") and n["made_by"]["execution"]["node"] == "CsvExampleGen"
+    ]
     assert {a["properties"]["span"] for a in ingested} == {1}  # which span, on record
     # The content hash ExampleGen was keyed on is the one recorded for the run that made it.
     assert example_gen["custom_config"] == f"sha256:{tree['run']['data_sha256']}"
     assert tree["artifact"]["properties"]["pushed_version"] == max(
-        int(v) for v in runs["strict"]["versions"])
+        int(v) for v in runs["strict"]["versions"]
+    )
     trainer = nodes["Trainer"]["properties"]["custom_config"]
     assert trainer["hyperparameters"]["train_steps"] == runs["config"]["training"]["train_steps"]
     assert trainer["code_sha256"] == code_fingerprint(*MODEL_MODULES)
     # The schema was made once, by the first run, and reused from cache since.
-    schema_made_by = {n["made_by"]["execution"]["node"]: n["made_by"]["execution"]
-                      for n in walk(tree) if n.get("made_by")}["CuratedSchemaImporter"]
+    schema_made_by = {
+        n["made_by"]["execution"]["node"]: n["made_by"]["execution"]
+        for n in walk(tree)
+        if n.get("made_by")
+    }["CuratedSchemaImporter"]
     assert schema_made_by["properties"]["source_file"].endswith("schema.pbtxt")
     assert "Evaluator" in nodes and "Transform" in nodes
     verdicts = [n["made_by"] for n in walk(tree) if n.get("made_by", {}).get("metrics")]
@@ -74,14 +83,18 @@ def test_lineage_text_and_dot(runs):
     code, out, _ = run_cli("lineage", "--pushed", "latest", "--metadata", str(runs["metadata"]))
     assert code == 0
     assert "<- CsvExampleGen" in out and "hyperparameters" in out and "made in run" in out
-    code, out, _ = run_cli("lineage", "--pushed", "latest", "--format", "dot",
-                           "--metadata", str(runs["metadata"]))
+    code, out, _ = run_cli(
+        "lineage", "--pushed", "latest", "--format", "dot", "--metadata", str(runs["metadata"])
+    )
     assert code == 0 and out.startswith("digraph lineage {") and "CsvExampleGen" in out
 
 
 def test_downstream_of_the_data_shows_what_it_produced(runs):
-    examples = [a for a in tfxp_json(runs, "artifacts", "--type", "Examples")
-                if a["producer"] == "CsvExampleGen"]
+    examples = [
+        a
+        for a in tfxp_json(runs, "artifacts", "--type", "Examples")
+        if a["producer"] == "CsvExampleGen"
+    ]
     tree = tfxp_json(runs, "lineage", str(examples[0]["id"]), "--downstream")
     used_by = {u["execution"]["node"] for u in tree["used_by"]}
     assert {"StatisticsGen", "Transform", "Evaluator"} <= used_by
@@ -121,13 +134,16 @@ def test_commands_only_read(runs):
     assert runs["metadata"].read_bytes() == before
 
 
-@pytest.mark.parametrize("args, message", [
-    (["show", "999999"], "no artifact with id 999999"),
-    (["show", "e999999"], "no execution with id 999999"),
-    (["show", "model"], "'model' is not an id"),
-    (["diff", "1999-01-01", "2000-01-01"], "run '1999-01-01' not found"),
-    (["lineage", "--pushed", "12"], "no pushed model 12"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["show", "999999"], "no artifact with id 999999"),
+        (["show", "e999999"], "no execution with id 999999"),
+        (["show", "model"], "'model' is not an id"),
+        (["diff", "1999-01-01", "2000-01-01"], "run '1999-01-01' not found"),
+        (["lineage", "--pushed", "12"], "no pushed model 12"),
+    ],
+)
 def test_unknown_ids_and_runs_are_one_line(runs, args, message):
     code, out, err = run_cli(*args, "--metadata", str(runs["metadata"]))
     assert code == 2
@@ -161,8 +177,9 @@ def test_svg_without_graphviz_says_what_to_install(runs, monkeypatch):
     import shutil
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    code, _, err = run_cli("lineage", "--pushed", "latest", "--format", "svg",
-                           "--metadata", str(runs["metadata"]))
+    code, _, err = run_cli(
+        "lineage", "--pushed", "latest", "--format", "svg", "--metadata", str(runs["metadata"])
+    )
     assert code == 2 and "apt-get install graphviz" in err
 
 
@@ -172,6 +189,15 @@ def test_a_bad_mysql_port_is_one_line():
 
 
 def test_dot_to_an_unwritable_path_is_one_line(runs, tmp_path):
-    code, _, err = run_cli("lineage", "--pushed", "latest", "--format", "dot", "--output",
-                           str(tmp_path / "missing-dir" / "x.dot"), "--metadata", str(runs["metadata"]))
+    code, _, err = run_cli(
+        "lineage",
+        "--pushed",
+        "latest",
+        "--format",
+        "dot",
+        "--output",
+        str(tmp_path / "missing-dir" / "x.dot"),
+        "--metadata",
+        str(runs["metadata"]),
+    )
     assert code == 2 and "cannot write" in err

@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 from pipeline.schema import read_schema
 from tests.conftest import ROOT
 
+
 def test_fresh_run_executes_every_component_and_pushes_a_blessed_model(runs):
     fresh = runs["fresh"]
     assert fresh["code"] == 0, fresh["err"]
@@ -37,12 +38,20 @@ def test_pushed_model_predicts_from_raw_serialized_examples(runs):
                 if name == "tips" or value == "":
                     continue  # serving requests carry no label column
                 if types[name] == 1:  # BYTES
-                    feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
+                    feature[name] = tf.train.Feature(
+                        bytes_list=tf.train.BytesList(value=[value.encode()])
+                    )
                 elif types[name] == 2:  # INT
-                    feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(float(value))]))
+                    feature[name] = tf.train.Feature(
+                        int64_list=tf.train.Int64List(value=[int(float(value))])
+                    )
                 else:
-                    feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
-            examples.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+                    feature[name] = tf.train.Feature(
+                        float_list=tf.train.FloatList(value=[float(value)])
+                    )
+            examples.append(
+                tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+            )
             labels.append(float(row["tips"]) > 0.2 * float(row["fare"]))
     scores = model.signatures["serving_default"](examples=tf.constant(examples))["scores"].numpy()
     assert scores.shape == (500, 1)
@@ -56,9 +65,15 @@ def test_unchanged_rerun_reuses_everything_and_pushes_no_duplicate(runs):
     unchanged = runs["unchanged"]
     assert unchanged["code"] == 0, unchanged["err"]
     states = unchanged["summary"].node_states
-    assert {n: s for n, s in states.items() if n not in ("Evaluator", "BlessedPusher")
-            and not n.endswith("resolver")} == {n: "cached" for n in states if n not in (
-                "Evaluator", "BlessedPusher") and not n.endswith("resolver")}
+    assert {
+        n: s
+        for n, s in states.items()
+        if n not in ("Evaluator", "BlessedPusher") and not n.endswith("resolver")
+    } == {
+        n: "cached"
+        for n in states
+        if n not in ("Evaluator", "BlessedPusher") and not n.endswith("resolver")
+    }
     assert unchanged["summary"].already_serving_version == int(runs["fresh"]["versions"][0])
     assert unchanged["versions"] == runs["fresh"]["versions"]
     assert "already the newest version" in unchanged["out"]

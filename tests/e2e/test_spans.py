@@ -38,11 +38,16 @@ def _input_spans(metadata_path, run_id: str, node: str) -> list[int]:
     reader = MetadataReader(open_store(sqlite=metadata_path))
     execution = reader.executions_of_run(run_id)[node]
     store = reader.store
-    events = [e for e in store.get_events_by_execution_ids([execution.id])
-              if e.type == metadata_store_pb2.Event.INPUT]
-    return sorted(a.custom_properties[names.SPAN].int_value
-                  for a in store.get_artifacts_by_id([e.artifact_id for e in events])
-                  if reader.type_of(a) == names.EXAMPLES)
+    events = [
+        e
+        for e in store.get_events_by_execution_ids([execution.id])
+        if e.type == metadata_store_pb2.Event.INPUT
+    ]
+    return sorted(
+        a.custom_properties[names.SPAN].int_value
+        for a in store.get_artifacts_by_id([e.artifact_id for e in events])
+        if reader.type_of(a) == names.EXAMPLES
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +66,9 @@ def history(tmp_path_factory):
 
     def step(name, *args):
         code, out, err = run_cli("run", "--config", config, *args)
-        steps[name] = dict(code=code, out=out, err=err, summary=last_run(metadata),
-                           serving=serving_digest(serving))
+        steps[name] = dict(
+            code=code, out=out, err=err, summary=last_run(metadata), serving=serving_digest(serving)
+        )
 
     step("backfill", "--backfill")
     shutil.copytree(drifted / "span-3", data / "span-3")
@@ -121,14 +127,20 @@ def test_allow_lets_a_known_finding_through_and_records_it(history):
     assert f"ALLOWED by {FARE_DRIFT}" in allowed["out"]
     assert f"ALLOWED by {LABEL_SHIFT}" in allowed["out"]
     store = open_store(sqlite=history["metadata"])
-    accepted = [a for a in store.get_artifacts_by_type("tfxp.AcceptedSpan")
-                if a.custom_properties["span"].int_value == 3]
+    accepted = [
+        a
+        for a in store.get_artifacts_by_type("tfxp.AcceptedSpan")
+        if a.custom_properties["span"].int_value == 3
+    ]
     (span_3,) = accepted
     assert json.loads(span_3.custom_properties["allowed"].string_value) == sorted(
-        [FARE_DRIFT, LABEL_SHIFT])
+        [FARE_DRIFT, LABEL_SHIFT]
+    )
     run = store.get_context_by_type_and_name("pipeline_run", allowed["summary"].run_id)
     assert json.loads(run.custom_properties["tfxp_allowed"].string_value) == [
-        FARE_DRIFT, LABEL_SHIFT]
+        FARE_DRIFT,
+        LABEL_SHIFT,
+    ]
     assert run.custom_properties["tfxp_span"].string_value == "3"
 
 
@@ -169,12 +181,21 @@ def test_the_bundled_years_pass_the_curated_thresholds_span_after_span(tmp_path)
 
 def test_lineage_of_a_model_shows_the_gate_verdict_and_allowances_of_its_data(history):
     run = history["allowed"]["summary"].run_id
-    code, out, _ = run_cli("artifacts", "--type", "Model", "--run", run, "--json",
-                           "--metadata", str(history["metadata"]))
+    code, out, _ = run_cli(
+        "artifacts",
+        "--type",
+        "Model",
+        "--run",
+        run,
+        "--json",
+        "--metadata",
+        str(history["metadata"]),
+    )
     assert code == 0
     (model,) = json.loads(out)
-    code, out, _ = run_cli("lineage", str(model["id"]), "--json",
-                           "--metadata", str(history["metadata"]))
+    code, out, _ = run_cli(
+        "lineage", str(model["id"]), "--json", "--metadata", str(history["metadata"])
+    )
     assert code == 0
 
     def walk(node):
@@ -182,9 +203,15 @@ def test_lineage_of_a_model_shows_the_gate_verdict_and_allowances_of_its_data(hi
         for child in node.get("made_by", {}).get("from", []):
             yield from walk(child)
 
-    gates = {n["artifact"]["properties"]["span"]: n["gate"] for n in walk(json.loads(out))
-             if n.get("gate")}
-    assert gates[3] == {"verdict": "accepted", "accepted_span_artifact": gates[3]["accepted_span_artifact"],
-                        "allowed": sorted([FARE_DRIFT, LABEL_SHIFT])}
+    gates = {
+        n["artifact"]["properties"]["span"]: n["gate"]
+        for n in walk(json.loads(out))
+        if n.get("gate")
+    }
+    assert gates[3] == {
+        "verdict": "accepted",
+        "accepted_span_artifact": gates[3]["accepted_span_artifact"],
+        "allowed": sorted([FARE_DRIFT, LABEL_SHIFT]),
+    }
     assert gates[2]["verdict"] == "accepted" and gates[2]["allowed"] == []
     assert set(gates) == {2, 3}  # the window of span 3: spans 2 and 3

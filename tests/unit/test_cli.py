@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from cli.exits import EXIT_USER_ERROR
@@ -34,12 +33,21 @@ def test_missing_data_folder_is_reported_before_anything_runs(tmp_path, capsys):
     assert not (tmp_path / "metadata.sqlite").exists()
 
 
-@pytest.mark.parametrize("layout, message", [
-    (lambda root: root.mkdir(), "no span folder (span-1/, span-2/, ... each holding CSV files)"),
-    (lambda root: (root.mkdir(), (root / "trips.csv").write_text("a\n1\n")),
-     "move trips.csv into"),
-    (lambda root: (root / "span-1").mkdir(parents=True), "no *.csv file in the data folder"),
-], ids=["empty-folder", "csv-outside-a-span-folder", "empty-span-folder"])
+@pytest.mark.parametrize(
+    "layout, message",
+    [
+        (
+            lambda root: root.mkdir(),
+            "no span folder (span-1/, span-2/, ... each holding CSV files)",
+        ),
+        (
+            lambda root: (root.mkdir(), (root / "trips.csv").write_text("a\n1\n")),
+            "move trips.csv into",
+        ),
+        (lambda root: (root / "span-1").mkdir(parents=True), "no *.csv file in the data folder"),
+    ],
+    ids=["empty-folder", "csv-outside-a-span-folder", "empty-span-folder"],
+)
 def test_a_bad_data_folder_is_one_line_before_anything_runs(tmp_path, capsys, layout, message):
     layout(tmp_path / "data")
     path = write_config(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml")
@@ -79,13 +87,28 @@ def four_spans(tmp_path):
 
 
 def _outcome(config, data_only: bool, result: Result) -> RunOutcome:
-    record = RunRecord(run_id="r", node_states={}, node_seconds={},
-                       gate_stopped=result is Result.STOPPED_AT_GATE, gate_report_path="report",
-                       blessed=None, evaluation_uri=None, pushed_version=None, pushed_path=None,
-                       already_serving_version=None)
-    report = GateReport(span=config.span, previous_span=None, label="big_tipper",
-                        label_counts={}, previous_label_rate=None, measurements=[], findings=[],
-                        allow=[])
+    record = RunRecord(
+        run_id="r",
+        node_states={},
+        node_seconds={},
+        gate_stopped=result is Result.STOPPED_AT_GATE,
+        gate_report_path="report",
+        blessed=None,
+        evaluation_uri=None,
+        pushed_version=None,
+        pushed_path=None,
+        already_serving_version=None,
+    )
+    report = GateReport(
+        span=config.span,
+        previous_span=None,
+        label="big_tipper",
+        label_counts={},
+        previous_label_rate=None,
+        measurements=[],
+        findings=[],
+        allow=[],
+    )
     return RunOutcome(result, config.span, data_only, record, report, {}, (), "s", "m", "p")
 
 
@@ -97,8 +120,13 @@ def _record_runs(monkeypatch, stopped=(), judged=()):
 
     def run_once(config, data_only):
         calls.append((config.span, data_only, config.validation.allow))
-        result = (Result.STOPPED_AT_GATE if config.span in stopped
-                  else Result.CHECKED_IN if data_only else Result.NOT_BLESSED)
+        result = (
+            Result.STOPPED_AT_GATE
+            if config.span in stopped
+            else Result.CHECKED_IN
+            if data_only
+            else Result.NOT_BLESSED
+        )
         return _outcome(config, data_only, result)
 
     monkeypatch.setattr(local_runner, "run_once", run_once)
@@ -107,14 +135,28 @@ def _record_runs(monkeypatch, stopped=(), judged=()):
 
 
 def test_backfill_checks_the_unjudged_earlier_spans_of_the_window_without_the_cli_allow(
-        four_spans, monkeypatch):
+    four_spans, monkeypatch
+):
     calls = _record_runs(monkeypatch)
-    assert main(["run", "--config", str(four_spans), "--backfill",
-                 "--allow", "LABEL_MISSING:big_tipper"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--config",
+                str(four_spans),
+                "--backfill",
+                "--allow",
+                "LABEL_MISSING:big_tipper",
+            ]
+        )
+        == 0
+    )
     assert calls == [(2, True, ()), (3, True, ()), (4, False, ("LABEL_MISSING:big_tipper",))]
 
 
-def test_backfill_goes_on_past_a_stopped_span_and_skips_judged_ones(four_spans, monkeypatch, capsys):
+def test_backfill_goes_on_past_a_stopped_span_and_skips_judged_ones(
+    four_spans, monkeypatch, capsys
+):
     calls = _record_runs(monkeypatch, stopped={3}, judged={2})
     assert main(["run", "--config", str(four_spans), "--backfill"]) == 0
     assert [(span, data_only) for span, data_only, _ in calls] == [(3, True), (4, False)]
@@ -123,6 +165,17 @@ def test_backfill_goes_on_past_a_stopped_span_and_skips_judged_ones(four_spans, 
 
 def test_a_misspelt_allow_column_is_refused_before_any_span_runs(four_spans, monkeypatch, capsys):
     calls = _record_runs(monkeypatch)
-    assert main(["run", "--config", str(four_spans), "--backfill",
-                 "--allow", "COMPARATOR_L_INFTY_HIGH:compnay"]) == EXIT_USER_ERROR
+    assert (
+        main(
+            [
+                "run",
+                "--config",
+                str(four_spans),
+                "--backfill",
+                "--allow",
+                "COMPARATOR_L_INFTY_HIGH:compnay",
+            ]
+        )
+        == EXIT_USER_ERROR
+    )
     assert calls == [] and "declares no column 'compnay'" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from models import features as F
-from pipeline.config import with_overrides, ConfigError, config_from_dict, load_config
+from pipeline.config import ConfigError, config_from_dict, load_config, with_overrides
 from tests.conftest import ROOT, TAXI_CONFIG
 
 
@@ -17,8 +17,12 @@ def test_bundled_taxi_config_loads_into_typed_objects():
     assert config.name == "taxi"
     assert config.data_root == ROOT / "data" / "taxi"
     assert config.model.label == F.Label(
-        name="big_tipper", column="tips", rule=F.GREATER_THAN_FRACTION_OF, threshold=0.2,
-        of_column="fare")
+        name="big_tipper",
+        column="tips",
+        rule=F.GREATER_THAN_FRACTION_OF,
+        threshold=0.2,
+        of_column="fare",
+    )
     assert {f.kind for f in config.model.features} == set(F.FEATURE_KINDS)
     assert dict(config.split_buckets) == {"train": 2, "eval": 1}
     assert config.evaluation.slices[0] == ()  # the overall slice always comes first
@@ -52,38 +56,61 @@ def _set(raw: dict, dotted: str, value) -> dict:
 _DELETE = object()
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("name", _DELETE, "'name' is required"),
-    ("name", "taxi trips!", "'name' must be letters"),
-    ("data.root", 3, "'data.root' must be str"),
-    ("data.rooot", "x", "unknown key 'data.rooot'"),
-    ("features", [], "'features' must list at least one feature"),
-    ("features.0.kind", "numerical", "'features[0].kind' must be one of"),
-    ("features.1", {"name": "fare", "kind": "numeric"}, "lists 'fare' more than once"),
-    ("features.3.top_k", 0, "'features[3].top_k' must be > 0"),
-    ("label.column", "fare", "'label.column' 'fare' is also a feature"),
-    ("label.rule", "bigger", "'label.rule' must be one of"),
-    ("label.of_column", _DELETE, "'label.of_column' is required with rule"),
-    ("split", {"train": 2, "test": 1}, "must name exactly 'train' and 'eval'"),
-    ("split.eval", 0, "'split.eval' must be > 0"),
-    ("training.train_steps", "many", "'training.train_steps' must be int"),
-    ("training.hidden_units", [32, -1], "'training.hidden_units' must be a list of positive"),
-    ("training.learning_rate", True, "'training.learning_rate' must be float"),
-    ("evaluation.thresholds.auc_roc", {"lower_bound": 0.5}, "'evaluation.thresholds.auc_roc' is not a known metric"),
-    ("evaluation.thresholds", {"auc": {"max_drop": 0.01}}, "must give at least one lower_bound or upper_bound"),
-    ("evaluation.thresholds.auc.max_drop", -0.1, "'evaluation.thresholds.auc.max_drop' must be >= 0"),
-    ("evaluation.slices", [["hour", 3]], "'evaluation.slices[0]' must be a column name"),
-    ("beam.runner", "DirectRunner", "Prism binary"),
-    ("outputs.serving_dir", "", "'outputs.serving_dir' must be a non-empty path"),
-    ("validation.min_examples_per_split", -5, "must be > 0"),
-    ("data.span", True, "'data.span' must be 'latest' or a span number >= 1, got True"),
-    ("data.span", 0, "'data.span' must be 'latest' or a span number >= 1, got 0"),
-    ("data.span", "newest", "'data.span' must be 'latest' or a span number"),
-    ("data.window", 0, "'data.window' must be > 0"),
-    ("validation.label.max_split_gap", 1.5, "'validation.label.max_split_gap' must be within 0..1"),
-    ("validation.allow", ["DRIFT:fare"], "'validation.allow[0]'.*'DRIFT:fare' must be KIND:FEATURE"),
-    ("validation.allow", ["COMPARATOR_L_INFTY_HIGH"], "must be KIND:FEATURE"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("name", _DELETE, "'name' is required"),
+        ("name", "taxi trips!", "'name' must be letters"),
+        ("data.root", 3, "'data.root' must be str"),
+        ("data.rooot", "x", "unknown key 'data.rooot'"),
+        ("features", [], "'features' must list at least one feature"),
+        ("features.0.kind", "numerical", "'features[0].kind' must be one of"),
+        ("features.1", {"name": "fare", "kind": "numeric"}, "lists 'fare' more than once"),
+        ("features.3.top_k", 0, "'features[3].top_k' must be > 0"),
+        ("label.column", "fare", "'label.column' 'fare' is also a feature"),
+        ("label.rule", "bigger", "'label.rule' must be one of"),
+        ("label.of_column", _DELETE, "'label.of_column' is required with rule"),
+        ("split", {"train": 2, "test": 1}, "must name exactly 'train' and 'eval'"),
+        ("split.eval", 0, "'split.eval' must be > 0"),
+        ("training.train_steps", "many", "'training.train_steps' must be int"),
+        ("training.hidden_units", [32, -1], "'training.hidden_units' must be a list of positive"),
+        ("training.learning_rate", True, "'training.learning_rate' must be float"),
+        (
+            "evaluation.thresholds.auc_roc",
+            {"lower_bound": 0.5},
+            "'evaluation.thresholds.auc_roc' is not a known metric",
+        ),
+        (
+            "evaluation.thresholds",
+            {"auc": {"max_drop": 0.01}},
+            "must give at least one lower_bound or upper_bound",
+        ),
+        (
+            "evaluation.thresholds.auc.max_drop",
+            -0.1,
+            "'evaluation.thresholds.auc.max_drop' must be >= 0",
+        ),
+        ("evaluation.slices", [["hour", 3]], "'evaluation.slices[0]' must be a column name"),
+        ("beam.runner", "DirectRunner", "Prism binary"),
+        ("outputs.serving_dir", "", "'outputs.serving_dir' must be a non-empty path"),
+        ("validation.min_examples_per_split", -5, "must be > 0"),
+        ("data.span", True, "'data.span' must be 'latest' or a span number >= 1, got True"),
+        ("data.span", 0, "'data.span' must be 'latest' or a span number >= 1, got 0"),
+        ("data.span", "newest", "'data.span' must be 'latest' or a span number"),
+        ("data.window", 0, "'data.window' must be > 0"),
+        (
+            "validation.label.max_split_gap",
+            1.5,
+            "'validation.label.max_split_gap' must be within 0..1",
+        ),
+        (
+            "validation.allow",
+            ["DRIFT:fare"],
+            "'validation.allow[0]'.*'DRIFT:fare' must be KIND:FEATURE",
+        ),
+        ("validation.allow", ["COMPARATOR_L_INFTY_HIGH"], "must be KIND:FEATURE"),
+    ],
+)
 def test_each_mistake_is_reported_with_its_key(taxi_raw, key, value, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         config_from_dict(_set(taxi_raw, key, value), source="taxi.yaml")
@@ -126,8 +153,10 @@ def test_a_new_dataset_needs_only_a_config(tmp_path):
         "data": {"root": "data/churn"},
         "schema": "schema/churn/schema.pbtxt",
         "label": {"name": "churned", "column": "churned"},
-        "features": [{"name": "tenure", "kind": "numeric"},
-                     {"name": "plan", "kind": "categorical"}],
+        "features": [
+            {"name": "tenure", "kind": "numeric"},
+            {"name": "plan", "kind": "categorical"},
+        ],
         "split": {"train": 4, "eval": 1},
         "validation": {"min_examples_per_split": 10},
         "training": {"train_steps": 10, "eval_steps": 2},
@@ -145,6 +174,9 @@ def test_allow_from_the_command_line_adds_to_the_config_and_is_checked(taxi_raw)
     config = config_from_dict(_set(taxi_raw, "validation.allow", ["LABEL_MISSING:big_tipper"]))
     merged = with_overrides(config, span=2, allow=["SKEW_COMPARATOR_L_INFTY_HIGH:company"])
     assert merged.span == 2
-    assert merged.validation.allow == ("LABEL_MISSING:big_tipper", "SKEW_COMPARATOR_L_INFTY_HIGH:company")
+    assert merged.validation.allow == (
+        "LABEL_MISSING:big_tipper",
+        "SKEW_COMPARATOR_L_INFTY_HIGH:company",
+    )
     with pytest.raises(ConfigError, match="did you mean COMPARATOR_L_INFTY_HIGH"):
         with_overrides(config, allow=["COMPARATOR_L_INFTY:fare"])

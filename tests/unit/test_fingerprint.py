@@ -37,8 +37,15 @@ def _package(root, files: dict[str, str]):
 
 
 def test_code_fingerprint_follows_the_module_and_what_it_imports(tmp_path):
-    _package(tmp_path, {"pkg/__init__.py": "", "pkg/gate.py": "from pkg import rules\n",
-                        "pkg/rules.py": "X = 1\n", "pkg/other.py": "Y = 1\n"})
+    _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/gate.py": "from pkg import rules\n",
+            "pkg/rules.py": "X = 1\n",
+            "pkg/other.py": "Y = 1\n",
+        },
+    )
     before = code_fingerprint("pkg.gate", root=tmp_path)
     (tmp_path / "pkg" / "other.py").write_text("Y = 2\n")  # not imported: not covered
     (tmp_path / "pkg" / "notes.txt").write_text("not code")
@@ -48,11 +55,14 @@ def test_code_fingerprint_follows_the_module_and_what_it_imports(tmp_path):
 
 
 def test_a_module_the_code_starts_importing_is_covered_without_a_list(tmp_path):
-    _package(tmp_path, {"pkg/__init__.py": "", "pkg/gate.py": "import json\n",
-                        "pkg/helper.py": "Z = 1\n"})
+    _package(
+        tmp_path,
+        {"pkg/__init__.py": "", "pkg/gate.py": "import json\n", "pkg/helper.py": "Z = 1\n"},
+    )
     before = code_fingerprint("pkg.gate", root=tmp_path)
-    (tmp_path / "pkg" / "gate.py").write_text("import json\n\ndef f():\n"
-                                              "    from pkg.helper import Z\n")
+    (tmp_path / "pkg" / "gate.py").write_text(
+        "import json\n\ndef f():\n    from pkg.helper import Z\n"
+    )
     with_import = code_fingerprint("pkg.gate", root=tmp_path)
     assert with_import != before
     (tmp_path / "pkg" / "helper.py").write_text("Z = 2\n")  # the new import is followed

@@ -59,7 +59,7 @@ def test_no_module_imports_itself_back_through_others():
 
     def visit(module):
         if module in visiting:
-            cycles.append(visiting[visiting.index(module):] + [module])
+            cycles.append(visiting[visiting.index(module) :] + [module])
             return
         if module in done:
             return
@@ -76,15 +76,22 @@ def test_no_module_imports_itself_back_through_others():
 
 @pytest.mark.parametrize("package", LAYERS)
 def test_a_package_imports_only_the_floors_below_it(package):
-    upward = sorted(f"{module} -> {imported}" for module, imports in GRAPH.items()
-                    if module.split(".")[0] == package for imported in imports
-                    if imported.split(".")[0] not in LAYERS[package] | {package})
+    upward = sorted(
+        f"{module} -> {imported}"
+        for module, imports in GRAPH.items()
+        if module.split(".")[0] == package
+        for imported in imports
+        if imported.split(".")[0] not in LAYERS[package] | {package}
+    )
     assert upward == []
 
 
 def test_only_the_metadata_package_opens_ml_metadata():
-    openers = sorted(module for module, path in MODULES.items()
-                     if "MetadataStore(" in path.read_text() and module.split(".")[0] != "metadata")
+    openers = sorted(
+        module
+        for module, path in MODULES.items()
+        if "MetadataStore(" in path.read_text() and module.split(".")[0] != "metadata"
+    )
     assert openers == []
 
 
@@ -100,15 +107,21 @@ def test_cli_commands_are_straight_line_parse_call_render():
     branching = (ast.If, ast.For, ast.While, ast.Try, ast.With)
     handlers = dict(_handlers())
     assert len(handlers) >= 10
-    assert {name for name, node in handlers.items()
-            if any(isinstance(n, branching) for n in ast.walk(node))} == set()
+    assert {
+        name
+        for name, node in handlers.items()
+        if any(isinstance(n, branching) for n in ast.walk(node))
+    } == set()
 
 
 def test_quick_commands_do_not_load_tensorflow():
     """`tfxp --help`, `runs`, `lineage` and `diff` parse and read the store without the ~5 s
     TensorFlow import (the style guide's rule for heavy imports)."""
-    script = ("import sys, cli.main, cli.render, metadata.reader, metadata.lineage; "
-              "cli.main.parser(); print('tensorflow' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    script = (
+        "import sys, cli.main, cli.render, metadata.reader, metadata.lineage; "
+        "cli.main.parser(); print('tensorflow' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "False", done.stderr

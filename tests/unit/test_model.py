@@ -10,8 +10,15 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from models import features as F
-from models.model import (SCORE_OUTPUT, SERVING_SIGNATURE, TRANSFORM_SIGNATURE, ServingModule,
-                          build_keras_model, train, vocabulary_sizes)
+from models.model import (
+    SCORE_OUTPUT,
+    SERVING_SIGNATURE,
+    TRANSFORM_SIGNATURE,
+    ServingModule,
+    build_keras_model,
+    train,
+    vocabulary_sizes,
+)
 from tests.unit.transform_rows import INPUTS, ROWS, UNSEEN, analyse_and_transform
 
 

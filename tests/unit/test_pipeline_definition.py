@@ -33,7 +33,8 @@ def _node(pipeline, node_id):
 def _data_fingerprint(pipeline) -> str:
     """The content hash ExampleGen carries (TFX keeps the CustomConfig as JSON)."""
     return json.loads(_node(pipeline, "CsvExampleGen").exec_properties["custom_config"])[
-        "custom_config"]["value"]
+        "custom_config"
+    ]["value"]
 
 
 def test_the_chain_and_its_edges(config):
@@ -46,8 +47,13 @@ def test_the_chain_and_its_edges(config):
         "previous_accepted_span_resolver": [],
         "StatisticsGen": ["CsvExampleGen", "CuratedSchemaImporter"],
         "ExampleValidator": ["CuratedSchemaImporter", "StatisticsGen"],
-        "ExampleGate": ["CsvExampleGen", "CuratedSchemaImporter", "ExampleValidator",
-                        "StatisticsGen", "previous_accepted_span_resolver"],
+        "ExampleGate": [
+            "CsvExampleGen",
+            "CuratedSchemaImporter",
+            "ExampleValidator",
+            "StatisticsGen",
+            "previous_accepted_span_resolver",
+        ],
         "accepted_span_window_resolver": ["ExampleGate"],
         "Transform": ["CuratedSchemaImporter", "ExampleGate", "accepted_span_window_resolver"],
         "Trainer": ["CuratedSchemaImporter", "Transform"],
@@ -80,17 +86,24 @@ def test_model_code_is_part_of_transform_and_trainer_cache_keys(config, tmp_path
     monkeypatch.setattr(definition, "CODE_ROOT", tmp_path)
     before = _build(config)
     (models / "preprocessing.py").write_text(
-        (models / "preprocessing.py").read_text() + "\n# edited\n")
+        (models / "preprocessing.py").read_text() + "\n# edited\n"
+    )
     after = _build(config)
     for node in ("Transform", "Trainer"):
-        assert (_node(before, node).exec_properties["custom_config"]
-                != _node(after, node).exec_properties["custom_config"])
+        assert (
+            _node(before, node).exec_properties["custom_config"]
+            != _node(after, node).exec_properties["custom_config"]
+        )
     (models / "model.py").write_text((models / "model.py").read_text() + "\n# edited\n")
     model_only = _build(config)
-    assert (_node(after, "Transform").exec_properties["custom_config"]
-            == _node(model_only, "Transform").exec_properties["custom_config"])
-    assert (_node(after, "Trainer").exec_properties["custom_config"]
-            != _node(model_only, "Trainer").exec_properties["custom_config"])
+    assert (
+        _node(after, "Transform").exec_properties["custom_config"]
+        == _node(model_only, "Transform").exec_properties["custom_config"]
+    )
+    assert (
+        _node(after, "Trainer").exec_properties["custom_config"]
+        != _node(model_only, "Trainer").exec_properties["custom_config"]
+    )
 
 
 def test_the_schema_enters_by_content(config):
@@ -107,7 +120,10 @@ def test_value_thresholds_apply_to_the_overall_slice_only(config):
     assert per_slice.threshold.value_threshold.lower_bound.value == 0.7
     assert per_slice.threshold.change_threshold.absolute.value == pytest.approx(-0.05, abs=1e-6)
     assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [
-        [], ["trip_start_hour"], ["payment_type"]]
+        [],
+        ["trip_start_hour"],
+        ["payment_type"],
+    ]
 
 
 def test_an_allow_entry_for_a_column_the_schema_lacks_is_refused(config):
@@ -121,10 +137,12 @@ def test_an_allow_entry_for_a_column_the_schema_lacks_is_refused(config):
 
 
 def test_the_gate_is_keyed_on_its_own_code_and_the_label_rule_it_imports(
-        config, tmp_path, monkeypatch):
+    config, tmp_path, monkeypatch
+):
     for package in ("components", "models", "metadata"):
-        shutil.copytree(ROOT / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     monkeypatch.setattr(definition, "CODE_ROOT", tmp_path)
     before = _node(_build(config), "ExampleGate").exec_properties["code_sha256"]
     assert before == code_fingerprint("components.example_gate", root=tmp_path)
@@ -150,21 +168,25 @@ def test_a_schema_missing_a_configured_column_is_refused(config, tmp_path):
 
 def test_hyperparameters_key_the_trainer_but_not_transform(config):
     before = _build(config)
-    steps = config.model.training.__class__(
-        **{**config.model.training.__dict__, "train_steps": 7})
-    inputs = config.model.__class__(
-        **{**config.model.__dict__, "training": steps})
+    steps = config.model.training.__class__(**{**config.model.training.__dict__, "train_steps": 7})
+    inputs = config.model.__class__(**{**config.model.__dict__, "training": steps})
     after = _build(config.__class__(**{**config.__dict__, "model": inputs}))
-    assert (_node(before, "Transform").exec_properties["custom_config"]
-            == _node(after, "Transform").exec_properties["custom_config"])
-    assert (_node(before, "Trainer").exec_properties["custom_config"]
-            != _node(after, "Trainer").exec_properties["custom_config"])
+    assert (
+        _node(before, "Transform").exec_properties["custom_config"]
+        == _node(after, "Transform").exec_properties["custom_config"]
+    )
+    assert (
+        _node(before, "Trainer").exec_properties["custom_config"]
+        != _node(after, "Trainer").exec_properties["custom_config"]
+    )
 
 
 def test_a_slice_on_an_undeclared_column_is_refused(config):
     from pipeline.config import Evaluation
     from pipeline.schema import SchemaError
 
-    evaluation = Evaluation(slices=((), ("trip_start_hours",)), thresholds=config.evaluation.thresholds)
+    evaluation = Evaluation(
+        slices=((), ("trip_start_hours",)), thresholds=config.evaluation.thresholds
+    )
     with pytest.raises(SchemaError, match="trip_start_hours"):
         _build(config.__class__(**{**config.__dict__, "evaluation": evaluation}))

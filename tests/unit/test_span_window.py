@@ -11,10 +11,14 @@ from ml_metadata.proto import metadata_store_pb2 as mlmd_pb2
 from tfx.types import artifact_utils
 
 from components.example_gate import AcceptedSpan, ExampleGate
-from metadata.verdicts import gate_report_path
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
+from metadata.verdicts import gate_report_path
 
-COMPLETE, CACHED, FAILED = mlmd_pb2.Execution.COMPLETE, mlmd_pb2.Execution.CACHED, mlmd_pb2.Execution.FAILED
+COMPLETE, CACHED, FAILED = (
+    mlmd_pb2.Execution.COMPLETE,
+    mlmd_pb2.Execution.CACHED,
+    mlmd_pb2.Execution.FAILED,
+)
 RUNNING = mlmd_pb2.Execution.RUNNING
 
 
@@ -28,9 +32,11 @@ class Store:
         self.mlmd = metadata_store.MetadataStore(config)
         self.examples_type = self.mlmd.put_artifact_type(mlmd_pb2.ArtifactType(name="Examples"))
         self.accepted_type = self.mlmd.put_artifact_type(
-            mlmd_pb2.ArtifactType(name=AcceptedSpan.TYPE_NAME))
+            mlmd_pb2.ArtifactType(name=AcceptedSpan.TYPE_NAME)
+        )
         self.gate_type = self.mlmd.put_execution_type(
-            mlmd_pb2.ExecutionType(name=ExampleGate.get_class_type()))
+            mlmd_pb2.ExecutionType(name=ExampleGate.get_class_type())
+        )
         self.other_type = self.mlmd.put_execution_type(mlmd_pb2.ExecutionType(name="Transform"))
         self.examples: list = []
         self.accepted: list = []
@@ -41,7 +47,8 @@ class Store:
         proto.custom_properties["span"].int_value = span
         (proto.id,) = self.mlmd.put_artifacts([proto])
         artifact = artifact_utils.deserialize_artifact(
-            mlmd_pb2.ArtifactType(name="Examples", id=self.examples_type), proto)
+            mlmd_pb2.ArtifactType(name="Examples", id=self.examples_type), proto
+        )
         self.examples.append(artifact)
         return artifact
 
@@ -51,8 +58,11 @@ class Store:
         its report file."""
         execution = mlmd_pb2.Execution(type_id=type_id or self.gate_type, last_known_state=state)
         (execution_id,) = self.mlmd.put_executions([execution])
-        events = [mlmd_pb2.Event(artifact_id=examples.id, execution_id=execution_id,
-                                 type=mlmd_pb2.Event.INPUT)]
+        events = [
+            mlmd_pb2.Event(
+                artifact_id=examples.id, execution_id=execution_id, type=mlmd_pb2.Event.INPUT
+            )
+        ]
         span = examples.get_int_custom_property("span")
         if state == FAILED and report:
             path = pathlib.Path(gate_report_path(examples.uri, span, execution_id))
@@ -60,25 +70,33 @@ class Store:
             path.write_text("{}")
         elif state in (COMPLETE, CACHED) and type_id is None:
             if reuse is None:
-                proto = mlmd_pb2.Artifact(type_id=self.accepted_type, uri=f"/accepted/{execution_id}")
+                proto = mlmd_pb2.Artifact(
+                    type_id=self.accepted_type, uri=f"/accepted/{execution_id}"
+                )
                 proto.custom_properties["span"].int_value = span
                 (proto.id,) = self.mlmd.put_artifacts([proto])
                 reuse = artifact_utils.deserialize_artifact(
-                    mlmd_pb2.ArtifactType(name=AcceptedSpan.TYPE_NAME, id=self.accepted_type), proto)
+                    mlmd_pb2.ArtifactType(name=AcceptedSpan.TYPE_NAME, id=self.accepted_type), proto
+                )
                 self.accepted.append(reuse)
-            events.append(mlmd_pb2.Event(artifact_id=reuse.id, execution_id=execution_id,
-                                         type=mlmd_pb2.Event.OUTPUT))
+            events.append(
+                mlmd_pb2.Event(
+                    artifact_id=reuse.id, execution_id=execution_id, type=mlmd_pb2.Event.OUTPUT
+                )
+            )
         self.mlmd.put_events(events)
         return execution_id
 
     def window(self, num_spans, last_span):
         result = AcceptedSpanWindow(num_spans, last_span).resolve_artifacts(
-            self.mlmd, {"examples": self.examples})
+            self.mlmd, {"examples": self.examples}
+        )
         return [a.get_int_custom_property("span") for a in (result or {}).get("examples", [])]
 
     def previous(self, span):
         result = PreviousAcceptedSpan(span).resolve_artifacts(
-            self.mlmd, {"examples": self.examples, "accepted": self.accepted})
+            self.mlmd, {"examples": self.examples, "accepted": self.accepted}
+        )
         return [a.get_int_custom_property("span") for a in result["accepted"]]
 
 
@@ -122,7 +140,8 @@ def test_the_newest_accepted_ingestion_of_a_span_is_the_one_trained_on(store):
     fixed = store.ingest(2)
     store.gate(fixed, COMPLETE)
     (chosen,) = AcceptedSpanWindow(1, 2).resolve_artifacts(
-        store.mlmd, {"examples": store.examples})["examples"]
+        store.mlmd, {"examples": store.examples}
+    )["examples"]
     assert chosen.id == fixed.id
 
 
@@ -141,5 +160,6 @@ def test_nothing_accepted_resolves_to_nothing(tmp_path):
 
 def test_the_baseline_falls_back_to_an_earlier_span_whose_record_is_given(store):
     result = PreviousAcceptedSpan(3).resolve_artifacts(
-        store.mlmd, {"examples": store.examples, "accepted": store.accepted[:1]})
+        store.mlmd, {"examples": store.examples, "accepted": store.accepted[:1]}
+    )
     assert [a.get_int_custom_property("span") for a in result["accepted"]] == [1]

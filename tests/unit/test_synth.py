@@ -34,9 +34,13 @@ def test_same_seed_same_data(tmp_path):
 
 
 def test_drift_applies_from_its_span_on(tmp_path):
-    paths = synthesize(tmp_path, rows=3000, spans=3, seed=3,
-                       drift="new:payment_type=Bitcoin:0.3@2,vanish:payment_type=Cash@3,"
-                             "missing:trip_miles:0.5@3")
+    paths = synthesize(
+        tmp_path,
+        rows=3000,
+        spans=3,
+        seed=3,
+        drift="new:payment_type=Bitcoin:0.3@2,vanish:payment_type=Cash@3,missing:trip_miles:0.5@3",
+    )
     span1, span2, span3 = (_rows(p) for p in paths)
     assert not any(r["payment_type"] == "Bitcoin" for r in span1)
     assert 0.2 < sum(r["payment_type"] == "Bitcoin" for r in span2) / len(span2) < 0.4
@@ -44,11 +48,14 @@ def test_drift_applies_from_its_span_on(tmp_path):
     assert 0.4 < sum(r["trip_miles"] == "" for r in span3) / len(span3) < 0.6
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("shift:fare+1@2", "is not one of"),
-    ("scale:fares*2@2", "no column 'fares'"),
-    ("missing:trip_miles:1.5@2", "fraction must be within 0..1"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("shift:fare+1@2", "is not one of"),
+        ("scale:fares*2@2", "no column 'fares'"),
+        ("missing:trip_miles:1.5@2", "fraction must be within 0..1"),
+    ],
+)
 def test_bad_drift_items_are_named(spec, message):
     with pytest.raises(SynthError, match=message):
         parse_drift(spec, COLUMNS)

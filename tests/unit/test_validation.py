@@ -12,8 +12,16 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from cli.render import gate_report, gate_stop
 from components.example_gate import stop_message
 from components.validation import (
-    Finding, GateReport, LabelCounts, LabelLimits, Validation, anomaly_findings, count_findings,
-    label_findings, measurements, with_quantile_histograms,
+    Finding,
+    GateReport,
+    LabelCounts,
+    LabelLimits,
+    Validation,
+    anomaly_findings,
+    count_findings,
+    label_findings,
+    measurements,
+    with_quantile_histograms,
 )
 
 LIMITS = LabelLimits(max_missing_rate=0.0, max_rate_change=0.1, max_split_gap=0.05)
@@ -32,7 +40,10 @@ def _anomalies() -> anomalies_pb2.Anomalies:
 def test_each_anomaly_reason_becomes_a_finding_naming_split_feature_and_kind():
     (finding,) = anomaly_findings("eval", _anomalies())
     assert (finding.split, finding.feature, finding.kind) == (
-        "eval", "payment_type", "ENUM_TYPE_UNEXPECTED_STRING_VALUES")
+        "eval",
+        "payment_type",
+        "ENUM_TYPE_UNEXPECTED_STRING_VALUES",
+    )
     assert "Bitcoin" in str(finding)
 
 
@@ -46,12 +57,18 @@ def test_a_split_with_too_few_examples_is_a_finding():
 
 
 def test_label_missing_rate_change_and_split_gap_are_findings_with_their_figures():
-    counts = {"train": LabelCounts(rows=1000, missing=10, positives=400),
-              "eval": LabelCounts(rows=500, missing=0, positives=100)}
-    findings = label_findings("big_tipper", counts, previous_rate=0.2, previous_span=3,
-                              limits=LIMITS)
+    counts = {
+        "train": LabelCounts(rows=1000, missing=10, positives=400),
+        "eval": LabelCounts(rows=500, missing=0, positives=100),
+    }
+    findings = label_findings(
+        "big_tipper", counts, previous_rate=0.2, previous_span=3, limits=LIMITS
+    )
     assert [(f.split, f.kind) for f in findings] == [
-        ("train", "LABEL_MISSING"), ("train", "LABEL_RATE_CHANGE"), ("eval", "LABEL_SPLIT_GAP")]
+        ("train", "LABEL_MISSING"),
+        ("train", "LABEL_RATE_CHANGE"),
+        ("eval", "LABEL_SPLIT_GAP"),
+    ]
     assert "0.400 against 0.200 in span 3" in findings[1].description
     assert "0.200 in eval against 0.400 in train" in findings[2].description
 
@@ -64,16 +81,25 @@ def test_a_healthy_label_has_no_findings_and_the_first_span_has_no_rate_change()
 
 def test_allow_accepts_exactly_the_named_kind_and_feature():
     finding = Finding("train", "company", "COMPARATOR_L_INFTY_HIGH", "0.3 > 0.12")
-    assert finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:company"]) == "COMPARATOR_L_INFTY_HIGH:company"
+    assert (
+        finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:company"]) == "COMPARATOR_L_INFTY_HIGH:company"
+    )
     assert finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:*"]) == "COMPARATOR_L_INFTY_HIGH:*"
     assert finding.allowed_by(["COMPARATOR_L_INFTY_HIGH:fare", "LABEL_MISSING:company"]) is None
 
 
 def _report(allow: list[str]) -> GateReport:
     findings = anomaly_findings("eval", _anomalies()) + count_findings("train", 0, 1)
-    return GateReport(span=5, previous_span=4, label="big_tipper",
-                      label_counts={"train": LabelCounts(0, 0, 0)}, previous_label_rate=0.27,
-                      measurements=[], findings=findings, allow=allow)
+    return GateReport(
+        span=5,
+        previous_span=4,
+        label="big_tipper",
+        label_counts={"train": LabelCounts(0, 0, 0)},
+        previous_label_rate=0.27,
+        measurements=[],
+        findings=findings,
+        allow=allow,
+    )
 
 
 @pytest.mark.parametrize("message", [stop_message, gate_stop], ids=["in-the-log", "tfxp-run"])
@@ -130,16 +156,18 @@ def test_one_outlier_is_not_drift_on_quantile_histograms(fares):
     before, after = fares
     with_outlier = np.append(after, 700.0)
     raw = _divergence(_stats(with_outlier), _stats(before))
-    quantile = _divergence(with_quantile_histograms(_stats(with_outlier)),
-                           with_quantile_histograms(_stats(before)))
+    quantile = _divergence(
+        with_quantile_histograms(_stats(with_outlier)), with_quantile_histograms(_stats(before))
+    )
     assert raw > 0.4  # TFDV's equal-width histograms: 0.54 here
     assert quantile < 0.15
 
 
 def test_a_shifted_distribution_is_drift_on_quantile_histograms(fares):
     before, after = fares
-    value = _divergence(with_quantile_histograms(_stats(after * 2)),
-                        with_quantile_histograms(_stats(before)))
+    value = _divergence(
+        with_quantile_histograms(_stats(after * 2)), with_quantile_histograms(_stats(before))
+    )
     assert value > 0.25  # 0.31; unshifted: 0.02
 
 
@@ -180,4 +208,5 @@ def test_reports_are_named_after_the_execution_locally_and_unique_on_kubeflow():
     assert _execution_key(local) == "17"
     assert _execution_key(remote_a) != _execution_key(remote_b)
     assert gate_report_path("/out/pipeline_root/CsvExampleGen/examples/3", 4, "17") == (
-        "/out/pipeline_root/ExampleGate/reports/span-4-17.json")
+        "/out/pipeline_root/ExampleGate/reports/span-4-17.json"
+    )

@@ -38,26 +38,69 @@ SPEC = {
 }
 
 ROWS = [  # tips > 0.2 * fare gives the label: 1, 0, 1, 0
-    dict(fare=10.0, tips=3.0, trip_miles=[1.0], payment_type=b"Credit Card", company=[b"A"],
-         trip_start_hour=5, pickup_latitude=[41.0]),
-    dict(fare=20.0, tips=0.0, trip_miles=[3.0], payment_type=b"Cash", company=[b"A"],
-         trip_start_hour=6, pickup_latitude=[42.0]),
-    dict(fare=30.0, tips=9.0, trip_miles=[], payment_type=b"Credit Card", company=[],
-         trip_start_hour=5, pickup_latitude=[]),
-    dict(fare=40.0, tips=1.0, trip_miles=[float("nan")], payment_type=b"Dispute",
-         company=[b"B"], trip_start_hour=23, pickup_latitude=[43.0]),
+    dict(
+        fare=10.0,
+        tips=3.0,
+        trip_miles=[1.0],
+        payment_type=b"Credit Card",
+        company=[b"A"],
+        trip_start_hour=5,
+        pickup_latitude=[41.0],
+    ),
+    dict(
+        fare=20.0,
+        tips=0.0,
+        trip_miles=[3.0],
+        payment_type=b"Cash",
+        company=[b"A"],
+        trip_start_hour=6,
+        pickup_latitude=[42.0],
+    ),
+    dict(
+        fare=30.0,
+        tips=9.0,
+        trip_miles=[],
+        payment_type=b"Credit Card",
+        company=[],
+        trip_start_hour=5,
+        pickup_latitude=[],
+    ),
+    dict(
+        fare=40.0,
+        tips=1.0,
+        trip_miles=[float("nan")],
+        payment_type=b"Dispute",
+        company=[b"B"],
+        trip_start_hour=23,
+        pickup_latitude=[43.0],
+    ),
 ]
-UNSEEN = [dict(fare=10.0, tips=0.0, trip_miles=[2.0], payment_type=b"Bitcoin", company=[b"Z"],
-               trip_start_hour=1, pickup_latitude=[40.0])]
+UNSEEN = [
+    dict(
+        fare=10.0,
+        tips=0.0,
+        trip_miles=[2.0],
+        payment_type=b"Bitcoin",
+        company=[b"Z"],
+        trip_start_hour=1,
+        pickup_latitude=[40.0],
+    )
+]
 
 
 def analyse_and_transform(tmp_path, rows, new_rows):
     """Analyse `rows`, then transform `rows` and `new_rows`; the transform graph goes to
     `tmp_path / "transform_fn"` as Transform would write it."""
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(SPEC))
-    fn = lambda inputs: preprocessing_fn(inputs, {"model": INPUTS.to_json_dict()})
+
+    def fn(inputs):
+        return preprocessing_fn(inputs, {"model": INPUTS.to_json_dict()})
+
     options = PipelineOptions(["--runner=FnApiRunner", "--direct_running_mode=in_memory"])
-    as_json = lambda row: json.dumps({k: np.asarray(v).tolist() for k, v in row.items()})
+
+    def as_json(row):
+        return json.dumps({k: np.asarray(v).tolist() for k, v in row.items()})
+
     with beam.Pipeline(options=options) as pipeline, tft_beam.Context(temp_dir=str(tmp_path)):
         raw = pipeline | "Rows" >> beam.Create(rows)
         new = pipeline | "New" >> beam.Create(new_rows)
@@ -66,10 +109,16 @@ def analyse_and_transform(tmp_path, rows, new_rows):
         _ = transform_fn | tft_beam.WriteTransformFn(str(tmp_path / "transform_fn"))
         _ = metadata | tft_beam.WriteMetadata(str(tmp_path / "transform_fn" / "metadata"), pipeline)
         for name, pcoll in (("rows", transformed), ("new", transformed_new)):
-            _ = pcoll | f"Json{name}" >> beam.Map(as_json) | f"Write{name}" >> beam.io.WriteToText(
-                str(tmp_path / name), shard_name_template="")
-    results = {name: [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
-               for name in ("rows", "new")}
+            _ = (
+                pcoll
+                | f"Json{name}" >> beam.Map(as_json)
+                | f"Write{name}"
+                >> beam.io.WriteToText(str(tmp_path / name), shard_name_template="")
+            )
+    results = {
+        name: [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+        for name in ("rows", "new")
+    }
     order = {float(r["fare_xf"]): i for i, r in enumerate(results["rows"])}
     ordered = [results["rows"][order[k]] for k in sorted(order)]  # by fare, i.e. input order
     return ordered, results["new"]

@@ -9,7 +9,12 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from kubeflow.compile import PortabilityError, compile_pipeline, kubeflow_placement, portability_problems
+from kubeflow.compile import (
+    PortabilityError,
+    compile_pipeline,
+    kubeflow_placement,
+    portability_problems,
+)
 from kubeflow.profile import ProfileError, load_profile, profile_from_dict
 from pipeline.config import load_config
 from pipeline.definition import build_pipeline
@@ -58,8 +63,11 @@ HISTORY_RESOLVERS = {"previous_accepted_span_resolver", "accepted_span_window_re
 def test_dag_has_the_nodes_and_edges_of_the_pipeline_definition(compiled, config, profile):
     doc, _ = compiled
     tasks = doc["pipelineSpec"]["root"]["dag"]["tasks"]
-    compiled_edges = {(_task_node(dep), _task_node(name))
-                      for name, task in tasks.items() for dep in task.get("dependentTasks", [])}
+    compiled_edges = {
+        (_task_node(dep), _task_node(name))
+        for name, task in tasks.items()
+        for dep in task.get("dependentTasks", [])
+    }
     defined = build_pipeline(config, kubeflow_placement(config, profile))
     edges = {(up.id, node.id) for node in defined.components for up in node.upstream_nodes}
     assert {_task_node(t) for t in tasks} == {c.id for c in defined.components}
@@ -73,7 +81,10 @@ def test_kubeflow_runs_the_local_chain_without_the_local_only_history_resolvers(
     assert local - {c.id for c in remote.components} == HISTORY_RESOLVERS
     transform = next(c for c in remote.components if c.id == "Transform")
     assert {u.id for u in transform.upstream_nodes} == {
-        "CsvExampleGen", "CuratedSchemaImporter", "ExampleGate"}
+        "CsvExampleGen",
+        "CuratedSchemaImporter",
+        "ExampleGate",
+    }
 
 
 def test_every_container_runs_the_profile_image(compiled, profile):
@@ -97,10 +108,12 @@ def test_runtime_parameters_are_declared_with_their_defaults(compiled, profile, 
     steps = config.model.training.train_steps
     assert json.loads(declared["train_args"]["defaultValue"]) == {"num_steps": steps}
     assert doc["runtimeConfig"]["parameterValues"] == {
-        k: v["defaultValue"] for k, v in declared.items()}
+        k: v["defaultValue"] for k, v in declared.items()
+    }
     example_gen = doc["pipelineSpec"]["root"]["dag"]["tasks"]["CsvExampleGen"]
     assert example_gen["inputs"]["parameters"]["input_base"] == {
-        "componentInputParameter": "data_root"}
+        "componentInputParameter": "data_root"
+    }
 
 
 def test_compiling_twice_gives_identical_bytes(config, profile, compiled, tmp_path):
@@ -122,8 +135,11 @@ def test_rolling_window_resolver_is_refused_with_its_node(config, profile):
     from tfx.types import Channel, standard_artifacts
 
     pipeline = build_pipeline(config, kubeflow_placement(config, profile))
-    window = Resolver(strategy_class=SpanRangeStrategy, config={"range_config": None},
-                      examples=Channel(type=standard_artifacts.Examples)).with_id("last_3_spans")
+    window = Resolver(
+        strategy_class=SpanRangeStrategy,
+        config={"range_config": None},
+        examples=Channel(type=standard_artifacts.Examples),
+    ).with_id("last_3_spans")
     pipeline.components = pipeline.components + [window]
     (problem,) = portability_problems(pipeline)
     assert problem.startswith("last_3_spans: resolver strategy SpanRangeStrategy does not compile")
@@ -135,7 +151,9 @@ def test_relative_data_root_is_refused(config, profile, tmp_path):
     with pytest.raises(ProfileError, match="'data_root' must be on object storage"):
         profile_from_dict(raw, "p.yaml")
     local_root = profile.__class__(**{**profile.__dict__, "data_root": "data/taxi"})
-    with pytest.raises(PortabilityError, match="CsvExampleGen: input_base 'data/taxi' is a local path"):
+    with pytest.raises(
+        PortabilityError, match="CsvExampleGen: input_base 'data/taxi' is a local path"
+    ):
         compile_pipeline(config, local_root, tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
@@ -150,18 +168,24 @@ def test_sqlite_metadata_in_a_profile_is_refused():
 CANARY = "CANARY-7f3e9a-do-not-leak"
 
 
-@pytest.mark.parametrize("key, value", [
-    ("beam.options.password", CANARY),
-    ("beam.options.aws_secret_access_key", CANARY),
-    ("beam.options.api_token", CANARY),
-    ("beam.options.job_endpoint", f"https://admin:{CANARY}@flink.example.com"),
-    ("beam.options.extra", f"AKIA{'X' * 16}"),
-    ("beam.options.awsSecretAccessKey", CANARY),
-    ("beam.options.azure_connection_string", f"AccountName=x;AccountKey={CANARY}"),
-    ("beam.options.awsCredentialsProvider", '{"awsAccessKeyId": "m", "awsSecretKey": "%s"}' % CANARY),
-    ("beam.options.s3_endpoint", f"minio:{CANARY}@minio.kubeflow:9000"),
-    ("beam.options.extra", f"ASIA{'Y' * 16}"),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("beam.options.password", CANARY),
+        ("beam.options.aws_secret_access_key", CANARY),
+        ("beam.options.api_token", CANARY),
+        ("beam.options.job_endpoint", f"https://admin:{CANARY}@flink.example.com"),
+        ("beam.options.extra", f"AKIA{'X' * 16}"),
+        ("beam.options.awsSecretAccessKey", CANARY),
+        ("beam.options.azure_connection_string", f"AccountName=x;AccountKey={CANARY}"),
+        (
+            "beam.options.awsCredentialsProvider",
+            f'{{"awsAccessKeyId": "m", "awsSecretKey": "{CANARY}"}}',
+        ),
+        ("beam.options.s3_endpoint", f"minio:{CANARY}@minio.kubeflow:9000"),
+        ("beam.options.extra", f"ASIA{'Y' * 16}"),
+    ],
+)
 def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, value, capsys):
     from cli.exits import EXIT_USER_ERROR
     from cli.main import main
@@ -176,8 +200,9 @@ def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, 
     path.write_text(yaml.safe_dump(raw))
     out = tmp_path / "build"
 
-    code = main(["compile", "--config", str(TAXI_CONFIG), "--profile", str(path),
-                 "--output-dir", str(out)])
+    code = main(
+        ["compile", "--config", str(TAXI_CONFIG), "--profile", str(path), "--output-dir", str(out)]
+    )
 
     captured = capsys.readouterr()
     assert code == EXIT_USER_ERROR
@@ -197,22 +222,33 @@ def test_environment_secrets_never_reach_the_spec(config, profile, tmp_path, mon
 def test_cli_compile_writes_the_spec(tmp_path, capsys):
     from cli.main import main
 
-    code = main(["compile", "--config", str(TAXI_CONFIG), "--profile", str(PROFILE),
-                 "--output-dir", str(tmp_path)])
+    code = main(
+        [
+            "compile",
+            "--config",
+            str(TAXI_CONFIG),
+            "--profile",
+            str(PROFILE),
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     assert (tmp_path / "taxi.json").exists()
     assert "wrote" in capsys.readouterr().out
 
 
 def test_a_profile_with_serving_data_compiles_the_skew_check(config, profile, tmp_path):
-    with_serving = profile.__class__(**{**profile.__dict__,
-                                        "serving_data_root": "gs://my-bucket/tfxp/serving-requests"})
+    with_serving = profile.__class__(
+        **{**profile.__dict__, "serving_data_root": "gs://my-bucket/tfxp/serving-requests"}
+    )
     (path,) = compile_pipeline(config, with_serving, tmp_path)
     tasks = json.loads(path.read_text())["pipelineSpec"]["root"]["dag"]["tasks"]
     assert {"ServingExampleGen", "ServingStatisticsGen"} <= set(tasks)
     gate_inputs = tasks["ExampleGate"]["inputs"]["artifacts"]
     assert gate_inputs["serving_statistics"]["taskOutputArtifact"]["producerTask"] == (
-        "ServingStatisticsGen")
+        "ServingStatisticsGen"
+    )
 
 
 def test_serving_data_in_a_profile_must_be_on_object_storage():

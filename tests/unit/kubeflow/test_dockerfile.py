@@ -13,8 +13,8 @@ DOCKERFILE = ROOT / "kubeflow" / "Dockerfile"
 
 
 def _instructions() -> list[tuple[str, str]]:
-    lines = [l.strip() for l in DOCKERFILE.read_text().splitlines()]
-    return [tuple(l.split(None, 1)) for l in lines if l and not l.startswith("#")]
+    lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
 
 
 def test_every_copied_path_exists():
@@ -40,6 +40,15 @@ def test_base_image_is_the_pinned_tfx_version():
 
 def test_every_package_setup_installs_is_copied():
     copied = " ".join(args for op, args in _instructions() if op == "COPY")
-    for package in ("pipeline/", "components/", "models/", "metadata/", "datatools/", "cli/",
-                    "kubeflow/", "schema/", "setup.py"):
+    for package in (
+        "pipeline/",
+        "components/",
+        "models/",
+        "metadata/",
+        "datatools/",
+        "cli/",
+        "kubeflow/",
+        "schema/",
+        "setup.py",
+    ):
         assert package in copied

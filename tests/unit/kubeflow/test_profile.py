@@ -17,18 +17,21 @@ def test_bundled_profiles_load(path):
     assert profile.beam_args[0].startswith("--runner=")
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("image", "tfxp", "'image' must be a registry reference"),
-    ("image", "registry.example.com/tfxp", "'image' must be a registry reference"),
-    ("pipeline_root", "/tmp/root", "'pipeline_root' must be on object storage"),
-    ("serving_dir", "outputs/serving", "'serving_dir' must be on object storage"),
-    ("beam", {"runner": "DirectRunner"}, "'beam.runner' must be one of"),
-    ("resources", {"cpu": "two"}, "'resources.cpu' is not a Kubernetes quantity"),
-    ("resources", {"cpu": "2Gi"}, "'resources.cpu' is not a Kubernetes quantity"),
-    ("resources", {"memory": "512m"}, "'resources.memory' is not a Kubernetes quantity"),
-    ("enable_cache", "yes", "'enable_cache' must be bool"),
-    ("colour", "blue", "unknown key 'colour'"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("image", "tfxp", "'image' must be a registry reference"),
+        ("image", "registry.example.com/tfxp", "'image' must be a registry reference"),
+        ("pipeline_root", "/tmp/root", "'pipeline_root' must be on object storage"),
+        ("serving_dir", "outputs/serving", "'serving_dir' must be on object storage"),
+        ("beam", {"runner": "DirectRunner"}, "'beam.runner' must be one of"),
+        ("resources", {"cpu": "two"}, "'resources.cpu' is not a Kubernetes quantity"),
+        ("resources", {"cpu": "2Gi"}, "'resources.cpu' is not a Kubernetes quantity"),
+        ("resources", {"memory": "512m"}, "'resources.memory' is not a Kubernetes quantity"),
+        ("enable_cache", "yes", "'enable_cache' must be bool"),
+        ("colour", "blue", "unknown key 'colour'"),
+    ],
+)
 def test_each_field_is_checked(key, value, message):
     raw = yaml.safe_load(PROFILES[0].read_text())
     raw[key] = value

@@ -8,10 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kubeflow.compile import compile_pipeline
-from kubeflow.profile import load_profile
 from cli.exits import EXIT_USER_ERROR
 from cli.main import main
+from kubeflow.compile import compile_pipeline
+from kubeflow.profile import load_profile
 from pipeline.config import load_config
 from tests.conftest import ROOT, TAXI_CONFIG
 
@@ -29,7 +29,7 @@ class FakeKfp(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         self.requests.append(("GET", self.path, {}))
         if self.path.startswith("/apis/v2beta1/healthz"):
             self._reply({"multi_user": False})
@@ -38,14 +38,19 @@ class FakeKfp(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         self.requests.append(("POST", self.path, body))
         if self.path == "/apis/v2beta1/experiments":
             self._reply({"experiment_id": "exp-1", "display_name": body["display_name"]})
         elif self.path == "/apis/v2beta1/runs":
-            self._reply({"run_id": "run-42", "display_name": body["display_name"],
-                         "experiment_id": body.get("experiment_id")})
+            self._reply(
+                {
+                    "run_id": "run-42",
+                    "display_name": body["display_name"],
+                    "experiment_id": body.get("experiment_id"),
+                }
+            )
         else:
             self.send_error(404)
 
@@ -73,9 +78,21 @@ def spec_file(tmp_path_factory):
 
 
 def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file, capsys):
-    code = main(["submit", "--host", kfp_server, "--spec", str(spec_file),
-                 "--experiment", "taxi-dev", "--run-name", "nightly",
-                 "--param", "data_root=gs://other-bucket/taxi"])
+    code = main(
+        [
+            "submit",
+            "--host",
+            kfp_server,
+            "--spec",
+            str(spec_file),
+            "--experiment",
+            "taxi-dev",
+            "--run-name",
+            "nightly",
+            "--param",
+            "data_root=gs://other-bucket/taxi",
+        ]
+    )
 
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
@@ -87,7 +104,9 @@ def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file
     assert run["display_name"] == "nightly"
     assert run["pipeline_spec"] == json.loads(spec_file.read_text())["pipelineSpec"]
     assert run["runtime_config"]["parameters"] == {
-        "data_root": "gs://other-bucket/taxi", "train_args": '{"num_steps": 400}'}
+        "data_root": "gs://other-bucket/taxi",
+        "train_args": '{"num_steps": 400}',
+    }
     assert run["runtime_config"]["pipeline_root"] == "gs://my-bucket/tfxp/pipeline_root"
 
 
@@ -100,11 +119,21 @@ def test_unreachable_host_is_one_clear_line(spec_file, capsys):
 
 
 def test_unknown_parameter_is_refused_before_contacting_anyone(spec_file, capsys):
-    code = main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(spec_file),
-                 "--param", "train_steps=5"])
+    code = main(
+        [
+            "submit",
+            "--host",
+            "http://127.0.0.1:9",
+            "--spec",
+            str(spec_file),
+            "--param",
+            "train_steps=5",
+        ]
+    )
     assert code == EXIT_USER_ERROR
     assert "unknown parameter(s) train_steps; the pipeline declares data_root, train_args" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
 
 
 def test_missing_spec_says_to_compile_first(tmp_path, capsys):

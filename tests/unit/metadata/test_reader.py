@@ -17,21 +17,36 @@ FIRST, SECOND, THIRD = "2026-01-01T10:00:00.000001", "2026-01-02T10:00:00.000001
 
 def _ingest(builder: StoreBuilder, run: int, root, span: int, stop: bool = False):
     """ExampleGen and the gate over one span: accepted, or stopped with its report written."""
-    examples = builder.artifact(names.EXAMPLES, f"{root}/{names.EXAMPLE_GEN}/examples/{run}",
-                                span=span)
+    examples = builder.artifact(
+        names.EXAMPLES, f"{root}/{names.EXAMPLE_GEN}/examples/{run}", span=span
+    )
     builder.step(run, names.EXAMPLE_GEN, outputs={"examples": [examples]})
     if stop:
-        gate = builder.step(run, names.GATE, FAILED, inputs={"examples": [examples]},
-                            execution_type=names.GATE_EXECUTION_TYPE)
+        gate = builder.step(
+            run,
+            names.GATE,
+            FAILED,
+            inputs={"examples": [examples]},
+            execution_type=names.GATE_EXECUTION_TYPE,
+        )
         report = gate_report_path(examples.uri, span, gate)
         (root / names.GATE / names.GATE_REPORTS).mkdir(parents=True, exist_ok=True)
         with open(report, "w") as handle:
             handle.write("{}")
         return examples
-    accepted = builder.artifact(names.ACCEPTED_SPAN, f"{root}/{names.GATE}/accepted/{run}",
-                                span=span, allowed='["LABEL_MISSING:tips"]')
-    builder.step(run, names.GATE, inputs={"examples": [examples]},
-                 outputs={"accepted": [accepted]}, execution_type=names.GATE_EXECUTION_TYPE)
+    accepted = builder.artifact(
+        names.ACCEPTED_SPAN,
+        f"{root}/{names.GATE}/accepted/{run}",
+        span=span,
+        allowed='["LABEL_MISSING:tips"]',
+    )
+    builder.step(
+        run,
+        names.GATE,
+        inputs={"examples": [examples]},
+        outputs={"accepted": [accepted]},
+        execution_type=names.GATE_EXECUTION_TYPE,
+    )
     return examples
 
 
@@ -45,12 +60,21 @@ def history(tmp_path):
     model = builder.artifact(names.MODEL, "/models/1")
     builder.step(first, names.TRAINER, inputs={"examples": [examples]}, outputs={"model": [model]})
     blessing = builder.artifact(names.MODEL_BLESSING, blessed=1)
-    builder.step(first, names.EVALUATOR, inputs={"model": [model], "examples": [examples]},
-                 outputs={"blessing": [blessing]})
-    pushed = builder.artifact(names.PUSHED_MODEL, "/pushed/1", pushed=1, pushed_version=7,
-                              pushed_destination="/serving/7")
-    builder.step(first, names.PUSHER, inputs={"model": [model], "model_blessing": [blessing]},
-                 outputs={"pushed_model": [pushed]})
+    builder.step(
+        first,
+        names.EVALUATOR,
+        inputs={"model": [model], "examples": [examples]},
+        outputs={"blessing": [blessing]},
+    )
+    pushed = builder.artifact(
+        names.PUSHED_MODEL, "/pushed/1", pushed=1, pushed_version=7, pushed_destination="/serving/7"
+    )
+    builder.step(
+        first,
+        names.PUSHER,
+        inputs={"model": [model], "model_blessing": [blessing]},
+        outputs={"pushed_model": [pushed]},
+    )
     second = builder.run(SECOND)
     _ingest(builder, second, tmp_path, span=2, stop=True)
     third = builder.run(THIRD)
@@ -68,16 +92,18 @@ def test_runs_are_listed_newest_first_and_a_step_a_run_did_not_reach_is_not_run(
     assert {r.pipeline for r in runs} == {"taxi"} and history.runs("other") == []
 
 
-@pytest.mark.parametrize("asked, found", [(FIRST, FIRST), ("2026-01-02", SECOND),
-                                          (THIRD, THIRD)])
+@pytest.mark.parametrize("asked, found", [(FIRST, FIRST), ("2026-01-02", SECOND), (THIRD, THIRD)])
 def test_a_run_is_found_by_its_id_or_a_unique_prefix(history, asked, found):
     assert history.run(asked).run == found
 
 
-@pytest.mark.parametrize("asked, message", [
-    ("2026-01-0", "run '2026-01-0' is ambiguous (newest runs: 2026-01-03, "),
-    ("1999", "run '1999' not found"),
-])
+@pytest.mark.parametrize(
+    "asked, message",
+    [
+        ("2026-01-0", "run '2026-01-0' is ambiguous (newest runs: 2026-01-03, "),
+        ("1999", "run '1999' not found"),
+    ],
+)
 def test_an_ambiguous_or_unknown_run_is_one_line_naming_the_newest(history, asked, message):
     with pytest.raises(MetadataError) as err:
         history.run(asked)
@@ -86,8 +112,13 @@ def test_an_ambiguous_or_unknown_run_is_one_line_naming_the_newest(history, aske
 
 def test_a_run_record_holds_each_step_the_blessing_and_the_push(history):
     record = history.run_record(FIRST)
-    assert list(record.node_states) == [names.EXAMPLE_GEN, names.GATE, names.TRAINER,
-                                        names.EVALUATOR, names.PUSHER]
+    assert list(record.node_states) == [
+        names.EXAMPLE_GEN,
+        names.GATE,
+        names.TRAINER,
+        names.EVALUATOR,
+        names.PUSHER,
+    ]
     assert record.node_seconds.keys() == record.node_states.keys()
     assert (record.blessed, record.pushed_version, record.pushed_path) == (True, 7, "/serving/7")
     assert f"/{names.GATE}/accepted/" in record.gate_report_path
@@ -99,7 +130,8 @@ def test_a_run_record_holds_each_step_the_blessing_and_the_push(history):
 
 
 def test_a_failed_gate_that_wrote_its_report_is_a_stop_one_that_did_not_is_a_crash(
-        history, tmp_path):
+    history, tmp_path
+):
     stopped = history.run_record(SECOND)
     assert stopped.gate_stopped and stopped.gate_report_path.endswith(".json")
     (tmp_path / names.GATE / names.GATE_REPORTS / stopped.gate_report_path.split("/")[-1]).unlink()
@@ -128,11 +160,14 @@ def test_lineage_of_a_pushed_model_reaches_the_ingested_span_and_its_verdict(his
         lineage.pushed_model(history, "8")
 
 
-@pytest.mark.parametrize("lookup, message", [
-    (lambda r: r.artifact(999), "no artifact with id 999"),
-    (lambda r: r.execution(999), "no execution with id 999"),
-    (lambda r: r.executions_of_run("nope"), "run 'nope' not found"),
-])
+@pytest.mark.parametrize(
+    "lookup, message",
+    [
+        (lambda r: r.artifact(999), "no artifact with id 999"),
+        (lambda r: r.execution(999), "no execution with id 999"),
+        (lambda r: r.executions_of_run("nope"), "run 'nope' not found"),
+    ],
+)
 def test_unknown_ids_are_one_line_errors(history, lookup, message):
     with pytest.raises(MetadataError, match=message):
         lookup(history)
