@@ -18,7 +18,9 @@ from typing import Any
 from components.validation import Finding, GateReport
 from metadata import names
 from metadata.evaluation import ThresholdFailure
+from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
+from pipeline.outcome import PlannedRun, Result, RunOutcome
 
 SHOWN_METRICS = ("auc", "binary_accuracy", "precision", "recall", "calibration", "example_count")
 _DIFF_METRICS = ("auc", "binary_accuracy", "precision", "recall", "example_count")
@@ -83,7 +85,7 @@ def _plural(count: int, word: str) -> str:
 # Runs ---------------------------------------------------------------------------------------
 
 
-def run_started(planned) -> None:
+def run_started(planned: PlannedRun) -> None:
     """Before each planned run of `tfxp run`."""
     where = f"span {planned.span} of {planned.config.data_root}"
     if planned.data_only:
@@ -92,11 +94,9 @@ def run_started(planned) -> None:
         print(f"tfxp: running pipeline '{planned.config.name}' on {where}", flush=True)
 
 
-def run_outcome(outcome) -> None:
+def run_outcome(outcome: RunOutcome) -> None:
     """After each run: the stop and its report, or the gate report, the steps, the evaluation
     and what was pushed."""
-    from pipeline.outcome import Result
-
     record = outcome.record
     if outcome.result is Result.STOPPED_AT_GATE:
         print(
@@ -236,14 +236,14 @@ def artifacts(views: list[ArtifactView]) -> None:
 # Lineage ------------------------------------------------------------------------------------
 
 
-def lineage(tree: dict, fmt: str, output: str | None) -> None:
+def lineage(tree: dict, fmt: str, path: str | None) -> None:
     """A lineage tree as `text`, Graphviz `dot`, or `svg` (needs Graphviz's `dot`)."""
     if fmt == "text":
         print("\n".join(lineage_lines(tree)))
     elif fmt == "dot":
-        emit(lineage_dot(tree).encode(), output)
+        emit(lineage_dot(tree).encode(), path)
     else:
-        emit(svg(lineage_dot(tree)), output)
+        emit(svg(lineage_dot(tree)), path)
 
 
 def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
@@ -352,7 +352,7 @@ def _number(value, sign: bool = False) -> str:
     return f"{value:+.4f}" if sign else f"{value:.4f}"
 
 
-def diff(run_diff) -> None:
+def diff(run_diff: RunDiff) -> None:
     a, b = run_diff.runs
     print(f"A = {a}\nB = {b}")
     print("config:" + ("" if run_diff.config else " unchanged"))

@@ -4,7 +4,6 @@ optionally, a span, without a pipeline run."""
 from __future__ import annotations
 
 import pathlib
-import re
 
 from cli import exits, render
 from cli.run import DEFAULT_CONFIG
@@ -29,7 +28,7 @@ def against_span(text: str) -> int | None:
     """`schema` (None) or a span number."""
     if text == "schema":
         return None
-    if not re.fullmatch(r"[1-9][0-9]*", text):
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
         raise exits.UsageError(f"--against must be 'schema' or a span number, got {text!r}")
     return int(text)
 

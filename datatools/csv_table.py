@@ -16,9 +16,9 @@ import pathlib
 class CsvProblem(ValueError):
     """The file cannot be read as CSV at all; `kind` names the problem, the message where."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, path: pathlib.Path, kind: str, message: str):
         super().__init__(message)
-        self.kind = kind
+        self.path, self.kind = path, kind
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,20 +42,20 @@ class CsvTable:
 
 def read_csv(path: pathlib.Path) -> CsvTable:
     if not path.is_file():
-        raise CsvProblem("FILE_NOT_FOUND", "no such file")
+        raise CsvProblem(path, "FILE_NOT_FOUND", "no such file")
     raw = path.read_bytes()
     if not raw.strip():
-        raise CsvProblem("EMPTY_FILE", "the file is empty: no header, no rows")
+        raise CsvProblem(path, "EMPTY_FILE", "the file is empty: no header, no rows")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise CsvProblem(
-            "NOT_UTF8", f"line {line}: byte {raw[err.start]:#04x} is not UTF-8"
+            path, "NOT_UTF8", f"line {line}: byte {raw[err.start]:#04x} is not UTF-8"
         ) from None
     if text.count('"') % 2:
         line = next(i for i, cells in enumerate(text.splitlines(), 1) if cells.count('"') % 2)
-        raise CsvProblem("UNBALANCED_QUOTES", f"line {line}: a quoted field is never closed")
+        raise CsvProblem(path, "UNBALANCED_QUOTES", f"line {line}: a quoted field is never closed")
     reader = csv.reader(io.StringIO(text))
     rows, last_line = [], 0
     for cells in reader:

@@ -26,7 +26,7 @@ from datatools.statistics import example_statistics
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 from pipeline.schema import read_schema
-from pipeline.spans import span_files
+from pipeline.spans import DataError, span_files
 
 _NUMERIC = (2, 3)  # schema_pb2.INT, schema_pb2.FLOAT
 _DEPRECATED = 5  # schema_pb2.LifecycleStage.DEPRECATED
@@ -101,7 +101,7 @@ def validate_file(
     if against is not None:
         _, files = span_files(config.data_root, against)  # a missing span: DataError, exit 2
         previous = example_statistics(files[0].parent, "*.csv", beam_args, schema)
-        previous_rate = label_counts([read_csv(f) for f in files], config.model.label).positive_rate
+        previous_rate = label_counts(_span_tables(files), config.model.label).positive_rate
     try:
         table = read_csv(path)
     except CsvProblem as problem:
@@ -124,6 +124,14 @@ def validate_file(
         config.validation.label,
     )
     return [Finding(str(path), f.feature, f.kind, f.description) for f in findings]
+
+
+def _span_tables(files: list[pathlib.Path]) -> list[CsvTable]:
+    """A span's files, read; one that is not readable CSV is a data error, named."""
+    try:
+        return [read_csv(path) for path in files]
+    except CsvProblem as problem:
+        raise DataError(f"{problem.path}: {problem.kind}: {problem}") from None
 
 
 def label_counts(tables: list[CsvTable], label) -> LabelCounts:

@@ -9,24 +9,48 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import pathlib
 from collections.abc import Callable, Sequence
 
+from tfx.dsl.compiler import constants
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+from tfx.orchestration.portable import runtime_parameter_utils
+from tfx.proto import trainer_pb2
+
 from components.fingerprint import content_fingerprint
+from components.validation import GateReport
+from metadata.evaluation import overall_metrics, threshold_failures
+from metadata.reader import MetadataReader
+from metadata.store import open_store, sqlite_connection
+from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
-from pipeline.definition import Placement
+from pipeline.definition import Placement, build_pipeline
 from pipeline.outcome import PlannedRun, Result, RunOutcome
+from pipeline.run_facts import run_facts
 from pipeline.schema import check_schema_covers_config, read_schema
 from pipeline.spans import csv_files, span_files, spans
+
+
+class NamedRunDagRunner(LocalDagRunner):
+    """LocalDagRunner under a run id the caller chooses, so the caller can read its own run
+    back by id. TFX 1.16 names a run after the time inside `run_with_ir`, out of reach; with
+    overlapping runs, "the newest run" is somebody else's."""
+
+    def __init__(self, run_id: str):
+        super().__init__()
+        self.run_id = run_id
+
+    def run_with_ir(self, pipeline, run_options=None):
+        runtime_parameter_utils.substitute_runtime_parameter(
+            pipeline, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: self.run_id}
+        )
+        return super().run_with_ir(pipeline, run_options)
 
 
 def local_placement(config: PipelineConfig) -> Placement:
     """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved
     and its files hashed now, so the cache key covers exactly the files ExampleGen reads."""
-    from tfx.proto import trainer_pb2
-
-    from metadata.store import sqlite_connection
-
     span, files = span_files(config.data_root, config.span)
     serving_root = config.serving_root
     return Placement(
@@ -90,9 +114,6 @@ def judged_spans(config: PipelineConfig) -> set[int]:
     """Spans of this pipeline the data gate has given a verdict on, from its ML Metadata."""
     if not config.metadata_path.is_file():
         return set()
-    from metadata.reader import MetadataReader
-    from metadata.store import open_store
-
     return MetadataReader(open_store(sqlite=config.metadata_path)).judged_spans(config.name)
 
 
@@ -127,31 +148,16 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
     A stop at the data gate is an outcome; any other failure propagates, as the bug it is.
     """
-    from tfx.dsl.compiler import constants
-    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
-    from tfx.orchestration.portable import runtime_parameter_utils
-
-    from metadata.writer import record_run_facts
-    from pipeline.definition import build_pipeline
-    from pipeline.run_facts import run_facts
-
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
     config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
     placement = local_placement(config)
     pipeline = build_pipeline(config, placement, data_only=data_only)
     facts = run_facts(config, placement.data_fingerprint, placement.span)
-    run_id = datetime.datetime.now().isoformat()  # TFX's own format, chosen here to be known
-
-    class _NamedRun(LocalDagRunner):
-        def run_with_ir(self, ir, run_options=None):
-            runtime_parameter_utils.substitute_runtime_parameter(
-                ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id}
-            )
-            return super().run_with_ir(ir, run_options)
+    run_id = datetime.datetime.now().isoformat()  # TFX's own format
 
     failure = None
     try:
-        _NamedRun().run(pipeline)
+        NamedRunDagRunner(run_id).run(pipeline)
     except Exception as err:  # a stop at the gate arrives through TFX's launcher too
         failure = err
     finally:  # a stopped or interrupted run is on record too
@@ -169,13 +175,6 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
 def _outcome(config: PipelineConfig, run_id: str, span: int, data_only: bool) -> RunOutcome:
     """The run's outcome, read back from ML Metadata and the files its steps wrote."""
-    import pathlib
-
-    from components.validation import GateReport
-    from metadata.evaluation import overall_metrics, threshold_failures
-    from metadata.reader import MetadataReader
-    from metadata.store import open_store
-
     record = MetadataReader(open_store(sqlite=config.metadata_path)).run_record(run_id)
     report_path = pathlib.Path(record.gate_report_path) if record.gate_report_path else None
     report = (

@@ -19,7 +19,7 @@ from models.model import (
     train,
     vocabulary_sizes,
 )
-from tests.unit.transform_rows import INPUTS, ROWS, UNSEEN, analyse_and_transform
+from tests.unit.models.transform_rows import INPUTS, ROWS, UNSEEN, analyse_and_transform
 
 
 def _example(row: dict, drop: tuple[str, ...] = ()) -> bytes:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models import features as F
-from tests.unit.transform_rows import INPUTS, ROWS, UNSEEN, analyse_and_transform
+from tests.unit.models.transform_rows import INPUTS, ROWS, UNSEEN, analyse_and_transform
 
 
 @pytest.fixture(scope="module")
