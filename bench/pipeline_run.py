@@ -45,13 +45,13 @@ def main() -> None:
             start = time.perf_counter()
             outcome = local_runner.run(config, backfill=True)
             walls[label] = time.perf_counter() - start
-            record = outcome.record
+            run = outcome.run
             print(
                 f"{label}: {walls[label]:.1f} s wall (imports excluded), "
                 f"{outcome.result.name.lower()}"
             )
-            for node, seconds in record.node_seconds.items():
-                print(f"  {node:<32} {record.node_states[node]:<9} {seconds:6.1f} s")
+            for node, seconds in run.node_seconds.items():
+                print(f"  {node:<32} {run.nodes[node]:<9} {seconds:6.1f} s")
     print(f"unchanged / fresh = {walls['unchanged'] / walls['fresh']:.2f}")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

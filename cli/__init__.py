@@ -3,3 +3,5 @@ arguments, call the library, and hand the result to `render` (the one place outp
 formatted). Exit codes come from one table (`exits`): outcomes and user errors are values, a
 traceback is a bug.
 """
+
+DEFAULT_CONFIG = "pipeline/configs/taxi.yaml"  # every command's --config default

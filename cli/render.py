@@ -97,11 +97,11 @@ def run_started(planned: PlannedRun) -> None:
 def run_outcome(outcome: RunOutcome) -> None:
     """After each run: the stop and its report, or the gate report, the steps, the evaluation
     and what was pushed."""
-    record = outcome.record
+    run = outcome.run
     if outcome.result is Result.STOPPED_AT_GATE:
         print(
             "tfxp: stopped at the data gate.\n"
-            + gate_stop(outcome.gate_report, record.gate_report_path),
+            + gate_stop(outcome.gate_report, run.gate_report_path),
             file=sys.stderr,
         )
         if outcome.data_only:
@@ -112,9 +112,9 @@ def run_outcome(outcome: RunOutcome) -> None:
         return
     if outcome.gate_report is not None:
         print("\n".join(gate_report(outcome.gate_report)))
-    print(f"run {record.run_id}:")
-    for node, state in record.node_states.items():
-        print(f"  {node:<32} {state:<9} {record.node_seconds[node]:6.1f} s")
+    print(f"run {run.run}:")
+    for node, state in run.nodes.items():
+        print(f"  {node:<32} {state:<9} {run.node_seconds[node]:6.1f} s")
     if outcome.data_only:
         return
     if outcome.metrics:
@@ -123,11 +123,11 @@ def run_outcome(outcome: RunOutcome) -> None:
         )
         print(f"eval split, overall: {shown}")
     if outcome.result is Result.PUSHED:
-        print(f"BLESSED and pushed: version {record.pushed_version} at {record.pushed_path}")
+        print(f"BLESSED and pushed: version {run.pushed_version} at {run.pushed_path}")
     elif outcome.result is Result.ALREADY_SERVING:
         print(
             f"BLESSED; the same model is already the newest version "
-            f"({record.already_serving_version}) in {outcome.serving_dir}: nothing pushed."
+            f"({run.already_serving_version}) in {outcome.serving_dir}: nothing pushed."
         )
     else:
         print("NOT BLESSED: nothing pushed; the serving directory is unchanged.")

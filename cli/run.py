@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from cli import exits, render
-
-DEFAULT_CONFIG = "pipeline/configs/taxi.yaml"
+from cli import DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cli import exits, render
-from cli.run import DEFAULT_CONFIG
+from cli import DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import exits, render
-from cli.run import DEFAULT_CONFIG
+from cli import DEFAULT_CONFIG, exits, render
 
 DEFAULT_BUILD_DIR = "kubeflow/build"
 

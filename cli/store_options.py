@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from cli.run import DEFAULT_CONFIG
+from cli import DEFAULT_CONFIG
 
 
 def add(parser: argparse.ArgumentParser) -> None:

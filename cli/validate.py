@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import exits, render
-from cli.run import DEFAULT_CONFIG
+from cli import DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
@@ -28,7 +27,7 @@ def against_span(text: str) -> int | None:
     """`schema` (None) or a span number."""
     if text == "schema":
         return None
-    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+    if not (text.isascii() and text.isdigit() and text[0] != "0"):
         raise exits.UsageError(f"--against must be 'schema' or a span number, got {text!r}")
     return int(text)
 

@@ -31,12 +31,10 @@ from components.validation import (
     count_labels,
     label_findings,
 )
-from metadata import names
-from metadata.verdicts import gate_report_path
+from metadata import names, verdicts
 
 DRIFT_SPLIT = "train"  # drift and skew compare train splits: the eval split is a third the size
 SERVING_SPLIT = "serving"  # the serving ExampleGen's one split
-STATS_FILE = "FeatureStats.pb"  # StatisticsGen's binary statistics, one per split
 
 
 class DataGateError(RuntimeError):
@@ -52,8 +50,7 @@ class AcceptedSpan(types.Artifact):
 
 
 def span_of(artifact: types.Artifact) -> int:
-    """The span number: ExampleGen (1.16) and the gate record it as a custom property."""
-    return artifact.get_int_custom_property(names.SPAN)
+    return verdicts.span_of(artifact.mlmd_artifact)
 
 
 def stop_message(report: GateReport, report_path: str) -> str:
@@ -90,7 +87,7 @@ def _statistics(artifact: types.Artifact, split: str):
     """One split's statistics, from StatisticsGen's output or an AcceptedSpan (same layout)."""
     import tensorflow_data_validation as tfdv
 
-    return tfdv.load_stats_binary(os.path.join(_split_dir(artifact, split), STATS_FILE))
+    return tfdv.load_stats_binary(os.path.join(_split_dir(artifact, split), names.STATISTICS_FILE))
 
 
 def _label_counts(
@@ -177,7 +174,7 @@ def ExampleGate(
         findings=findings,
         allow=list(limits.allow),
     )
-    report_path = gate_report_path(examples.uri, span, _execution_key(accepted))
+    report_path = verdicts.gate_report_path(examples.uri, span, _execution_key(accepted))
     fileio.makedirs(os.path.dirname(report_path))
     with fileio.open(report_path, "w") as handle:
         handle.write(report.to_json())
@@ -186,10 +183,10 @@ def ExampleGate(
 
     accepted.set_string_custom_property(names.SPLIT_NAMES, statistics.split_names)
     for split in splits:  # the next span's baseline
-        source = os.path.join(_split_dir(statistics, split), STATS_FILE)
+        source = os.path.join(_split_dir(statistics, split), names.STATISTICS_FILE)
         target_dir = _split_dir(accepted, split)
         fileio.makedirs(target_dir)
-        fileio.copy(source, os.path.join(target_dir, STATS_FILE), overwrite=True)
+        fileio.copy(source, os.path.join(target_dir, names.STATISTICS_FILE), overwrite=True)
     with fileio.open(os.path.join(accepted.uri, names.GATE_REPORT_FILE), "w") as handle:
         handle.write(report.to_json())
     accepted.set_int_custom_property(names.SPAN, span)

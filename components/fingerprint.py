@@ -16,7 +16,7 @@ import os
 import pathlib
 from collections.abc import Iterable
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent  # where code fingerprints look
 
 
 def _read_blocks(path: str) -> Iterable[bytes]:

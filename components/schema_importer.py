@@ -15,7 +15,7 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
 
-SCHEMA_FILE_NAME = "schema.pbtxt"  # the name SchemaGen and ImportSchemaGen use
+from metadata import names
 
 
 @component
@@ -26,6 +26,6 @@ def CuratedSchemaImporter(
 ) -> None:
     """Write the curated schema as a Schema artifact; `source_file` is kept for provenance."""
     parsed = text_format.Parse(schema_text, schema_pb2.Schema())
-    with fileio.open(os.path.join(schema.uri, SCHEMA_FILE_NAME), "w") as handle:
+    with fileio.open(os.path.join(schema.uri, names.SCHEMA_FILE), "w") as handle:
         handle.write(text_format.MessageToString(parsed))
-    schema.set_string_custom_property("source_file", source_file)
+    schema.set_string_custom_property(names.SCHEMA_SOURCE_FILE, source_file)

@@ -16,6 +16,8 @@ from typing import Any
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
+from metadata import names
+
 # Schema environments: data for training carries the label's column, serving data does not.
 TRAINING = "TRAINING"
 SERVING = "SERVING"
@@ -348,11 +350,17 @@ class GateReport:
         return [entry for entry in self.allow if entry not in used]
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+        """The report with its verdict spelled out, which `metadata.verdicts` reads to tell a
+        stop from a gate that crashed after writing an accepting report."""
+        verdict = names.GATE_STOPPED if self.blocking else names.GATE_ACCEPTED
+        return json.dumps(
+            {**dataclasses.asdict(self), names.GATE_VERDICT: verdict}, indent=1, sort_keys=True
+        )
 
     @classmethod
     def from_json(cls, text: str) -> GateReport:
         raw: dict[str, Any] = json.loads(text)
+        raw.pop(names.GATE_VERDICT, None)
         raw["label_counts"] = {k: LabelCounts(**v) for k, v in raw["label_counts"].items()}
         raw["measurements"] = [Measurement(**m) for m in raw["measurements"]]
         raw["findings"] = [Finding(**f) for f in raw["findings"]]

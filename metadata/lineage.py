@@ -187,7 +187,7 @@ def _split_sizes(reader: MetadataReader, run: str) -> dict[str, int]:
 
     sizes = {}
     for split in json.loads(stats.properties.get(names.SPLIT_NAMES, "[]")):
-        path = pathlib.Path(stats.uri) / f"Split-{split}" / "FeatureStats.pb"
+        path = pathlib.Path(stats.uri) / f"Split-{split}" / names.STATISTICS_FILE
         if path.exists():
             proto = statistics_pb2.DatasetFeatureStatisticsList.FromString(path.read_bytes())
             sizes[split] = sum(d.num_examples for d in proto.datasets)
@@ -198,7 +198,7 @@ def _schema_diff(reader: MetadataReader, run_a: str, run_b: str) -> str:
     texts = []
     for run in (run_a, run_b):
         schema = reader.output_of(run, names.SCHEMA_IMPORTER, names.SCHEMA)
-        path = pathlib.Path(schema.uri) / "schema.pbtxt" if schema else None
+        path = pathlib.Path(schema.uri) / names.SCHEMA_FILE if schema else None
         texts.append(path.read_text().splitlines(keepends=True) if path and path.exists() else [])
     return "".join(difflib.unified_diff(texts[0], texts[1], run_a, run_b))
 

@@ -61,6 +61,14 @@ SCHEMA_SOURCE_FILE = "source_file"  # on the curated Schema artifact
 # A run's facts (config, hashes, git revisions) on its pipeline_run context, each prefixed.
 RUN_FACT_PREFIX = "tfxp_"
 
-# Where the gate writes its report beside its outputs (TFX deletes a failed execution's).
+# Where the gate writes its report beside its outputs (TFX deletes a failed execution's), and
+# the verdict the report states.
 GATE_REPORTS = "reports"
 GATE_REPORT_FILE = "report.json"  # also inside each AcceptedSpan
+GATE_VERDICT = "verdict"
+GATE_ACCEPTED = "accepted"
+GATE_STOPPED = "stopped"
+
+# Files TFX components write inside their artifacts (TFX 1.16).
+STATISTICS_FILE = "FeatureStats.pb"  # StatisticsGen, one per split folder
+SCHEMA_FILE = "schema.pbtxt"  # SchemaGen, ImportSchemaGen and our CuratedSchemaImporter

@@ -18,7 +18,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from metadata import names
 from metadata.store import MetadataError
-from metadata.verdicts import gate_report_path, span_of
+from metadata.verdicts import stop_report
 
 _Execution = metadata_store_pb2.Execution
 _OUTPUTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
@@ -61,33 +61,32 @@ class ExecutionView:
 
 @dataclasses.dataclass(frozen=True)
 class RunView:
-    run: str
+    """One run, read back by its id: each step's state and time, the gate's verdict, the
+    evaluation, the blessing and the push, and the facts recorded on the run. `tfxp runs`
+    lists these; a local run's outcome is made of one."""
+
+    run: str  # the run id
     pipeline: str
     started: str
     seconds: float
     nodes: dict[str, str]  # node id -> complete / cached / failed / ...; "not run" if absent
-    pushed_version: int | None
-    provenance: dict[str, str]  # the run's facts, prefix removed
-
-
-@dataclasses.dataclass(frozen=True)
-class RunRecord:
-    """What one run did, from its own executions: the facts its outcome is made of."""
-
-    run_id: str
-    node_states: dict[str, str]
     node_seconds: dict[str, float]
-    gate_stopped: bool  # the gate failed and wrote its report: a verdict, not a crash
+    gate_stopped: bool  # the gate failed and its report says stopped: a verdict, not a crash
     gate_report_path: str | None  # the stop's report, or the accepted span's
     blessed: bool | None  # None when the Evaluator did not run
     evaluation_uri: str | None
     pushed_version: int | None
     pushed_path: str | None
-    already_serving_version: int | None
+    already_serving_version: int | None  # blessed, but identical to the newest version
+    provenance: dict[str, str]  # the run's facts (`metadata.writer`), prefix removed
+
+    @property
+    def run_id(self) -> str:
+        return self.run
 
     @property
     def all_cached(self) -> bool:
-        steps = {n: s for n, s in self.node_states.items() if not names.is_resolver(n)}
+        steps = {n: s for n, s in self.nodes.items() if not names.is_resolver(n)}
         return bool(steps) and set(steps.values()) == {"cached"}
 
 
@@ -117,10 +116,13 @@ def _readable(key: str, value: Any) -> Any:
             parsed = json.loads(value)
         except ValueError:
             parsed = None
-        if isinstance(parsed, dict) and "model" in parsed:  # Transform's and Trainer's
+        model = (
+            parsed.get("model", parsed.get("model_inputs")) if isinstance(parsed, dict) else None
+        )
+        if isinstance(model, dict):  # Transform's and Trainer's ("model_inputs" before 2026-11)
             summary = {"code_sha256": parsed.get("code_sha256")}
-            if "training" in parsed["model"]:
-                summary["hyperparameters"] = parsed["model"]["training"]
+            if "training" in model:
+                summary["hyperparameters"] = model["training"]
             return summary
         if isinstance(parsed, dict) and "custom_config" in parsed:  # ExampleGen's data hash
             return parsed["custom_config"].get("value", parsed)
@@ -207,15 +209,26 @@ class MetadataReader:
         ]
 
     def run(self, run_id: str) -> RunView:
-        """One run by id (or unique prefix): its steps, duration, push and recorded facts."""
+        """One run by id (or unique prefix): what each step did, and the run's facts."""
         context = self._run_context(self.resolve_run(run_id))
         executions = self.executions_of_run(context.name)
-        pushed = None
+        found: dict[str, Any] = dict(
+            gate_report_path=None,
+            blessed=None,
+            evaluation_uri=None,
+            pushed_version=None,
+            pushed_path=None,
+            already_serving_version=None,
+        )
         for execution in executions.values():
             for artifact in self.outputs(execution.id):
-                props = artifact.custom_properties
-                if names.PUSHED in props and props[names.PUSHED].int_value:
-                    pushed = props[names.PUSHED_VERSION].int_value
+                found.update(self._facts_of_output(artifact))
+        gate = executions.get(names.GATE)
+        stopped = None
+        if gate is not None and gate.last_known_state == _Execution.FAILED:
+            examples = self.inputs(gate.id, "examples")
+            stopped = stop_report(gate, examples[0]) if examples else None
+            found["gate_report_path"] = stopped
         start = min(
             (e.create_time_since_epoch for e in executions.values()),
             default=context.create_time_since_epoch,
@@ -226,72 +239,36 @@ class MetadataReader:
             for k, v in context.custom_properties.items()
             if k.startswith(names.RUN_FACT_PREFIX)
         }
-        nodes = {node: STATES.get(e.last_known_state, "unknown") for node, e in executions.items()}
         return RunView(
-            context.name,
-            self._pipeline_of(context),
-            timestamp(start),
-            (end - start) / 1000,
-            nodes,
-            pushed,
-            facts,
-        )
-
-    def run_record(self, run_id: str) -> RunRecord:
-        """What run `run_id` did: each step's state and time, the gate's verdict, the
-        evaluation, the blessing and the push."""
-        executions = self.executions_of_run(run_id)
-        found: dict[str, Any] = dict(
-            blessed=None,
-            evaluation_uri=None,
-            pushed_version=None,
-            pushed_path=None,
-            already_serving_version=None,
-        )
-        report = None
-        for execution in executions.values():
-            for artifact in self.outputs(execution.id):
-                props, kind = artifact.custom_properties, self.type_of(artifact)
-                if kind == names.MODEL_BLESSING:
-                    found["blessed"] = (
-                        names.BLESSED in props and props[names.BLESSED].int_value == 1
-                    )
-                elif kind == names.MODEL_EVALUATION:
-                    found["evaluation_uri"] = artifact.uri
-                elif kind == names.ACCEPTED_SPAN:
-                    report = f"{artifact.uri}/{names.GATE_REPORT_FILE}"
-                elif kind == names.PUSHED_MODEL and names.PUSHED in props:
-                    if props[names.PUSHED].int_value:
-                        found["pushed_version"] = props[names.PUSHED_VERSION].int_value
-                        found["pushed_path"] = props[names.PUSHED_DESTINATION].string_value
-                    elif names.ALREADY_SERVING_VERSION in props:
-                        found["already_serving_version"] = props[
-                            names.ALREADY_SERVING_VERSION
-                        ].int_value
-        gate = executions.get(names.GATE)
-        stopped = False
-        if gate is not None and gate.last_known_state == _Execution.FAILED:
-            report, stopped = self._stop_report(gate)
-        return RunRecord(
-            run_id=run_id,
-            node_states={
-                n: STATES.get(e.last_known_state, "unknown") for n, e in executions.items()
-            },
+            run=context.name,
+            pipeline=self._pipeline_of(context),
+            started=timestamp(start),
+            seconds=(end - start) / 1000,
+            nodes={n: STATES.get(e.last_known_state, "unknown") for n, e in executions.items()},
             node_seconds={n: seconds(e) for n, e in executions.items()},
-            gate_stopped=stopped,
-            gate_report_path=report,
+            gate_stopped=stopped is not None,
+            provenance=facts,
             **found,
         )
 
-    def _stop_report(self, gate: metadata_store_pb2.Execution) -> tuple[str | None, bool]:
-        """A failed gate's report, and whether it exists (a stop) or not (a crash)."""
-        from tfx.dsl.io import fileio
-
-        inputs = self.inputs(gate.id, "examples")
-        if not inputs:
-            return None, False
-        path = gate_report_path(inputs[0].uri, span_of(inputs[0]), gate.id)
-        return path, fileio.exists(path)
+    def _facts_of_output(self, artifact: metadata_store_pb2.Artifact) -> dict[str, Any]:
+        """What one output artifact tells about its run's outcome."""
+        props, kind = artifact.custom_properties, self.type_of(artifact)
+        if kind == names.MODEL_BLESSING:
+            return {"blessed": names.BLESSED in props and props[names.BLESSED].int_value == 1}
+        if kind == names.MODEL_EVALUATION:
+            return {"evaluation_uri": artifact.uri}
+        if kind == names.ACCEPTED_SPAN:
+            return {"gate_report_path": f"{artifact.uri}/{names.GATE_REPORT_FILE}"}
+        if kind == names.PUSHED_MODEL and names.PUSHED in props:
+            if props[names.PUSHED].int_value:
+                return {
+                    "pushed_version": props[names.PUSHED_VERSION].int_value,
+                    "pushed_path": props[names.PUSHED_DESTINATION].string_value,
+                }
+            if names.ALREADY_SERVING_VERSION in props:
+                return {"already_serving_version": props[names.ALREADY_SERVING_VERSION].int_value}
+        return {}
 
     # artifacts and executions ---------------------------------------------------------------
     def outputs(self, execution_id: int) -> list[metadata_store_pb2.Artifact]:

@@ -1,16 +1,20 @@
 """The data gate's verdicts, as ML Metadata records them: per span, the latest one wins.
 
 A span is accepted when its newest gate execution completed (or was served from cache) and
-output an AcceptedSpan; stopped when that execution failed after writing its report. A failed
-execution without a report crashed (a bug, a full disk): that is no verdict on the data.
+output an AcceptedSpan; stopped when that execution failed after writing a report whose verdict
+is "stopped" (`stop_report`). A failed execution without one crashed (a bug, a full disk, a
+failure after an accepting report): that is no verdict on the data.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import pathlib
 from collections.abc import Iterable
 
+from ml_metadata import errors
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
@@ -44,14 +48,41 @@ def gate_report_path(examples_uri: str, span: int, execution_key: int | str) -> 
     return os.path.join(root, names.GATE, names.GATE_REPORTS, f"span-{span}-{execution_key}.json")
 
 
-def span_of(examples: metadata_store_pb2.Artifact) -> int:
-    return examples.custom_properties[names.SPAN].int_value
+def stop_report(
+    gate: metadata_store_pb2.Execution, examples: metadata_store_pb2.Artifact
+) -> str | None:
+    """The report of a failed gate execution over `examples` if it stopped the span; None if
+    the gate crashed. Reports written before the verdict was spelled out count as stops."""
+    path = gate_report_path(examples.uri, span_of(examples), gate.id)
+    text = _read_text(path)
+    if text is None:
+        return None
+    verdict = json.loads(text).get(names.GATE_VERDICT, names.GATE_STOPPED)
+    return path if verdict == names.GATE_STOPPED else None
+
+
+def _read_text(path: str) -> str | None:
+    """A file's text, or None when absent: local files directly (no TensorFlow import for
+    `tfxp lineage`), other schemes through TFX's file system layer."""
+    if "://" not in path:
+        return pathlib.Path(path).read_text() if os.path.isfile(path) else None
+    from tfx.dsl.io import fileio
+
+    if not fileio.exists(path):
+        return None
+    with fileio.open(path) as handle:
+        return handle.read()
+
+
+def span_of(artifact: metadata_store_pb2.Artifact) -> int:
+    """The span number: ExampleGen (TFX 1.16) and the gate record it as a custom property."""
+    return artifact.custom_properties[names.SPAN].int_value
 
 
 def _type_id(store: metadata_store.MetadataStore, getter: str, name: str) -> int | None:
     try:
         return getattr(store, getter)(name).id
-    except Exception:  # NotFoundError: nothing of that type was ever recorded
+    except errors.NotFoundError:  # nothing of that type was ever recorded
         return None
 
 
@@ -64,8 +95,6 @@ def latest_verdicts(
 
     `before`: only executions older than that execution id (the verdict a consumer saw).
     """
-    from tfx.dsl.io import fileio  # TensorFlow's file system: reports may be on object storage
-
     by_id = {artifact.id: artifact for artifact in examples}
     gate_type = _type_id(store, "get_execution_type", names.GATE_EXECUTION_TYPE)
     accepted_type = _type_id(store, "get_artifact_type", names.ACCEPTED_SPAN)
@@ -101,7 +130,7 @@ def latest_verdicts(
         ingestion = by_id[read.artifact_id]
         span = span_of(ingestion)
         if execution.last_known_state == _Execution.FAILED:
-            if not fileio.exists(gate_report_path(ingestion.uri, span, execution.id)):
+            if stop_report(execution, ingestion) is None:
                 continue
             verdict = Verdict(ingestion.id, None)
         else:

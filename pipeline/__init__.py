@@ -7,7 +7,6 @@ runner, which returns each run's outcome as a value.
 is what a run records beyond its components.
 """
 
-import pathlib
+from components.fingerprint import PROJECT_ROOT
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
-SETUP_FILE = PROJECT_ROOT / "setup.py"
+SETUP_FILE = PROJECT_ROOT / "setup.py"  # names this project to remote Beam workers

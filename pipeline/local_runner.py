@@ -20,8 +20,8 @@ from tfx.proto import trainer_pb2
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
 from metadata.evaluation import overall_metrics, threshold_failures
-from metadata.reader import MetadataReader
-from metadata.store import open_store, sqlite_connection
+from metadata.reader import MetadataReader, RunView
+from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
@@ -83,10 +83,13 @@ def plan(
     the gate never judged, data only, under the config's own `allow` (`--allow` is for the span
     asked for); then that span, through the whole pipeline.
 
-    Everything is checked before anything runs: the span, the folders, the allow entries.
+    Everything is checked before anything runs: the span, the folders (serving data's too),
+    the allow entries.
     """
     target = with_overrides(config, span=span, allow=allow)
     number, _ = span_files(config.data_root, target.span)
+    if config.serving_root is not None:
+        csv_files(config.serving_root)
     check_schema_covers_config(read_schema(target.schema_file), target)
     earlier = unjudged_window_spans(config, number) if backfill else []
     return [PlannedRun(dataclasses.replace(config, span=n), n, data_only=True) for n in earlier] + [
@@ -129,15 +132,8 @@ def run(
     the next goes on); the outcome of the span asked for."""
     outcome = None
     for planned in plan(config, span, allow, backfill):
-        on_start(planned)
-        try:
-            outcome = run_once(planned.config, data_only=planned.data_only)
-        except Exception as err:
-            if planned.data_only:
-                raise RuntimeError(
-                    f"checking span {planned.span} in failed (not at the data gate)"
-                ) from err
-            raise
+        on_start(planned)  # a failure then names the span it happened on
+        outcome = run_once(planned.config, data_only=planned.data_only)
         on_outcome(outcome)
     assert outcome is not None and not outcome.data_only, "a plan ends with the span asked for"
     return outcome
@@ -162,47 +158,58 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
         failure = err
     finally:  # a stopped or interrupted run is on record too
         record_run_facts(config.metadata_path, run_id, facts)
-    if failure is None:
-        return _outcome(config, run_id, placement.span, data_only)
     try:
-        outcome = _outcome(config, run_id, placement.span, data_only)
-    except Exception:  # nothing readable was recorded: the failure says more
-        outcome = None
-    if outcome is None or outcome.result is not Result.STOPPED_AT_GATE:
+        run_view = MetadataReader(open_store(sqlite=config.metadata_path)).run(run_id)
+    except MetadataError:
+        if failure is None:
+            raise
+        raise failure from None  # nothing was recorded: the failure says more
+    result = result_of(run_view, data_only, failed=failure is not None)
+    if result is None and failure is not None:
         raise failure
-    return outcome
+    if result is None:
+        raise RuntimeError(f"run {run_id} completed without a verdict: {run_view.nodes}")
+    return _outcome(config, run_view, result, placement.span, data_only)
 
 
-def _outcome(config: PipelineConfig, run_id: str, span: int, data_only: bool) -> RunOutcome:
-    """The run's outcome, read back from ML Metadata and the files its steps wrote."""
-    record = MetadataReader(open_store(sqlite=config.metadata_path)).run_record(run_id)
-    report_path = pathlib.Path(record.gate_report_path) if record.gate_report_path else None
+def result_of(run_view: RunView, data_only: bool, failed: bool) -> Result | None:
+    """What a run ended in, from what ML Metadata holds of it; None when it is no outcome (a
+    step failed other than by the gate's stop, or a run completed without a verdict)."""
+    if run_view.gate_stopped:
+        return Result.STOPPED_AT_GATE
+    if failed:
+        return None
+    if data_only:
+        return Result.CHECKED_IN
+    if run_view.pushed_version is not None:
+        return Result.PUSHED
+    if run_view.already_serving_version is not None:
+        return Result.ALREADY_SERVING
+    if run_view.blessed is False:
+        return Result.NOT_BLESSED
+    return None
+
+
+def _outcome(
+    config: PipelineConfig, run_view: RunView, result: Result, span: int, data_only: bool
+) -> RunOutcome:
+    """The outcome with what a person reads about it: the gate's report, the evaluation."""
+    report_path = pathlib.Path(run_view.gate_report_path) if run_view.gate_report_path else None
     report = (
         GateReport.from_json(report_path.read_text())
         if report_path and report_path.is_file()
         else None
     )
-    metrics = overall_metrics(record.evaluation_uri) if record.evaluation_uri else {}
-    failures = ()
-    if record.gate_stopped:
-        result = Result.STOPPED_AT_GATE
-    elif data_only:
-        result = Result.CHECKED_IN
-    elif record.pushed_version is not None:
-        result = Result.PUSHED
-    elif record.already_serving_version is not None:
-        result = Result.ALREADY_SERVING
-    else:
-        result = Result.NOT_BLESSED
-        failures = tuple(threshold_failures(record.evaluation_uri)) if record.evaluation_uri else ()
+    evaluation = run_view.evaluation_uri
+    failures = threshold_failures(evaluation) if evaluation and result is Result.NOT_BLESSED else []
     return RunOutcome(
         result=result,
         span=span,
         data_only=data_only,
-        record=record,
+        run=run_view,
         gate_report=report,
-        metrics=metrics,
-        threshold_failures=failures,
+        metrics=overall_metrics(evaluation) if evaluation else {},
+        threshold_failures=tuple(failures),
         serving_dir=str(config.serving_dir),
         metadata_path=str(config.metadata_path),
         pipeline_root=str(config.pipeline_root),

@@ -11,7 +11,7 @@ import enum
 
 from components.validation import GateReport
 from metadata.evaluation import ThresholdFailure
-from metadata.reader import RunRecord
+from metadata.reader import RunView
 from pipeline.config import PipelineConfig
 
 
@@ -30,7 +30,7 @@ class RunOutcome:
     result: Result
     span: int
     data_only: bool  # a span checked in through the data gate only (backfill)
-    record: RunRecord  # each step's state and time, blessing, push, read from ML Metadata
+    run: RunView  # each step's state and time, the blessing, the push, from ML Metadata
     gate_report: GateReport | None  # None when the gate was not reached
     metrics: dict[str, float]  # the candidate's overall metrics on the eval split
     threshold_failures: tuple[ThresholdFailure, ...]  # why it was not blessed
@@ -40,7 +40,7 @@ class RunOutcome:
 
     @property
     def run_id(self) -> str:
-        return self.record.run_id
+        return self.run.run
 
 
 @dataclasses.dataclass(frozen=True)

@@ -72,3 +72,26 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "e2e" in item.path.parts:
             item.add_marker(pytest.mark.slow)
+
+
+def a_run_view(**facts):
+    """A run as the metadata reader returns it: nothing ran, nothing pushed, but `facts`."""
+    from metadata.reader import RunView
+
+    blank = dict(
+        run="2026-11-29T10:00:00.000001",
+        pipeline="taxi",
+        started="",
+        seconds=0.0,
+        nodes={},
+        node_seconds={},
+        gate_stopped=False,
+        gate_report_path=None,
+        blessed=None,
+        evaluation_uri=None,
+        pushed_version=None,
+        pushed_path=None,
+        already_serving_version=None,
+        provenance={},
+    )
+    return RunView(**{**blank, **facts})

@@ -11,7 +11,7 @@ import pytest
 
 from cli.main import main
 from components.fingerprint import tree_fingerprint
-from metadata.reader import MetadataReader, RunRecord
+from metadata.reader import MetadataReader, RunView
 from metadata.store import open_store
 from tests.conftest import small_config_dict, write_config, write_sample
 
@@ -25,16 +25,20 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def last_run(metadata: pathlib.Path) -> RunRecord:
+def last_run(metadata: pathlib.Path) -> RunView:
     """What the newest run in the store did: tests run one pipeline at a time, so the newest
     run is the one the test just made."""
     reader = MetadataReader(open_store(sqlite=metadata))
-    return reader.run_record(reader.run_ids()[0])
+    return reader.run(reader.run_ids()[0])
 
 
 def serving_digest(serving: pathlib.Path) -> str | None:
-    """The served versions' content, to tell that a run left them untouched."""
-    return tree_fingerprint(str(serving)) if serving.exists() else None
+    """The served versions' folders and content, to tell that a run left them untouched (an
+    empty or half-written folder counts)."""
+    if not serving.exists():
+        return None
+    folders = sorted(str(p.relative_to(serving)) for p in serving.rglob("*") if p.is_dir())
+    return f"{folders}:{tree_fingerprint(str(serving))}"
 
 
 def edit_in_place_keeping_size_and_mtime(path: pathlib.Path) -> None:

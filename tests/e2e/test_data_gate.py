@@ -31,7 +31,7 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
     assert "stopped at the data gate" in err
     assert expected in err
     assert "Report written to" in err
-    states = last_run(tmp_path / "metadata.sqlite").node_states
+    states = last_run(tmp_path / "metadata.sqlite").nodes
     assert states["ExampleGate"] == "failed"
     assert "Transform" not in states and "Trainer" not in states
     assert not (tmp_path / "serving").exists()
@@ -89,7 +89,7 @@ def test_serving_data_that_skews_from_training_stops_the_run(tmp_path):
     assert "skew (training against serving data):" in err
     assert "feature 'fare': SKEW_COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH" in err
     assert "between training and serving" in err
-    states = last_run(tmp_path / "metadata.sqlite").node_states
+    states = last_run(tmp_path / "metadata.sqlite").nodes
     assert states["ServingStatisticsGen"] == "complete" and "Transform" not in states
 
 
@@ -132,3 +132,28 @@ def test_validate_checks_the_label_as_the_gate_does(tmp_path):
     code, out, _ = run_cli("validate", str(tipless), "--config", config)
     assert code == EXIT_FINDINGS
     assert "column 'big_tipper': LABEL_MISSING: missing in 30 of 1500 rows" in out
+
+
+def test_a_gate_that_crashes_after_an_accepting_report_is_a_crash_not_a_stop(tmp_path, monkeypatch):
+    """A full disk while the gate copies the accepted span's statistics: the run fails with
+    the disk's error (exit 1, a traceback), is not reported as a stop, and gives no verdict."""
+    from components import example_gate
+    from metadata.reader import MetadataReader
+    from metadata.store import open_store
+    from pipeline.config import load_config
+    from pipeline.local_runner import run_once
+
+    data = write_sample(tmp_path / "data", 400)
+    config = write_config(small_config_dict(tmp_path, data.parent.parent), tmp_path / "c.yaml")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(example_gate.fileio, "copy", full_disk)
+    with pytest.raises(Exception, match="No space left on device"):
+        run_once(load_config(config), data_only=True)
+
+    reader = MetadataReader(open_store(sqlite=tmp_path / "metadata.sqlite"))
+    crashed = reader.run(reader.run_ids()[0])
+    assert crashed.nodes["ExampleGate"] == "failed" and not crashed.gate_stopped
+    assert reader.judged_spans("taxi") == set()

@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 def test_fresh_run_executes_every_component_and_pushes_a_blessed_model(runs):
     fresh = runs["fresh"]
     assert fresh["code"] == 0, fresh["err"]
-    assert set(fresh["summary"].node_states.values()) == {"complete"}
+    assert set(fresh["summary"].nodes.values()) == {"complete"}
     assert fresh["summary"].blessed is True
     assert len(fresh["versions"]) == 1
     assert "BLESSED and pushed: version" in fresh["out"]
@@ -64,7 +64,7 @@ def test_unchanged_rerun_reuses_everything_and_pushes_no_duplicate(runs):
     not pushed again."""
     unchanged = runs["unchanged"]
     assert unchanged["code"] == 0, unchanged["err"]
-    states = unchanged["summary"].node_states
+    states = unchanged["summary"].nodes
     assert {
         n: s
         for n, s in states.items()
@@ -81,12 +81,12 @@ def test_unchanged_rerun_reuses_everything_and_pushes_no_duplicate(runs):
 
 def test_third_unchanged_run_is_served_entirely_from_cache(runs):
     again = runs["unchanged_again"]
-    assert again["summary"].all_cached, again["summary"].node_states
+    assert again["summary"].all_cached, again["summary"].nodes
     assert again["versions"] == runs["fresh"]["versions"]
 
 
 def test_data_edited_with_same_size_and_mtime_is_not_served_from_cache(runs):
-    states = runs["data_edited"]["summary"].node_states
+    states = runs["data_edited"]["summary"].nodes
     assert states["CsvExampleGen"] == "complete"
     assert states["StatisticsGen"] == "complete"
     assert states["Trainer"] == "complete"
@@ -100,7 +100,7 @@ def test_model_missing_its_thresholds_is_not_pushed_and_serving_is_untouched(run
     assert strict["summary"].pushed_version is None
     assert "NOT BLESSED" in strict["out"]
     assert "overall: auc" in strict["out"] and "fails >= 0.9999" in strict["out"]
-    assert strict["summary"].node_states["Trainer"] == "cached"  # only evaluation depends on it
-    assert strict["summary"].node_states["Evaluator"] == "complete"
+    assert strict["summary"].nodes["Trainer"] == "cached"  # only evaluation depends on it
+    assert strict["summary"].nodes["Evaluator"] == "complete"
     assert strict["versions"] == runs["data_edited"]["versions"]
     assert strict["serving_digest"] == runs["data_edited"]["serving_digest"]

@@ -108,7 +108,7 @@ def test_a_drifting_span_stops_before_transform_with_feature_metric_value_thresh
     assert float(metric_value) > float(threshold.split()[0]) == 0.2
     assert line.rstrip().endswith("ABOVE")
     assert "drift (against span 2)" in err
-    states = drifted["summary"].node_states
+    states = drifted["summary"].nodes
     assert states["ExampleGate"] == "failed"
     assert "Transform" not in states and "BlessedPusher" not in states
     assert drifted["serving"] == history["backfill"]["serving"]  # the pushed model stays
@@ -172,7 +172,7 @@ def test_the_bundled_years_pass_the_curated_thresholds_span_after_span(tmp_path)
     reports = []
     for span in (1, 2, 3, 4):
         outcome = run_once(with_overrides(load_config(config), span=span), data_only=True)
-        assert outcome.record.node_states["ExampleGate"] == "complete"
+        assert outcome.run.nodes["ExampleGate"] == "complete"
         reports.append(outcome.gate_report)
     assert [r.previous_span for r in reports] == [None, 1, 2, 3]
     for report in reports[1:]:

@@ -7,9 +7,8 @@ import pytest
 from cli.exits import EXIT_USER_ERROR
 from cli.main import main
 from components.validation import GateReport
-from metadata.reader import RunRecord
 from pipeline.outcome import Result, RunOutcome
-from tests.conftest import small_config_dict, write_config
+from tests.conftest import a_run_view, small_config_dict, write_config
 
 
 def test_missing_config_file_is_one_line_and_exit_2(tmp_path, capsys):
@@ -87,18 +86,7 @@ def four_spans(tmp_path):
 
 
 def _outcome(config, data_only: bool, result: Result) -> RunOutcome:
-    record = RunRecord(
-        run_id="r",
-        node_states={},
-        node_seconds={},
-        gate_stopped=result is Result.STOPPED_AT_GATE,
-        gate_report_path="report",
-        blessed=None,
-        evaluation_uri=None,
-        pushed_version=None,
-        pushed_path=None,
-        already_serving_version=None,
-    )
+    run = a_run_view(gate_stopped=result is Result.STOPPED_AT_GATE, gate_report_path="report")
     report = GateReport(
         span=config.span,
         previous_span=None,
@@ -109,7 +97,7 @@ def _outcome(config, data_only: bool, result: Result) -> RunOutcome:
         findings=[],
         allow=[],
     )
-    return RunOutcome(result, config.span, data_only, record, report, {}, (), "s", "m", "p")
+    return RunOutcome(result, config.span, data_only, run, report, {}, (), "s", "m", "p")
 
 
 def _record_runs(monkeypatch, stopped=(), judged=()):

@@ -5,6 +5,7 @@ No Docker engine runs here, so the file is read, not built.
 
 from __future__ import annotations
 
+import ast
 import re
 
 from tests.conftest import ROOT
@@ -39,16 +40,13 @@ def test_base_image_is_the_pinned_tfx_version():
 
 
 def test_every_package_setup_installs_is_copied():
+    """The packages `setup.py` lists (read from the file, not repeated here) and the schemas."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    (packages,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "PACKAGES"
+    ]
     copied = " ".join(args for op, args in _instructions() if op == "COPY")
-    for package in (
-        "pipeline/",
-        "components/",
-        "models/",
-        "metadata/",
-        "datatools/",
-        "cli/",
-        "kubeflow/",
-        "schema/",
-        "setup.py",
-    ):
-        assert package in copied
+    for needed in [f"{package}/" for package in packages] + ["schema/", "setup.py"]:
+        assert needed in copied

@@ -110,21 +110,21 @@ def test_an_ambiguous_or_unknown_run_is_one_line_naming_the_newest(history, aske
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 
-def test_a_run_record_holds_each_step_the_blessing_and_the_push(history):
-    record = history.run_record(FIRST)
-    assert list(record.node_states) == [
+def test_a_run_holds_each_step_the_blessing_and_the_push(history):
+    record = history.run(FIRST)
+    assert list(record.nodes) == [
         names.EXAMPLE_GEN,
         names.GATE,
         names.TRAINER,
         names.EVALUATOR,
         names.PUSHER,
     ]
-    assert record.node_seconds.keys() == record.node_states.keys()
+    assert record.node_seconds.keys() == record.nodes.keys()
     assert (record.blessed, record.pushed_version, record.pushed_path) == (True, 7, "/serving/7")
     assert f"/{names.GATE}/accepted/" in record.gate_report_path
     assert record.gate_report_path.endswith("/report.json")
     assert not record.gate_stopped and not record.all_cached
-    cached = history.run_record(THIRD)
+    cached = history.run(THIRD)
     assert cached.all_cached and cached.already_serving_version == 7
     assert cached.pushed_version is None and cached.blessed is None
 
@@ -132,10 +132,10 @@ def test_a_run_record_holds_each_step_the_blessing_and_the_push(history):
 def test_a_failed_gate_that_wrote_its_report_is_a_stop_one_that_did_not_is_a_crash(
     history, tmp_path
 ):
-    stopped = history.run_record(SECOND)
+    stopped = history.run(SECOND)
     assert stopped.gate_stopped and stopped.gate_report_path.endswith(".json")
     (tmp_path / names.GATE / names.GATE_REPORTS / stopped.gate_report_path.split("/")[-1]).unlink()
-    crashed = history.run_record(SECOND)
+    crashed = history.run(SECOND)
     assert not crashed.gate_stopped
 
 
