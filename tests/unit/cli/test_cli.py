@@ -100,6 +100,10 @@ def _outcome(config, data_only: bool, result: Result) -> RunOutcome:
     return RunOutcome(result, config.span, data_only, run, report, {}, (), "s", "m", "p")
 
 
+def _backfill(config, *extra: str) -> int:
+    return main(["run", "--config", str(config), "--backfill", *extra])
+
+
 def _record_runs(monkeypatch, stopped=(), judged=()):
     """Replace running a span by a record of what would run; the choice of spans is real."""
     from pipeline import local_runner
@@ -126,19 +130,7 @@ def test_backfill_checks_the_unjudged_earlier_spans_of_the_window_without_the_cl
     four_spans, monkeypatch
 ):
     calls = _record_runs(monkeypatch)
-    assert (
-        main(
-            [
-                "run",
-                "--config",
-                str(four_spans),
-                "--backfill",
-                "--allow",
-                "LABEL_MISSING:big_tipper",
-            ]
-        )
-        == 0
-    )
+    assert _backfill(four_spans, "--allow", "LABEL_MISSING:big_tipper") == 0
     assert calls == [(2, True, ()), (3, True, ()), (4, False, ("LABEL_MISSING:big_tipper",))]
 
 
@@ -146,24 +138,12 @@ def test_backfill_goes_on_past_a_stopped_span_and_skips_judged_ones(
     four_spans, monkeypatch, capsys
 ):
     calls = _record_runs(monkeypatch, stopped={3}, judged={2})
-    assert main(["run", "--config", str(four_spans), "--backfill"]) == 0
+    assert _backfill(four_spans) == 0
     assert [(span, data_only) for span, data_only, _ in calls] == [(3, True), (4, False)]
     assert "span 3 stays out of the training window" in capsys.readouterr().err
 
 
 def test_a_misspelt_allow_column_is_refused_before_any_span_runs(four_spans, monkeypatch, capsys):
     calls = _record_runs(monkeypatch)
-    assert (
-        main(
-            [
-                "run",
-                "--config",
-                str(four_spans),
-                "--backfill",
-                "--allow",
-                "COMPARATOR_L_INFTY_HIGH:compnay",
-            ]
-        )
-        == EXIT_USER_ERROR
-    )
+    assert _backfill(four_spans, "--allow", "COMPARATOR_L_INFTY_HIGH:compnay") == EXIT_USER_ERROR
     assert calls == [] and "declares no column 'compnay'" in capsys.readouterr().err
