@@ -8,6 +8,8 @@ pipeline, an unreachable endpoint), reported as one line; 3 the data gate stoppe
 
 from __future__ import annotations
 
+from pipeline.outcome import Result
+
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_FINDINGS = 3
@@ -17,17 +19,14 @@ class UsageError(ValueError):
     """An argument the parser accepted but the command cannot use; one line."""
 
 
-def run_exit_code(result) -> int:
-    """A run's exit code from its `pipeline.outcome.Result`."""
-    from pipeline.outcome import Result
-
-    return {
-        Result.PUSHED: EXIT_OK,
-        Result.ALREADY_SERVING: EXIT_OK,
-        Result.NOT_BLESSED: EXIT_OK,
-        Result.CHECKED_IN: EXIT_OK,
-        Result.STOPPED_AT_GATE: EXIT_FINDINGS,
-    }[result]
+# A run's exit code by what it ended in.
+RUN_EXIT_CODES = {
+    Result.PUSHED: EXIT_OK,
+    Result.ALREADY_SERVING: EXIT_OK,
+    Result.NOT_BLESSED: EXIT_OK,
+    Result.CHECKED_IN: EXIT_OK,
+    Result.STOPPED_AT_GATE: EXIT_FINDINGS,
+}
 
 
 def findings_exit_code(findings: list) -> int:

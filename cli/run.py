@@ -46,4 +46,4 @@ def handle(args) -> int:
         on_start=render.run_started,
         on_outcome=render.run_outcome,
     )
-    return exits.run_exit_code(outcome.result)
+    return exits.RUN_EXIT_CODES[outcome.result]

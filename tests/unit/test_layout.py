@@ -104,6 +104,8 @@ def _handlers():
 
 
 def test_cli_commands_are_straight_line_parse_call_render():
+    """No statement-level branching or looping in a command; choosing among arguments (a
+    conditional expression over `args`) is argument handling."""
     branching = (ast.If, ast.For, ast.While, ast.Try, ast.With)
     handlers = dict(_handlers())
     assert len(handlers) >= 10

@@ -147,3 +147,11 @@ def test_a_misspelt_allow_column_is_refused_before_any_span_runs(four_spans, mon
     calls = _record_runs(monkeypatch)
     assert _backfill(four_spans, "--allow", "COMPARATOR_L_INFTY_HIGH:compnay") == EXIT_USER_ERROR
     assert calls == [] and "declares no column 'compnay'" in capsys.readouterr().err
+
+
+def test_every_outcome_has_an_exit_code_and_only_a_stop_is_not_zero():
+    from cli.exits import EXIT_FINDINGS, RUN_EXIT_CODES
+
+    assert set(RUN_EXIT_CODES) == set(Result)
+    assert {r for r, code in RUN_EXIT_CODES.items() if code} == {Result.STOPPED_AT_GATE}
+    assert RUN_EXIT_CODES[Result.STOPPED_AT_GATE] == EXIT_FINDINGS
