@@ -11,11 +11,7 @@ import dataclasses
 import datetime
 import pathlib
 from collections.abc import Callable, Sequence
-
-from tfx.dsl.compiler import constants
-from tfx.orchestration.local.local_dag_runner import LocalDagRunner
-from tfx.orchestration.portable import runtime_parameter_utils
-from tfx.proto import trainer_pb2
+from typing import TYPE_CHECKING
 
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
@@ -25,32 +21,41 @@ from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
-from pipeline.definition import Placement, build_pipeline
 from pipeline.outcome import PlannedRun, Result, RunOutcome
 from pipeline.run_facts import run_facts
 from pipeline.schema import check_schema_covers_config, read_schema
 from pipeline.spans import csv_files, span_files, spans
 
+if TYPE_CHECKING:
+    from pipeline.definition import Placement
 
-class NamedRunDagRunner(LocalDagRunner):
+
+def named_run_dag_runner(run_id: str):
     """LocalDagRunner under a run id the caller chooses, so the caller can read its own run
     back by id. TFX 1.16 names a run after the time inside `run_with_ir`, out of reach; with
-    overlapping runs, "the newest run" is somebody else's."""
+    overlapping runs, "the newest run" is somebody else's. TFX is imported here, not with the
+    module: planning and its one-line errors need no TensorFlow."""
+    from tfx.dsl.compiler import constants
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.orchestration.portable import runtime_parameter_utils
 
-    def __init__(self, run_id: str):
-        super().__init__()
-        self.run_id = run_id
+    class NamedRunDagRunner(LocalDagRunner):
+        def run_with_ir(self, pipeline, run_options=None):
+            runtime_parameter_utils.substitute_runtime_parameter(
+                pipeline, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id}
+            )
+            return super().run_with_ir(pipeline, run_options)
 
-    def run_with_ir(self, pipeline, run_options=None):
-        runtime_parameter_utils.substitute_runtime_parameter(
-            pipeline, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: self.run_id}
-        )
-        return super().run_with_ir(pipeline, run_options)
+    return NamedRunDagRunner()
 
 
 def local_placement(config: PipelineConfig) -> Placement:
     """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved
     and its files hashed now, so the cache key covers exactly the files ExampleGen reads."""
+    from tfx.proto import trainer_pb2
+
+    from pipeline.definition import Placement
+
     span, files = span_files(config.data_root, config.span)
     serving_root = config.serving_root
     return Placement(
@@ -144,6 +149,8 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
     A stop at the data gate is an outcome; any other failure propagates, as the bug it is.
     """
+    from pipeline.definition import build_pipeline
+
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
     config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
     placement = local_placement(config)
@@ -153,7 +160,7 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
     failure = None
     try:
-        NamedRunDagRunner(run_id).run(pipeline)
+        named_run_dag_runner(run_id).run(pipeline)
     except Exception as err:  # a stop at the gate arrives through TFX's launcher too
         failure = err
     finally:  # a stopped or interrupted run is on record too

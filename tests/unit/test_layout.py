@@ -116,14 +116,17 @@ def test_cli_commands_are_straight_line_parse_call_render():
     } == set()
 
 
-def test_quick_commands_do_not_load_tensorflow():
-    """`tfxp --help`, `runs`, `lineage` and `diff` parse and read the store without the ~5 s
-    TensorFlow import (the style guide's rule for heavy imports)."""
+def test_quick_commands_and_one_line_errors_do_not_load_tensorflow():
+    """Parsing arguments, planning a run (where most mistakes are found) and listing runs
+    never import TensorFlow (~5 s and a screen of its log lines before a one-line error)."""
     script = (
-        "import sys, cli.main, cli.render, metadata.reader, metadata.lineage; "
-        "cli.main.parser(); print('tensorflow' in sys.modules)"
+        "import sys, cli.main, metadata.lineage; "
+        "planned = cli.main.main(['run', '--span', '99']); "
+        "listed = cli.main.main(['runs', '--metadata', 'no-such-store.sqlite']); "
+        "print(planned, listed, 'tensorflow' in sys.modules)"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "False", done.stderr
+    assert done.stdout.split() == ["2", "2", "False"], done.stderr
+    assert "span 99 not found" in done.stderr and "no ML Metadata store there" in done.stderr
