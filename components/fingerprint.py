@@ -19,26 +19,17 @@ from collections.abc import Iterable
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent  # where code fingerprints look
 
 
-def _read_blocks(path: str) -> Iterable[bytes]:
-    """A file's bytes in 1 MiB blocks: local files directly, other schemes through TFX."""
-    if "://" in path:
-        from tfx.dsl.io import fileio
-
-        with fileio.open(path, "rb") as handle:
-            yield from iter(lambda: handle.read(1 << 20), b"")
-        return
-    with open(path, "rb") as handle:
-        yield from iter(lambda: handle.read(1 << 20), b"")
-
-
 def content_fingerprint(paths: Iterable[str | os.PathLike], root: str | os.PathLike) -> str:
     """SHA-256 over each file's path relative to `root` and its bytes, in path order: equal
     fingerprints, equal files under equal names, whatever order they were listed in."""
+    from tfx.dsl.io import fileio
+
     digest = hashlib.sha256()
     for path in sorted(str(p) for p in paths):
         digest.update(os.path.relpath(path, str(root)).encode() + b"\0")
-        for block in _read_blocks(path):
-            digest.update(block)
+        with fileio.open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):  # 1 MiB at a time
+                digest.update(block)
         digest.update(b"\0")
     return digest.hexdigest()
 

@@ -18,7 +18,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from metadata import names
 from metadata.store import MetadataError
-from metadata.verdicts import stop_report
+from metadata.verdicts import latest_verdicts, stop_report
 
 _Execution = metadata_store_pb2.Execution
 _OUTPUTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
@@ -71,14 +71,14 @@ class RunView:
     seconds: float
     nodes: dict[str, str]  # node id -> complete / cached / failed / ...; "not run" if absent
     node_seconds: dict[str, float]
-    gate_stopped: bool  # the gate failed and its report says stopped: a verdict, not a crash
-    gate_report_path: str | None  # the stop's report, or the accepted span's
-    blessed: bool | None  # None when the Evaluator did not run
-    evaluation_uri: str | None
-    pushed_version: int | None
-    pushed_path: str | None
-    already_serving_version: int | None  # blessed, but identical to the newest version
     provenance: dict[str, str]  # the run's facts (`metadata.writer`), prefix removed
+    gate_stopped: bool = False  # the gate failed and its report says stopped: not a crash
+    gate_report_path: str | None = None  # the stop's report, or the accepted span's
+    blessed: bool | None = None  # None when the Evaluator did not run
+    evaluation_uri: str | None = None
+    pushed_version: int | None = None
+    pushed_path: str | None = None
+    already_serving_version: int | None = None  # blessed, but identical to the newest version
 
     @property
     def run_id(self) -> str:
@@ -145,29 +145,33 @@ class MetadataReader:
         self._context_types = {t.id: t.name for t in store.get_context_types()}
 
     # where an execution belongs -----------------------------------------------------------
-    def _contexts(self, execution_id: int) -> dict[str, str]:
-        """The execution's context names by type: its node ("<pipeline>.<node>") and run."""
-        found: dict[str, str] = {}
+    def _where(self, execution_id: int) -> tuple[str | None, str | None]:
+        """The node id and the run id of an execution, from its contexts (a node context is
+        named "<pipeline>.<node>")."""
+        node = run = None
         for context in self.store.get_contexts_by_execution(execution_id):
-            found.setdefault(self._context_types.get(context.type_id, ""), context.name)
-        return found
+            kind = self._context_types.get(context.type_id)
+            if kind == names.NODE and node is None:
+                node = context.name.split(".", 1)[-1]
+            elif kind == names.PIPELINE_RUN and run is None:
+                run = context.name
+        return node, run
 
     def node_of(self, execution_id: int) -> str:
-        return self._contexts(execution_id).get(names.NODE, "?").split(".", 1)[-1]
-
-    def run_of(self, execution_id: int) -> str | None:
-        return self._contexts(execution_id).get(names.PIPELINE_RUN)
+        return self._where(execution_id)[0] or "?"
 
     def type_of(self, artifact: metadata_store_pb2.Artifact) -> str:
         return self._artifact_types.get(artifact.type_id, "?")
 
     # runs -----------------------------------------------------------------------------------
-    def run_ids(self, pipeline: str | None = None) -> list[str]:
-        """Run ids, newest first (by when ML Metadata recorded them)."""
+    def _run_contexts(self, pipeline: str | None = None) -> list[metadata_store_pb2.Context]:
+        """Run contexts, newest first (by when ML Metadata recorded them)."""
         runs = sorted(self.store.get_contexts_by_type(names.PIPELINE_RUN), key=lambda c: -c.id)
-        if pipeline is None:
-            return [c.name for c in runs]
-        return [c.name for c in runs if self._pipeline_of(c) == pipeline]
+        return [c for c in runs if pipeline is None or self._pipeline_of(c) == pipeline]
+
+    def run_ids(self, pipeline: str | None = None) -> list[str]:
+        """Run ids, newest first."""
+        return [c.name for c in self._run_contexts(pipeline)]
 
     def _pipeline_of(self, run: metadata_store_pb2.Context) -> str:
         parents = self.store.get_parent_contexts_by_context(run.id)
@@ -175,34 +179,34 @@ class MetadataReader:
             (p.name for p in parents if self._context_types.get(p.type_id) == names.PIPELINE), ""
         )
 
-    def resolve_run(self, run_id: str) -> str:
+    def _run_context(self, run_id: str) -> metadata_store_pb2.Context:
         """The run named `run_id`, or the only one it is a prefix of; exact names win."""
-        if self.store.get_context_by_type_and_name(names.PIPELINE_RUN, run_id) is not None:
-            return run_id
-        ids = self.run_ids()
-        matches = [r for r in ids if r.startswith(run_id)]
+        context = self.store.get_context_by_type_and_name(names.PIPELINE_RUN, run_id)
+        if context is not None:
+            return context
+        runs = self._run_contexts()
+        matches = [c for c in runs if c.name.startswith(run_id)]
         if len(matches) != 1:
             raise MetadataError(
                 f"run {run_id!r} {'is ambiguous' if matches else 'not found'} "
-                f"(newest runs: {', '.join(ids[:5]) or 'none'})"
+                f"(newest runs: {', '.join(c.name for c in runs[:5]) or 'none'})"
             )
         return matches[0]
 
-    def _run_context(self, run_id: str) -> metadata_store_pb2.Context:
-        context = self.store.get_context_by_type_and_name(names.PIPELINE_RUN, run_id)
-        if context is None:
-            raise MetadataError(f"run {run_id!r} not found")
-        return context
-
     def executions_of_run(self, run_id: str) -> dict[str, metadata_store_pb2.Execution]:
         """The run's executions by node id, in the order they ran."""
-        executions = self.store.get_executions_by_context(self._run_context(run_id).id)
+        return self._executions(self._run_context(run_id))
+
+    def _executions(
+        self, run: metadata_store_pb2.Context
+    ) -> dict[str, metadata_store_pb2.Execution]:
+        executions = self.store.get_executions_by_context(run.id)
         return {self.node_of(e.id): e for e in sorted(executions, key=lambda e: e.id)}
 
     def runs(self, pipeline: str | None = None) -> list[RunView]:
         """Every run, newest first; a node a run did not reach (stopped at the gate, say) is
         listed as "not run"."""
-        views = [self.run(run_id) for run_id in self.run_ids(pipeline)]
+        views = [self._view(context) for context in self._run_contexts(pipeline)]
         known = list(dict.fromkeys(n for view in reversed(views) for n in view.nodes))
         return [
             dataclasses.replace(v, nodes={n: v.nodes.get(n, NOT_RUN) for n in known}) for v in views
@@ -210,25 +214,19 @@ class MetadataReader:
 
     def run(self, run_id: str) -> RunView:
         """One run by id (or unique prefix): what each step did, and the run's facts."""
-        context = self._run_context(self.resolve_run(run_id))
-        executions = self.executions_of_run(context.name)
-        found: dict[str, Any] = dict(
-            gate_report_path=None,
-            blessed=None,
-            evaluation_uri=None,
-            pushed_version=None,
-            pushed_path=None,
-            already_serving_version=None,
-        )
+        return self._view(self._run_context(run_id))
+
+    def _view(self, context: metadata_store_pb2.Context) -> RunView:
+        executions = self._executions(context)
+        found: dict[str, Any] = {}
         for execution in executions.values():
             for artifact in self.outputs(execution.id):
                 found.update(self._facts_of_output(artifact))
         gate = executions.get(names.GATE)
-        stopped = None
         if gate is not None and gate.last_known_state == _Execution.FAILED:
             examples = self.inputs(gate.id, "examples")
             stopped = stop_report(gate, examples[0]) if examples else None
-            found["gate_report_path"] = stopped
+            found.update(gate_stopped=stopped is not None, gate_report_path=stopped)
         start = min(
             (e.create_time_since_epoch for e in executions.values()),
             default=context.create_time_since_epoch,
@@ -246,7 +244,6 @@ class MetadataReader:
             seconds=(end - start) / 1000,
             nodes={n: STATES.get(e.last_known_state, "unknown") for n, e in executions.items()},
             node_seconds={n: seconds(e) for n, e in executions.items()},
-            gate_stopped=stopped is not None,
             provenance=facts,
             **found,
         )
@@ -317,9 +314,11 @@ class MetadataReader:
         return found[0]
 
     def artifact(self, artifact_id: int) -> ArtifactView:
-        artifact = self.artifact_proto(artifact_id)
+        return self._artifact_view(self.artifact_proto(artifact_id))
+
+    def _artifact_view(self, artifact: metadata_store_pb2.Artifact) -> ArtifactView:
         producer = self.producer(artifact.id)
-        where = self._contexts(producer.id) if producer else {}
+        node, run = self._where(producer.id) if producer else (None, None)
         props = {
             k: _readable(k, value_of(v))
             for k, v in list(artifact.properties.items()) + list(artifact.custom_properties.items())
@@ -329,8 +328,8 @@ class MetadataReader:
             artifact.id,
             self.type_of(artifact),
             artifact.uri,
-            where[names.NODE].split(".", 1)[-1] if names.NODE in where else None,
-            where.get(names.PIPELINE_RUN),
+            node,
+            run,
             timestamp(artifact.create_time_since_epoch),
             dict(sorted(props.items())),
         )
@@ -338,18 +337,15 @@ class MetadataReader:
     def artifacts(self, type_name: str | None = None, run: str | None = None) -> list[ArtifactView]:
         """Artifacts of a type, or output by one run, or all."""
         if run:
-            ids = {
-                a.id
-                for e in self.executions_of_run(self.resolve_run(run)).values()
-                for a in self.outputs(e.id)
-            }
+            ids = {a.id for e in self.executions_of_run(run).values() for a in self.outputs(e.id)}
             found = self.store.get_artifacts_by_id(sorted(ids)) if ids else []
         elif type_name:
             found = self.store.get_artifacts_by_type(type_name)
         else:
             found = self.store.get_artifacts()
-        views = [self.artifact(a.id) for a in found]
-        return [v for v in views if not type_name or v.type == type_name]
+        return [
+            self._artifact_view(a) for a in found if not type_name or self.type_of(a) == type_name
+        ]
 
     def execution(self, execution_id: int) -> ExecutionView:
         found = self.store.get_executions_by_id([execution_id])
@@ -373,12 +369,12 @@ class MetadataReader:
         if "schema_text" in execution.custom_properties:  # the full hash, not a summary
             text = execution.custom_properties["schema_text"].string_value
             props["schema_text"] = f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
-        where = self._contexts(execution.id)
+        node, run = self._where(execution.id)
         return ExecutionView(
             execution.id,
-            where.get(names.NODE, "?").split(".", 1)[-1],
+            node or "?",
             STATES.get(execution.last_known_state, "unknown"),
-            where.get(names.PIPELINE_RUN),
+            run,
             timestamp(execution.create_time_since_epoch),
             seconds(execution),
             dict(sorted(props.items())),
@@ -393,7 +389,7 @@ class MetadataReader:
             return None
         for artifact in self.outputs(execution.id):
             if self.type_of(artifact) == type_name:
-                return self.artifact(artifact.id)
+                return self._artifact_view(artifact)
         return None
 
     # spans ------------------------------------------------------------------------------------
@@ -410,6 +406,4 @@ class MetadataReader:
 
     def judged_spans(self, pipeline: str) -> set[int]:
         """Spans of `pipeline` the data gate has given a verdict on."""
-        from metadata.verdicts import latest_verdicts
-
         return set(latest_verdicts(self.store, self.ingested_examples(pipeline)))

@@ -20,12 +20,19 @@ class MetadataError(RuntimeError):
 
 
 def sqlite_connection(
-    path: pathlib.Path, writable: bool = False
+    path: pathlib.Path, writable: bool = False, create: bool = False
 ) -> metadata_store_pb2.ConnectionConfig:
-    """The connection LocalDagRunner writes through (`writable`: created if absent)."""
+    """A SQLite store's connection: read-only, read-write, or (for LocalDagRunner, which
+    writes a run) created if absent."""
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = _SQLITE.READWRITE_OPENCREATE if writable else _SQLITE.READONLY
+    config.sqlite.connection_mode = (
+        _SQLITE.READWRITE_OPENCREATE
+        if create
+        else _SQLITE.READWRITE
+        if writable
+        else _SQLITE.READONLY
+    )
     return config
 
 
@@ -58,9 +65,7 @@ def open_store(
         with open(sqlite, "rb") as handle:
             if not handle.read(16).startswith(b"SQLite format 3"):
                 raise MetadataError(f"{sqlite}: not an ML Metadata store (not a SQLite file)")
-        config = sqlite_connection(pathlib.Path(sqlite))
-        if writable:
-            config.sqlite.connection_mode = _SQLITE.READWRITE
+        config = sqlite_connection(pathlib.Path(sqlite), writable=writable)
         where = str(sqlite)
     try:
         store = metadata_store.MetadataStore(config)

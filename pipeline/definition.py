@@ -38,6 +38,7 @@ from components.pusher import BlessedPusher
 from components.schema_importer import CuratedSchemaImporter
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 from metadata import names
+from models import MODEL_MODULE, PREPROCESSING_FN, PREPROCESSING_MODULE, RUN_FN
 from models import features as F
 from models.model import TRANSFORM_SIGNATURE
 from pipeline import PROJECT_ROOT
@@ -45,14 +46,8 @@ from pipeline.config import METRICS, PipelineConfig, Threshold
 from pipeline.schema import check_schema_covers_config, read_schema
 from pipeline.spans import SPAN_PATTERN
 
-PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
-RUN_FN = "models.model.run_fn"
 GATE_MODULE = ExampleGate.__module__
 CODE_ROOT = PROJECT_ROOT  # where code fingerprints find modules (a test points it at a copy)
-
-
-def _module_of(function_path: str) -> str:
-    return function_path.rsplit(".", 1)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,14 +162,12 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
     # hashes dotted function paths as strings, so the code's own hash is what invalidates.
     transform_config = {
         "model": {k: v for k, v in inputs.items() if k != "training"},
-        "code_sha256": code_fingerprint(_module_of(PREPROCESSING_FN), root=CODE_ROOT),
+        "code_sha256": code_fingerprint(PREPROCESSING_MODULE, root=CODE_ROOT),
     }
     # The trained model embeds the transform graph: both codes key the Trainer.
     trainer_config = {
         "model": inputs,
-        "code_sha256": code_fingerprint(
-            _module_of(RUN_FN), _module_of(PREPROCESSING_FN), root=CODE_ROOT
-        ),
+        "code_sha256": code_fingerprint(MODEL_MODULE, PREPROCESSING_MODULE, root=CODE_ROOT),
     }
     nodes = []
     training_examples = data.examples

@@ -63,7 +63,7 @@ def local_placement(config: PipelineConfig) -> Placement:
         data_root=str(config.data_root),
         serving_dir=str(config.serving_dir),
         beam_args=config.beam.args(SETUP_FILE),
-        metadata_connection=sqlite_connection(config.metadata_path, writable=True),
+        metadata_connection=sqlite_connection(config.metadata_path, create=True),
         enable_cache=True,
         data_fingerprint=content_fingerprint(files, root=config.data_root),
         train_args=trainer_pb2.TrainArgs(num_steps=config.model.training.train_steps),

@@ -15,10 +15,10 @@ import pathlib
 import subprocess
 
 from components.fingerprint import code_fingerprint
+from models import MODEL_MODULE, PREPROCESSING_MODULE
 from pipeline import PROJECT_ROOT
 from pipeline.config import PipelineConfig
 
-MODEL_MODULES = ("models.model", "models.preprocessing")  # what Transform and Trainer run
 _CODE_FOLDERS = ("models", "components", "metadata", "pipeline")  # a run executes these
 
 
@@ -50,7 +50,7 @@ def run_facts(config: PipelineConfig, data_sha256: str, span: int) -> dict[str, 
         "config": text,
         "config_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "config_file": str(config.config_file),
-        "models_sha256": code_fingerprint(*MODEL_MODULES),
+        "models_sha256": code_fingerprint(MODEL_MODULE, PREPROCESSING_MODULE),
         "data_sha256": data_sha256,
         "span": str(span),
         "allowed": json.dumps(list(config.validation.allow)),

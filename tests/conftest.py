@@ -85,13 +85,6 @@ def a_run_view(**facts):
         seconds=0.0,
         nodes={},
         node_seconds={},
-        gate_stopped=False,
-        gate_report_path=None,
-        blessed=None,
-        evaluation_uri=None,
-        pushed_version=None,
-        pushed_path=None,
-        already_serving_version=None,
         provenance={},
     )
     return RunView(**{**blank, **facts})

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.fingerprint import code_fingerprint
-from pipeline.run_facts import MODEL_MODULES
+from models import MODEL_MODULE, PREPROCESSING_MODULE
 from tests.e2e.conftest import run_cli
 
 
@@ -36,7 +36,9 @@ def test_runs_are_listed_newest_first_with_cached_runs_as_cached(runs):
     assert {s for n, s in again["nodes"].items() if not n.endswith("resolver")} == {"cached"}
     fresh = next(r for r in listed if r["run"] == run_id(runs, "fresh"))
     assert fresh["pushed_version"] == int(runs["fresh"]["versions"][0])
-    assert fresh["provenance"]["models_sha256"] == code_fingerprint(*MODEL_MODULES)
+    assert fresh["provenance"]["models_sha256"] == code_fingerprint(
+        MODEL_MODULE, PREPROCESSING_MODULE
+    )
 
 
 def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(runs):
@@ -63,7 +65,7 @@ def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(r
     )
     trainer = nodes["Trainer"]["properties"]["custom_config"]
     assert trainer["hyperparameters"]["train_steps"] == runs["config"]["training"]["train_steps"]
-    assert trainer["code_sha256"] == code_fingerprint(*MODEL_MODULES)
+    assert trainer["code_sha256"] == code_fingerprint(MODEL_MODULE, PREPROCESSING_MODULE)
     # The schema was made once, by the first run, and reused from cache since.
     schema_made_by = {
         n["made_by"]["execution"]["node"]: n["made_by"]["execution"]

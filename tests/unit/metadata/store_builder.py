@@ -21,7 +21,7 @@ class StoreBuilder:
             config = pb.ConnectionConfig()
             config.fake_database.SetInParent()
         else:
-            config = sqlite_connection(path, writable=True)
+            config = sqlite_connection(path, create=True)
         self.store = metadata_store.MetadataStore(config)
         self.pipeline_name = pipeline
         self._context_types = {
