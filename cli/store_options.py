@@ -28,11 +28,9 @@ def reader(args):
     from metadata.store import open_store
     from pipeline.config import load_config
 
+    if args.mysql:
+        return MetadataReader(open_store(mysql=args.mysql, mysql_user=args.mysql_user))
     sqlite = (
-        pathlib.Path(args.metadata)
-        if args.metadata
-        else None
-        if args.mysql
-        else load_config(args.config).metadata_path
+        pathlib.Path(args.metadata) if args.metadata else load_config(args.config).metadata_path
     )
-    return MetadataReader(open_store(sqlite=sqlite, mysql=args.mysql, mysql_user=args.mysql_user))
+    return MetadataReader(open_store(sqlite=sqlite))

@@ -97,24 +97,23 @@ def validate_file(
 
     schema = read_schema(config.schema_file)
     beam_args = config.beam.args(SETUP_FILE)
-    previous = previous_rate = None
-    if against is not None:
-        _, files = span_files(config.data_root, against)  # a missing span: DataError, exit 2
-        previous = example_statistics(files[0].parent, "*.csv", beam_args, schema)
-        previous_rate = label_counts(_span_tables(files), config.model.label).positive_rate
+    span_csvs = span_files(config.data_root, against)[1] if against is not None else []
     try:
         table = read_csv(path)
     except CsvProblem as problem:
         return [Finding(str(path), "<file>", problem.kind, str(problem))]
     findings = structural_findings(table, schema)
-    if findings:
+    if findings:  # the span's statistics are computed only for a file worth comparing
         return findings
     stats = example_statistics(path.parent, path.name, beam_args, schema)
     findings = anomaly_findings(
         "file", tfdv.validate_statistics(stats, schema, environment=training_environment(schema))
     )
-    if previous is not None:
+    previous_rate = None
+    if span_csvs:
+        previous = example_statistics(span_csvs[0].parent, "*.csv", beam_args, schema)
         findings += comparison(stats, schema, previous, "drift")[0]
+        previous_rate = label_counts(_span_tables(span_csvs), config.model.label).positive_rate
     label = config.model.label
     findings += label_findings(
         label.name,
