@@ -149,6 +149,12 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
     A stop at the data gate is an outcome; any other failure propagates, as the bug it is.
     """
+    run_id = datetime.datetime.now().isoformat()  # TFX's own format
+    # The runner (and so TFX's orchestration) is imported before the pipeline's components:
+    # the other way round, TensorFlow 2.16 tears its `atomic_function` module down first at
+    # interpreter exit and prints "Exception ignored in AtomicFunction.__del__" tracebacks
+    # (tests/e2e/test_pipeline_runs.py runs `tfxp run` as a process to hold this).
+    runner = named_run_dag_runner(run_id)
     from pipeline.definition import build_pipeline
 
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
@@ -156,11 +162,10 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
     placement = local_placement(config)
     pipeline = build_pipeline(config, placement, data_only=data_only)
     facts = run_facts(config, placement.data_fingerprint, placement.span)
-    run_id = datetime.datetime.now().isoformat()  # TFX's own format
 
     failure = None
     try:
-        named_run_dag_runner(run_id).run(pipeline)
+        runner.run(pipeline)
     except Exception as err:  # a stop at the gate arrives through TFX's launcher too
         failure = err
     finally:  # a stopped or interrupted run is on record too
