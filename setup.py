@@ -9,6 +9,7 @@ setup(
     version="0.1.0",
     description="Production TFX pipeline: validated, evaluated, blessed, pushed models, lineage",
     python_requires=">=3.10,<3.11",
+    py_modules=["tfxp"],  # artifact type names: see tfxp.py
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
     package_data={"pipeline": ["configs/*.yaml"], "kubeflow": ["profiles/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.

@@ -416,13 +416,13 @@ def schema_candidate(candidate, schema_file: pathlib.Path) -> None:
         print(f"tfxp: the inferred schema matches {schema_file}")
 
 
-def compiled(paths: list[pathlib.Path], image: str) -> None:
-    written(paths, f" (image {image})")
+def compiled(paths: list[pathlib.Path], image: str, target: str) -> None:
+    written(paths, f" (image {image}, target {target})")
     print(
-        "tfxp: note: each Kubeflow run ingests the newest span under data_root and trains on "
-        "it alone; drift against the previous span and the window of accepted spans read ML "
-        "Metadata in-process and run locally only (schema, label missing-rate and "
-        "split-balance checks still gate, and skew when the profile sets serving_data_root)."
+        "tfxp: note: a Kubeflow run ingests one span (the newest under data_root, or "
+        "`tfxp submit --span N`), gates it against the last span accepted on Kubeflow, trains "
+        "on the newest accepted spans, and is evaluated against the newest served version: "
+        "the gate's verdicts are kept beside the pipeline root, not read from ML Metadata."
     )
 
 

@@ -16,6 +16,12 @@ def register(commands) -> None:
     compile_.add_argument("--profile", required=True, help="Kubeflow profile YAML")
     compile_.add_argument("--output-dir", default=DEFAULT_BUILD_DIR)
     compile_.add_argument("--yaml", action="store_true", help="also write the spec as YAML")
+    compile_.add_argument(
+        "--target",
+        choices=("vertex", "kfp"),
+        default=None,
+        help="backend: Vertex AI Pipelines or open-source Kubeflow Pipelines (default: profile's)",
+    )
     compile_.set_defaults(handle=handle_compile)
     submit = commands.add_parser("submit", help="start a run of a compiled pipeline on KFP")
     submit.add_argument("--host", required=True, help="KFP endpoint, e.g. http://localhost:8080")
@@ -47,9 +53,9 @@ def handle_compile(args) -> int:
     profile = load_profile(args.profile)
     formats = ("json", "yaml") if args.yaml else ("json",)
     paths = compile_pipeline(
-        load_config(args.config), profile, pathlib.Path(args.output_dir), formats
+        load_config(args.config), profile, pathlib.Path(args.output_dir), formats, args.target
     )
-    render.compiled(paths, profile.image)
+    render.compiled(paths, profile.image, args.target or profile.target)
     return exits.EXIT_OK
 
 

@@ -20,6 +20,8 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_artifacts
 
+from components import span_records
+from components.artifact_types import AcceptedSpan
 from components.validation import (
     Finding,
     GateReport,
@@ -41,16 +43,10 @@ class DataGateError(RuntimeError):
     """The data failed the gate: the blocking findings and where the whole report is."""
 
 
-class AcceptedSpan(types.Artifact):
-    """A span the gate let through: its statistics, label rate and report (report.json)."""
-
-    TYPE_NAME = names.ACCEPTED_SPAN
-    # Facts are custom properties (span, split_names, label_positive_rate, allowed): Kubeflow V2
-    # compiles custom artifact types only without declared PROPERTIES.
-
-
 def span_of(artifact: types.Artifact) -> int:
-    return verdicts.span_of(artifact.mlmd_artifact)
+    """Through TFX's getter, which also reads the struct values Kubeflow V2's entrypoint
+    passes every custom property back as."""
+    return artifact.get_int_custom_property(names.SPAN)
 
 
 def stop_message(report: GateReport, report_path: str) -> str:
@@ -127,6 +123,7 @@ def ExampleGate(
     code_sha256: Parameter[str],  # only keys the cache: edited gate code re-runs the gate
     previous: InputArtifact[AcceptedSpan] = None,  # None: no span accepted yet
     serving_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None,
+    records_dir: Parameter[str] = "",  # Kubeflow: verdicts kept on storage (span_records.py)
 ) -> None:
     """Fail the run (DataGateError) on any finding not allowed; else publish `accepted`."""
     from models.features import Label
@@ -135,6 +132,8 @@ def ExampleGate(
     label_rule = Label(**json.loads(label))
     schema_proto = _load_schema(schema)
     span = span_of(examples)
+    if records_dir and previous is None:
+        previous = span_records.previous_accepted(records_dir, span)
     splits = artifact_utils.decode_split_names(statistics.split_names)
 
     findings: list[Finding] = []
@@ -179,6 +178,8 @@ def ExampleGate(
     with fileio.open(report_path, "w") as handle:
         handle.write(report.to_json())
     if report.blocking:
+        if records_dir:
+            span_records.forget(records_dir, span)
         raise DataGateError(stop_message(report, report_path))
 
     accepted.set_string_custom_property(names.SPLIT_NAMES, statistics.split_names)
@@ -196,3 +197,5 @@ def ExampleGate(
         names.ALLOWED, json.dumps(sorted({entry for _, entry in report.allowed}))
     )
     accepted.set_int_custom_property(names.FINDINGS_ALLOWED, len(report.allowed))
+    if records_dir:
+        span_records.write_accepted(records_dir, accepted, examples)

@@ -96,11 +96,11 @@ def BlessedPusher(
 ) -> None:
     """Push `model` if and only if `model_blessing` blesses this very model."""
     blessed = model_blessing.get_int_custom_property(names.BLESSED) == 1
-    blessed_model_id = model_blessing.get_int_custom_property(names.CURRENT_MODEL_ID)
-    if blessed and blessed_model_id != model.id:
-        raise PushError(
-            f"blessing {model_blessing.id} is for model {blessed_model_id}, not model {model.id}"
-        )
+    # By URI, not id: Kubeflow V2's entrypoint (TFX 1.16) rewrites `current_model_id` as a
+    # string resource name, which reads back as 0 here.
+    judged = model_blessing.get_string_custom_property(names.CURRENT_MODEL_URI)
+    if blessed and judged.rstrip("/") != model.uri.rstrip("/"):
+        raise PushError(f"the blessing is for the model at {judged!r}, not {model.uri!r}")
     if not blessed:
         pushed_model.set_int_custom_property(names.PUSHED, 0)
         return

@@ -26,6 +26,7 @@ def CuratedSchemaImporter(
 ) -> None:
     """Write the curated schema as a Schema artifact; `source_file` is kept for provenance."""
     parsed = text_format.Parse(schema_text, schema_pb2.Schema())
+    fileio.makedirs(schema.uri)  # object storage needs none; a local or mounted path does
     with fileio.open(os.path.join(schema.uri, names.SCHEMA_FILE), "w") as handle:
         handle.write(text_format.MessageToString(parsed))
     schema.set_string_custom_property(names.SCHEMA_SOURCE_FILE, source_file)

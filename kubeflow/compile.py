@@ -1,7 +1,13 @@
 """Compile the one pipeline definition for Kubeflow Pipelines v2 (KubeflowV2DagRunner).
 
-Before compiling, the pipeline is checked for what KubeflowV2DagRunner (TFX 1.16) cannot run,
-so the user gets the node and the reason instead of a TypeError from deep in the compiler.
+Two targets, decided by what each backend executes. Vertex AI Pipelines runs a task's
+`lifecycle` hook (ExampleGen's span driver) and TFX's resolver queries; open-source Kubeflow
+Pipelines compiles runs to Argo, which runs neither ("resolver executors not implemented") and
+silently skips `lifecycle`. The Kubeflow placement needs neither: the gate keeps its verdicts on
+storage, the window and the baseline are tasks (`components/span_records`, `served_baseline`),
+and our ExampleGen executor resolves the span when no driver ran. For `kfp` the driver hook is
+left out of the spec; then the compiled spec itself is checked against the target, naming each
+task that target cannot run, so nothing is written that the backend would refuse.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import re
 import tempfile
 from typing import Any
 
-from kubeflow.profile import REMOTE_SCHEMES, KubeflowProfile
+from kubeflow.profile import REMOTE_SCHEMES, TARGETS, KubeflowProfile
 from pipeline.config import PipelineConfig
 
 # Runtime parameters a run can override with `tfxp submit --param NAME=VALUE`.
 DATA_ROOT_PARAM = "data_root"
 TRAIN_ARGS_PARAM = "train_args"  # JSON of trainer_pb2.TrainArgs, e.g. {"num_steps": 500}
+RANGE_CONFIG_PARAM = "range_config"  # JSON of range_config_pb2.RangeConfig; "" = newest span
+_SPAN_EXECUTOR = "components.example_gen.Executor"  # resolves the span when no driver ran
 
 
 class PortabilityError(ValueError):
@@ -44,8 +52,33 @@ def kubeflow_placement(config: PipelineConfig, profile: KubeflowProfile):
         train_args=data_types.RuntimeParameter(
             name=TRAIN_ARGS_PARAM, ptype=str, default=defaults[TRAIN_ARGS_PARAM]
         ),
+        span=data_types.RuntimeParameter(
+            name=RANGE_CONFIG_PARAM, ptype=str, default=defaults[RANGE_CONFIG_PARAM]
+        ),
         serving_data_root=profile.serving_data_root,
+        records_dir=records_dir(config, profile),
     )
+
+
+def records_dir(config: PipelineConfig, profile: KubeflowProfile) -> str:
+    """Where the gate keeps this pipeline's verdicts (components/span_records.py)."""
+    return f"{profile.pipeline_root}/{config.name}/accepted-spans"
+
+
+def spec_problems(spec: dict, target: str) -> list[str]:
+    """Every task of a compiled PipelineSpec that `target` cannot execute, by name."""
+    executors = spec["deploymentSpec"]["executors"]
+    problems = []
+    for task, body in sorted(spec["root"]["dag"]["tasks"].items()):
+        executor = executors[spec["components"][body["componentRef"]["name"]]["executorLabel"]]
+        if target == "kfp" and "resolver" in executor:
+            problems.append(
+                f"{task}: a resolver task; open-source KFP runs none ('resolver executors not "
+                "implemented')"
+            )
+        if target == "kfp" and "lifecycle" in executor.get("container", {}):
+            problems.append(f"{task}: a lifecycle hook, which open-source KFP skips")
+    return problems
 
 
 def portability_problems(pipeline: Any) -> list[str]:
@@ -95,8 +128,11 @@ def compile_pipeline(
     profile: KubeflowProfile,
     output_dir: pathlib.Path,
     formats: tuple[str, ...] = ("json",),
+    target: str | None = None,
 ) -> list[pathlib.Path]:
-    """Write `<name>.<format>` pipeline specs into `output_dir`; nothing is written on error."""
+    """Write `<name>.<format>` pipeline specs into `output_dir`; nothing is written on error.
+
+    `target` (vertex or kfp) overrides the profile's."""
     from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner as v2
 
     from pipeline.definition import build_pipeline
@@ -107,6 +143,9 @@ def compile_pipeline(
         raise PortabilityError(
             "cannot compile for Kubeflow:\n" + "\n".join(f"  - {p}" for p in problems)
         )
+    target = target or profile.target
+    if target not in TARGETS:
+        raise PortabilityError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     written = []
     defaults = runtime_defaults(config, profile)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +162,7 @@ def compile_pipeline(
                 output_filename=name,
             )
             runner.run(pipeline, parameter_values=defaults, write_out=True)
-            _finish_spec(pathlib.Path(staging) / name, profile, defaults)
+            _finish_spec(pathlib.Path(staging) / name, profile, defaults, target)
             os.replace(pathlib.Path(staging) / name, output_dir / name)  # never half-written
             written.append(output_dir / name)
     return written
@@ -131,15 +170,20 @@ def compile_pipeline(
 
 def runtime_defaults(config: PipelineConfig, profile: KubeflowProfile) -> dict[str, str]:
     steps = config.model.training.train_steps
-    return {DATA_ROOT_PARAM: profile.data_root, TRAIN_ARGS_PARAM: json.dumps({"num_steps": steps})}
+    return {
+        DATA_ROOT_PARAM: profile.data_root,
+        TRAIN_ARGS_PARAM: json.dumps({"num_steps": steps}),
+        RANGE_CONFIG_PARAM: "",
+    }
 
 
 def _finish_spec(
-    spec_file: pathlib.Path, profile: KubeflowProfile, defaults: dict[str, str]
+    spec_file: pathlib.Path, profile: KubeflowProfile, defaults: dict[str, str], target: str
 ) -> None:
     """Declare the runtime parameters' defaults in the spec (TFX 1.16 leaves them out of
-    `root.inputDefinitions`, so the KFP UI shows none) and put the profile's CPU and memory
-    limits on every container executor."""
+    `root.inputDefinitions`, so the KFP UI shows none), put the profile's CPU and memory
+    limits on every container executor, leave out for `kfp` the span driver our ExampleGen
+    executor replaces, and refuse what the target cannot run."""
     import yaml
 
     is_json = spec_file.suffix == ".json"
@@ -156,8 +200,16 @@ def _finish_spec(
     if profile.resources.memory is not None:
         limits["memoryLimit"] = _memory_gb(profile.resources.memory)
     for executor in pipeline_spec["deploymentSpec"]["executors"].values():
-        if "container" in executor and limits:
-            executor["container"]["resources"] = dict(limits)
+        container = executor.get("container", {})
+        if container and limits:
+            container["resources"] = dict(limits)
+        if target == "kfp" and _SPAN_EXECUTOR in container.get("args", []):
+            container.pop("lifecycle", None)
+    problems = spec_problems(pipeline_spec, target)
+    if problems:
+        raise PortabilityError(
+            f"cannot compile for {target}:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     spec_file.write_text(
         json.dumps(spec, indent=2, sort_keys=True) + "\n"
         if is_json

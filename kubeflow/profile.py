@@ -81,6 +81,7 @@ class KubeflowProfile:
     resources: Resources
     enable_cache: bool
     serving_data_root: str | None = None  # CSV files seen at serving time: the skew check
+    target: str = "vertex"  # vertex (Vertex AI Pipelines) or kfp (open-source Kubeflow)
 
     @property
     def beam_args(self) -> list[str]:
@@ -143,10 +144,23 @@ def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
         resources=Resources(cpu=_quantity(resources, "cpu"), memory=_quantity(resources, "memory")),
         enable_cache=top.get("enable_cache", bool, False),
         serving_data_root=remote(top, "serving_data_root") if "serving_data_root" in raw else None,
+        target=_target(top),
     )
     resources.done()
     top.done()
     return profile
+
+
+TARGETS = ("vertex", "kfp")
+
+
+def _target(reader: Reader) -> str:
+    value = reader.get("target", str, "vertex")
+    if value not in TARGETS:
+        raise ProfileError(
+            f"{reader.source}: 'target' must be one of {', '.join(TARGETS)}, got {value!r}"
+        )
+    return value
 
 
 _QUANTITY = {"cpu": r"\d+(\.\d+)?m?", "memory": r"\d+(\.\d+)?([KMGT]i?)?"}

@@ -24,6 +24,9 @@ SERVING_STATISTICS_GEN = "ServingStatisticsGen"
 PREVIOUS_SPAN_RESOLVER = "previous_accepted_span_resolver"
 SPAN_WINDOW_RESOLVER = "accepted_span_window_resolver"
 BASELINE_MODEL_RESOLVER = "latest_blessed_model_resolver"
+# On Kubeflow, in place of the resolvers (components/span_records.py, served_baseline.py)
+SPAN_WINDOW = "SpanWindow"
+SERVED_MODEL = "ServedModel"
 
 
 def is_resolver(node: str) -> bool:
@@ -48,7 +51,8 @@ GATE_EXECUTION_TYPE = "components.example_gate.ExampleGate"
 SPAN = "span"  # on Examples (ExampleGen, TFX 1.16) and AcceptedSpan
 SPLIT_NAMES = "split_names"
 BLESSED = "blessed"  # on ModelBlessing, 1 or 0 (TFX)
-CURRENT_MODEL_ID = "current_model_id"  # on ModelBlessing (TFX)
+CURRENT_MODEL_ID = "current_model_id"  # on ModelBlessing (TFX); a string name on Kubeflow V2
+CURRENT_MODEL_URI = "current_model"  # on ModelBlessing (TFX): the judged model's URI
 PUSHED = "pushed"  # on PushedModel, 1 or 0
 PUSHED_VERSION = "pushed_version"
 PUSHED_DESTINATION = "pushed_destination"

@@ -19,7 +19,6 @@ import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 from tfx.components.evaluator.component import Evaluator
 from tfx.components.example_gen.component import FileBasedExampleGen
-from tfx.components.example_gen.csv_example_gen.component import CsvExampleGen
 from tfx.components.example_validator.component import ExampleValidator
 from tfx.components.statistics_gen.component import StatisticsGen
 from tfx.components.trainer.component import Trainer
@@ -32,10 +31,14 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 
-from components.example_gate import AcceptedSpan, ExampleGate
+from components import example_gen as span_example_gen
+from components.artifact_types import AcceptedSpan
+from components.example_gate import ExampleGate
 from components.fingerprint import code_fingerprint
 from components.pusher import BlessedPusher
 from components.schema_importer import CuratedSchemaImporter
+from components.served_baseline import ServedBaselineEvaluator, ServedModel
+from components.span_records import SpanWindow
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 from metadata import names
 from models import MODEL_MODULE, PREPROCESSING_FN, PREPROCESSING_MODULE, RUN_FN
@@ -56,9 +59,12 @@ class Placement:
 
     Values may be TFX RuntimeParameters on Kubeflow. Fingerprints are None where the data
     cannot be read at build time (object storage): caching is then off, see `kubeflow/`.
-    `span` None lets ExampleGen take the newest span it finds. `span_resolvers` wires the
-    local-only resolvers that read ML Metadata in-process: the gate's drift baseline and the
-    training window.
+    `span` None lets ExampleGen take the newest span it finds; on Kubeflow it is a
+    RuntimeParameter holding a RangeConfig as JSON. `span_resolvers` wires the local-only
+    resolvers that read ML Metadata in-process: the gate's drift baseline and the training
+    window. `records_dir` instead keeps the gate's verdicts on storage and takes the baseline
+    model from the serving folder, which is what Kubeflow can execute (`components/span_records`,
+    `components/served_baseline`).
     """
 
     pipeline_root: Any
@@ -73,6 +79,7 @@ class Placement:
     span_resolvers: bool = False
     serving_data_root: Any = None  # CSV files seen at serving time; None: no skew check
     serving_data_fingerprint: str | None = None
+    records_dir: str | None = None
 
 
 def build_pipeline(
@@ -109,7 +116,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
     """ExampleGen (one span) -> StatisticsGen -> curated schema -> ExampleValidator -> gate."""
     example_gen = _example_gen(config, placement)
     schema_importer = CuratedSchemaImporter(
-        schema_text=config.schema_file.read_text(), source_file=str(config.schema_file)
+        schema_text=config.schema_file.read_text(), source_file=_project_path(config.schema_file)
     ).with_id(names.SCHEMA_IMPORTER)
     schema = schema_importer.outputs["schema"]
     # With the schema, integer codes the schema calls categorical get value counts, which
@@ -149,6 +156,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         # The gate's own code and the label rule it counts with key its cache, as for Transform.
         code_sha256=code_fingerprint(GATE_MODULE, root=CODE_ROOT),
         **gate_inputs,
+        **({"records_dir": placement.records_dir} if placement.records_dir else {}),
     ).with_id(names.GATE)
     nodes.append(gate)
     return _DataNodes(nodes, example_gen.outputs["examples"], schema, gate)
@@ -180,6 +188,15 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         window.add_upstream_node(data.gate)  # resolved after this span's verdict
         training_examples = window.outputs["examples"]
         nodes.append(window)
+    elif placement.records_dir:
+        window = SpanWindow(
+            examples=data.examples,
+            accepted=data.gate.outputs["accepted"],
+            records_dir=placement.records_dir,
+            num_spans=config.window,
+        ).with_id(names.SPAN_WINDOW)
+        training_examples = window.outputs["window"]
+        nodes.append(window)
     transform = Transform(
         examples=training_examples,
         schema=data.schema,
@@ -202,12 +219,17 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         eval_args=trainer_pb2.EvalArgs(num_steps=config.model.training.eval_steps),
         custom_config=trainer_config,
     ).with_id(names.TRAINER)
-    baseline = Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
-    ).with_id(names.BASELINE_MODEL_RESOLVER)
-    evaluator = Evaluator(
+    if placement.records_dir:
+        baseline = ServedModel(serving_dir=placement.serving_dir).with_id(names.SERVED_MODEL)
+        evaluator_class = ServedBaselineEvaluator
+    else:
+        baseline = Resolver(
+            strategy_class=LatestBlessedModelStrategy,
+            model=Channel(type=standard_artifacts.Model),
+            model_blessing=Channel(type=standard_artifacts.ModelBlessing),
+        ).with_id(names.BASELINE_MODEL_RESOLVER)
+        evaluator_class = Evaluator
+    evaluator = evaluator_class(
         examples=data.examples,  # the newest span: what the model will meet next
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
@@ -219,6 +241,14 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         serving_dir=placement.serving_dir,
     ).with_id(names.PUSHER)
     return nodes + [transform, trainer, baseline, evaluator, pusher]
+
+
+def _project_path(path) -> str:
+    """Relative to the project when inside it: the same pipeline, and the same compiled spec,
+    from any checkout (and no machine's folder names in a spec)."""
+    resolved = path.resolve()
+    root = PROJECT_ROOT.resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(resolved)
 
 
 def _ingested_examples() -> Channel:
@@ -254,7 +284,7 @@ def _serving_statistics(placement: Placement, schema: Channel) -> list:
             )
         ),
         custom_config=_fingerprint_config(placement.serving_data_fingerprint),
-        custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
+        custom_executor_spec=span_example_gen.EXECUTOR_SPEC,
     ).with_id(names.SERVING_EXAMPLE_GEN)
     statistics = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
         names.SERVING_STATISTICS_GEN
@@ -264,8 +294,8 @@ def _serving_statistics(placement: Placement, schema: Channel) -> list:
 
 def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExampleGen:
     """CsvExampleGen over one span, hash-split, with the span's content hash where known."""
-    range_config = None
-    if placement.span is not None:
+    range_config = placement.span  # None, or a RuntimeParameter on Kubeflow
+    if isinstance(placement.span, int):
         range_config = range_config_pb2.RangeConfig(
             static_range=range_config_pb2.StaticRange(
                 start_span_number=placement.span, end_span_number=placement.span
@@ -288,7 +318,7 @@ def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExamp
         output_config=output_config,
         range_config=range_config,
         custom_config=_fingerprint_config(placement.data_fingerprint),
-        custom_executor_spec=CsvExampleGen.EXECUTOR_SPEC,
+        custom_executor_spec=span_example_gen.EXECUTOR_SPEC,
     ).with_id(names.EXAMPLE_GEN)
 
 

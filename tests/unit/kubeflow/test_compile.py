@@ -41,14 +41,6 @@ def compiled(config, profile, tmp_path_factory):
     return json.loads(path.read_text()), path
 
 
-def _task_node(task: str) -> str:
-    """KubeflowV2DagRunner splits a resolver node into one task per resolved channel."""
-    for suffix in ("-model-blessing-resolver", "-model-resolver"):
-        if task.endswith(suffix):
-            return task[: -len(suffix)]
-    return task
-
-
 def test_spec_parses_as_a_kfp_pipeline_job(compiled):
     doc, _ = compiled
     job = json_format.ParseDict(doc, pipeline_spec_pb2.PipelineJob())
@@ -57,31 +49,25 @@ def test_spec_parses_as_a_kfp_pipeline_job(compiled):
     assert spec.schema_version == "2.1.0"
 
 
-HISTORY_RESOLVERS = {"previous_accepted_span_resolver", "accepted_span_window_resolver"}
+LOCAL_ONLY = {
+    "previous_accepted_span_resolver",
+    "accepted_span_window_resolver",
+    "latest_blessed_model_resolver",
+}
+KUBEFLOW_ONLY = {"SpanWindow", "ServedModel"}
 
 
-def test_dag_has_the_nodes_and_edges_of_the_pipeline_definition(compiled, config, profile):
-    doc, _ = compiled
-    tasks = doc["pipelineSpec"]["root"]["dag"]["tasks"]
-    compiled_edges = {
-        (_task_node(dep), _task_node(name))
-        for name, task in tasks.items()
-        for dep in task.get("dependentTasks", [])
-    }
-    defined = build_pipeline(config, kubeflow_placement(config, profile))
-    edges = {(up.id, node.id) for node in defined.components for up in node.upstream_nodes}
-    assert {_task_node(t) for t in tasks} == {c.id for c in defined.components}
-    assert compiled_edges == edges
-
-
-def test_kubeflow_runs_the_local_chain_without_the_local_only_history_resolvers(config, profile):
-    """Drift baseline and training window read ML Metadata in-process: local runs only."""
+def test_kubeflow_runs_the_local_chain_with_tasks_in_place_of_the_resolvers(config, profile):
+    """Resolvers read ML Metadata in-process; on Kubeflow the window and the baseline are
+    tasks that read what the gate and the pusher keep on storage."""
     local = {c.id for c in build_pipeline(config, local_placement(config)).components}
     remote = build_pipeline(config, kubeflow_placement(config, profile))
-    assert local - {c.id for c in remote.components} == HISTORY_RESOLVERS
+    remote_ids = {c.id for c in remote.components}
+    assert local - remote_ids == LOCAL_ONLY
+    assert remote_ids - local == KUBEFLOW_ONLY
     transform = next(c for c in remote.components if c.id == "Transform")
     assert {u.id for u in transform.upstream_nodes} == {
-        "CsvExampleGen",
+        "SpanWindow",
         "CuratedSchemaImporter",
         "ExampleGate",
     }
@@ -110,10 +96,84 @@ def test_runtime_parameters_are_declared_with_their_defaults(compiled, profile, 
     assert doc["runtimeConfig"]["parameterValues"] == {
         k: v["defaultValue"] for k, v in declared.items()
     }
+    assert declared["range_config"]["defaultValue"] == ""  # the newest span
     example_gen = doc["pipelineSpec"]["root"]["dag"]["tasks"]["CsvExampleGen"]
     assert example_gen["inputs"]["parameters"]["input_base"] == {
         "componentInputParameter": "data_root"
     }
+    assert example_gen["inputs"]["parameters"]["range_config"] == {
+        "componentInputParameter": "range_config"
+    }
+
+
+def _executors(spec: dict) -> dict:
+    return spec["pipelineSpec"]["deploymentSpec"]["executors"]
+
+
+def test_no_target_gets_a_resolver_task(config, profile, tmp_path):
+    for target in ("vertex", "kfp"):
+        (path,) = compile_pipeline(config, profile, tmp_path / target, target=target)
+        executors = _executors(json.loads(path.read_text()))
+        assert all("container" in e for e in executors.values()), target
+
+
+def test_only_vertex_keeps_the_span_driver_hook(config, profile, tmp_path):
+    """Vertex runs `lifecycle`; open-source KFP skips it, where our executor resolves the span."""
+    hooks = {}
+    for target in ("vertex", "kfp"):
+        (path,) = compile_pipeline(config, profile, tmp_path / target, target=target)
+        executors = _executors(json.loads(path.read_text()))
+        hooks[target] = sorted(n for n, e in executors.items() if "lifecycle" in e["container"])
+    assert hooks == {"vertex": ["CsvExampleGen_executor"], "kfp": []}
+
+
+def test_kfp_refuses_a_resolver_task_and_a_lifecycle_hook_by_name():
+    from kubeflow.compile import spec_problems
+
+    spec = {
+        "root": {"dag": {"tasks": {
+            "baseline": {"componentRef": {"name": "c-baseline"}},
+            "ingest": {"componentRef": {"name": "c-ingest"}},
+        }}},
+        "components": {
+            "c-baseline": {"executorLabel": "e-baseline"},
+            "c-ingest": {"executorLabel": "e-ingest"},
+        },
+        "deploymentSpec": {"executors": {
+            "e-baseline": {"resolver": {}},
+            "e-ingest": {"container": {"lifecycle": {"preCacheCheck": {}}}},
+        }},
+    }  # fmt: skip
+    problems = spec_problems(spec, "kfp")
+    assert [p.split(":")[0] for p in problems] == ["baseline", "ingest"]
+    assert spec_problems(spec, "vertex") == []
+
+
+def test_the_spec_is_the_same_bytes_from_two_checkouts(tmp_path):
+    """No path of the machine that compiled it: a copy of the project elsewhere compiles the
+    same bytes (the schema is named relative to the project)."""
+    import shutil
+    import subprocess
+    import sys
+
+    outputs = []
+    for name in ("one", "two"):
+        checkout = tmp_path / name / "tfxp"
+        shutil.copytree(
+            ROOT,
+            checkout,
+            ignore=shutil.ignore_patterns(".venv", ".git", "outputs", "build", "__pycache__"),
+        )
+        out = tmp_path / name / "build"
+        subprocess.run(
+            [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())",
+             "compile", "--profile", str(PROFILE), "--output-dir", str(out)],
+            cwd=checkout, check=True, capture_output=True,
+            env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        outputs.append((out / "taxi.json").read_bytes())
+    assert outputs[0] == outputs[1]
+    assert str(tmp_path).encode() not in outputs[0]
 
 
 def test_compiling_twice_gives_identical_bytes(config, profile, compiled, tmp_path):

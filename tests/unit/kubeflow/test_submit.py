@@ -106,6 +106,7 @@ def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file
     assert run["runtime_config"]["parameters"] == {
         "data_root": "gs://other-bucket/taxi",
         "train_args": '{"num_steps": 400}',
+        "range_config": "",
     }
     assert run["runtime_config"]["pipeline_root"] == "gs://my-bucket/tfxp/pipeline_root"
 
@@ -131,9 +132,8 @@ def test_unknown_parameter_is_refused_before_contacting_anyone(spec_file, capsys
         ]
     )
     assert code == EXIT_USER_ERROR
-    assert "unknown parameter(s) train_steps; the pipeline declares data_root, train_args" in (
-        capsys.readouterr().err
-    )
+    declared = "the pipeline declares data_root, range_config, train_args"
+    assert f"unknown parameter(s) train_steps; {declared}" in capsys.readouterr().err
 
 
 def test_missing_spec_says_to_compile_first(tmp_path, capsys):
