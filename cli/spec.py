@@ -3,6 +3,7 @@ of it."""
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 
 from cli import DEFAULT_CONFIG, exits, render
@@ -23,18 +24,24 @@ def register(commands) -> None:
         help="backend: Vertex AI Pipelines or open-source Kubeflow Pipelines (default: profile's)",
     )
     compile_.set_defaults(handle=handle_compile)
-    submit = commands.add_parser("submit", help="start a run of a compiled pipeline on KFP")
-    submit.add_argument("--host", required=True, help="KFP endpoint, e.g. http://localhost:8080")
+    submit = commands.add_parser(
+        "submit", help="start a run of a compiled pipeline on Vertex AI Pipelines or KFP"
+    )
+    submit.add_argument(
+        "--target",
+        choices=("vertex", "kfp"),
+        default=None,
+        help="backend (default: vertex with --project, kfp with --host)",
+    )
     submit.add_argument(
         "--spec",
         default=None,
         help=f"compiled spec (default: {DEFAULT_BUILD_DIR}/<config name>.json)",
     )
     submit.add_argument(
-        "--config", default=DEFAULT_CONFIG, help="names the default spec (default: taxi)"
+        "--config", default=DEFAULT_CONFIG, help="names the default spec; its hashes go on record"
     )
-    submit.add_argument("--experiment", default=None)
-    submit.add_argument("--run-name", default=None)
+    submit.add_argument("--span", type=int, default=None, help="span to ingest (default: newest)")
     submit.add_argument(
         "--param",
         action="append",
@@ -42,6 +49,28 @@ def register(commands) -> None:
         metavar="NAME=VALUE",
         help="runtime parameter, e.g. data_root=gs://bucket/data",
     )
+    submit.add_argument("--run-name", default=None, help="default: <pipeline>-<UTC time>")
+    submit.add_argument(
+        "--enable-caching",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="let the backend reuse earlier task results (default: off)",
+    )
+    kfp = submit.add_argument_group("open-source Kubeflow Pipelines")
+    kfp.add_argument("--host", help="KFP endpoint, e.g. http://localhost:8080")
+    kfp.add_argument("--namespace", default=None, help="multi-user KFP: the profile namespace")
+    kfp.add_argument("--experiment", default=None)
+    kfp.add_argument(
+        "--token-file",
+        type=pathlib.Path,
+        default=None,
+        help="file holding a bearer token (else $KFP_BEARER_TOKEN or $KF_PIPELINES_SA_TOKEN_PATH)",
+    )
+    vertex = submit.add_argument_group("Vertex AI Pipelines (Application Default Credentials)")
+    vertex.add_argument("--project", help="Google Cloud project")
+    vertex.add_argument("--region", help="e.g. us-central1")
+    vertex.add_argument("--service-account", default=None, help="the pods run as this account")
+    vertex.add_argument("--endpoint", default=None, help="API endpoint (default: the region's)")
     submit.set_defaults(handle=handle_submit)
 
 
@@ -60,17 +89,26 @@ def handle_compile(args) -> int:
 
 
 def handle_submit(args) -> int:
-    from kubeflow.submit import parse_params, submit
+    from kubeflow import submit
     from pipeline.config import load_config
+    from pipeline.run_facts import source_facts
 
-    spec = args.spec or f"{DEFAULT_BUILD_DIR}/{load_config(args.config).name}.json"
-    render.submitted(
-        submit(
-            args.host,
-            pathlib.Path(spec),
-            parse_params(args.param),
-            experiment=args.experiment,
-            run_name=args.run_name,
-        )
+    target = args.target or ("vertex" if args.project else "kfp")
+    needed = {"kfp": ("host",), "vertex": ("project", "region")}[target]
+    missing = [f"--{name}" for name in needed if not getattr(args, name)]
+    if missing:
+        raise exits.UsageError(f"tfxp submit --target {target} needs {' and '.join(missing)}")
+    config = load_config(args.config)
+    spec = pathlib.Path(args.spec or f"{DEFAULT_BUILD_DIR}/{config.name}.json")
+    params = {**submit.span_param(args.span), **submit.parse_params(args.param)}
+    common = dict(
+        name=args.run_name, enable_caching=args.enable_caching, facts=source_facts(config)
     )
+    if target == "kfp":
+        where = submit.KfpTarget(args.host, args.namespace, args.token_file, args.experiment)
+        run = submit.submit_kfp(where, spec, params, **common)
+    else:
+        where = submit.VertexTarget(args.project, args.region, args.service_account, args.endpoint)
+        run = submit.submit_vertex(where, spec, params, **common)
+    render.submitted(run)
     return exits.EXIT_OK

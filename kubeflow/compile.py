@@ -25,6 +25,7 @@ from pipeline.config import PipelineConfig
 # Runtime parameters a run can override with `tfxp submit --param NAME=VALUE`.
 DATA_ROOT_PARAM = "data_root"
 TRAIN_ARGS_PARAM = "train_args"  # JSON of trainer_pb2.TrainArgs, e.g. {"num_steps": 500}
+PROVENANCE_PARAM = "provenance"  # JSON of what made the run; see kubeflow/submit.py
 RANGE_CONFIG_PARAM = "range_config"  # JSON of range_config_pb2.RangeConfig; "" = newest span
 _SPAN_EXECUTOR = "components.example_gen.Executor"  # resolves the span when no driver ran
 
@@ -192,8 +193,13 @@ def _finish_spec(
     # The root is otherwise only in the JSON's runtimeConfig, which a PipelineSpec-only
     # submission (the kfp client's) drops: the run would write to the cluster's default root.
     pipeline_spec["defaultPipelineRoot"] = profile.pipeline_root
+    declared = pipeline_spec["root"]["inputDefinitions"]["parameters"]
     for name, value in defaults.items():
-        pipeline_spec["root"]["inputDefinitions"]["parameters"][name]["defaultValue"] = value
+        declared[name]["defaultValue"] = value
+    # Read by no task: what made the run (`tfxp submit` fills it) is kept with the run.
+    declared[PROVENANCE_PARAM] = {"parameterType": "STRING", "defaultValue": "{}"}
+    if "runtimeConfig" in spec:
+        spec["runtimeConfig"]["parameterValues"][PROVENANCE_PARAM] = "{}"
     limits = {}
     if profile.resources.cpu is not None:
         limits["cpuLimit"] = _cpu(profile.resources.cpu)

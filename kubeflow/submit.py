@@ -1,19 +1,36 @@
-"""Start a run of a compiled pipeline on a Kubeflow Pipelines (v2) endpoint with the kfp client."""
+"""Start a run of a compiled pipeline: on open-source Kubeflow Pipelines with the kfp client, on
+Vertex AI Pipelines with google-cloud-aiplatform's PipelineJob.
+
+Credentials never pass through a flag (shell history) or the spec: KFP's bearer token comes from
+an environment variable or a file, Vertex uses Application Default Credentials, and the pods run
+as the service account given. What made the run (config hash, git revision, image, spec hash)
+travels with it: as labels on Vertex, in the run's description on KFP.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import hashlib
 import json
+import os
 import pathlib
+import re
 import tempfile
 import urllib.error
 import urllib.request
 
 import yaml
 
+from kubeflow.compile import PROVENANCE_PARAM
+
+TOKEN_ENV = "KFP_BEARER_TOKEN"  # a bearer token for KFP behind an authenticating proxy
+TOKEN_FILE_ENV = "KF_PIPELINES_SA_TOKEN_PATH"  # the kfp client's own: a mounted token file
+
 
 class SubmitError(RuntimeError):
-    """The spec is unreadable, a parameter is unknown, or the endpoint cannot be reached."""
+    """The spec is unreadable, a parameter is unknown, or the endpoint refused or cannot be
+    reached."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +38,22 @@ class SubmittedRun:
     run_id: str
     url: str
     parameters: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class KfpTarget:
+    host: str
+    namespace: str | None = None
+    token_file: pathlib.Path | None = None
+    experiment: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class VertexTarget:
+    project: str
+    region: str
+    service_account: str | None = None
+    endpoint: str | None = None  # the API endpoint; default: the region's
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -55,13 +88,46 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
     return spec, defaults
 
 
-def submit(
-    host: str,
-    spec_file: pathlib.Path,
-    params: dict[str, str],
-    experiment: str | None = None,
-    run_name: str | None = None,
-) -> SubmittedRun:
+def span_param(span: int | None) -> dict[str, str]:
+    """`--span N` as the pipeline's `range_config` parameter; none: the newest span."""
+    if span is None:
+        return {}
+    if span < 0:
+        raise SubmitError(f"--span must be a span number >= 0, got {span}")
+    static = {"start_span_number": span, "end_span_number": span}
+    return {"range_config": json.dumps({"static_range": static}, sort_keys=True)}
+
+
+def run_name(spec: dict, now: datetime.datetime | None = None) -> str:
+    """`<pipeline>-<UTC time>`: sortable, and within KFP's and Vertex's name rules."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return f"{spec['pipelineInfo']['name']}-{now:%Y%m%d-%H%M%S}"
+
+
+def provenance(spec: dict, facts: dict[str, str]) -> dict[str, str]:
+    """What made the run: the source facts, the spec's hash and the image it runs."""
+    images = sorted({e["container"]["image"] for e in spec["deploymentSpec"]["executors"].values()})
+    spec_text = json.dumps(spec, sort_keys=True)
+    return {
+        **facts,
+        "spec_sha256": hashlib.sha256(spec_text.encode()).hexdigest(),
+        "image": ",".join(images),
+    }
+
+
+def labels(facts: dict[str, str]) -> dict[str, str]:
+    """Provenance as Vertex labels: lower-case keys and values, at most 63 characters."""
+
+    def clean(text: str) -> str:
+        return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+
+    return {clean(f"tfxp-{key}"): clean(value) for key, value in facts.items() if value}
+
+
+def arguments(
+    spec_file: pathlib.Path, params: dict[str, str], facts: dict[str, str] | None
+) -> tuple[dict, dict[str, str]]:
+    """The spec and every parameter's value; the run's provenance fills `provenance`."""
     spec, defaults = read_spec(spec_file)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
@@ -69,31 +135,143 @@ def submit(
             f"unknown parameter(s) {', '.join(unknown)}; the pipeline declares "
             f"{', '.join(sorted(defaults)) or 'none'}"
         )
-    host = host.rstrip("/")
-    _check_reachable(host)
-    import kfp
+    values = {**defaults, **params}
+    if PROVENANCE_PARAM in defaults and PROVENANCE_PARAM not in params:
+        values[PROVENANCE_PARAM] = json.dumps(provenance(spec, facts or {}), sort_keys=True)
+    return spec, values
 
-    client = kfp.Client(host=host)
-    arguments = {**defaults, **params}
+
+def submit_kfp(
+    target: KfpTarget,
+    spec_file: pathlib.Path,
+    params: dict[str, str],
+    name: str | None = None,
+    enable_caching: bool = False,
+    facts: dict[str, str] | None = None,
+) -> SubmittedRun:
+    spec, values = arguments(spec_file, params, facts)
+    host = target.host.rstrip("/")
+    token = _bearer_token(target.token_file)
+    _check_reachable(host, token)
+    import kfp
+    import urllib3
+    from kfp_server_api.exceptions import ApiException
+
+    client = kfp.Client(host=host, namespace=target.namespace, existing_token=token)
     with tempfile.TemporaryDirectory() as tmp:
         package = pathlib.Path(tmp) / "pipeline.yaml"  # the kfp client reads YAML specs only
         package.write_text(yaml.safe_dump(spec, sort_keys=True))
-        result = client.create_run_from_pipeline_package(
-            str(package),
-            arguments=arguments,
-            run_name=run_name,
-            experiment_name=experiment or "Default",
-            pipeline_root=spec.get("defaultPipelineRoot"),
+        try:
+            result = client.create_run_from_pipeline_package(
+                str(package),
+                arguments=values,
+                run_name=name or run_name(spec),
+                experiment_name=target.experiment or "Default",
+                namespace=target.namespace,
+                pipeline_root=spec.get("defaultPipelineRoot"),
+                enable_caching=enable_caching,
+            )
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
+            reason = _reason(err)
+            raise SubmitError(f"Kubeflow Pipelines at {host} refused the run: {reason}") from None
+    return SubmittedRun(result.run_id, f"{host}/#/runs/details/{result.run_id}", values)
+
+
+def submit_vertex(
+    target: VertexTarget,
+    spec_file: pathlib.Path,
+    params: dict[str, str],
+    name: str | None = None,
+    enable_caching: bool = False,
+    facts: dict[str, str] | None = None,
+) -> SubmittedRun:
+    spec, values = arguments(spec_file, params, facts)
+    import google.auth
+    from google.api_core import exceptions as api_exceptions
+    from google.auth import exceptions as auth_exceptions
+    from google.cloud import aiplatform
+
+    job_id = name or run_name(spec)
+    try:
+        credentials, _ = google.auth.default(
+            scopes=["https://www.googleapis.com/auth/cloud-platform"]
         )
-    return SubmittedRun(result.run_id, f"{host}/#/runs/details/{result.run_id}", arguments)
+        aiplatform.init(
+            project=target.project,
+            location=target.region,
+            credentials=credentials,
+            api_endpoint=target.endpoint,
+            api_transport="rest",
+        )
+        job = aiplatform.PipelineJob(
+            display_name=job_id,
+            template_path=str(spec_file),
+            job_id=job_id,
+            pipeline_root=spec.get("defaultPipelineRoot"),
+            parameter_values=values,
+            enable_caching=enable_caching,
+            labels=labels(provenance(spec, facts or {})),
+        )
+        job.submit(service_account=target.service_account)
+    except auth_exceptions.DefaultCredentialsError:
+        raise SubmitError(
+            "no Google Cloud credentials: run `gcloud auth application-default login` or set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a key file"
+        ) from None
+    except (api_exceptions.GoogleAPIError, auth_exceptions.GoogleAuthError, OSError) as err:
+        raise SubmitError(f"Vertex AI refused the run: {_reason(err)}") from None
+    url = (
+        f"https://console.cloud.google.com/vertex-ai/locations/{target.region}/pipelines/runs/"
+        f"{job_id}?project={target.project}"
+    )
+    return SubmittedRun(job.resource_name, url, values)
 
 
-def _check_reachable(host: str) -> None:
+def _bearer_token(token_file: pathlib.Path | None) -> str | None:
+    """From `--token-file`, else $KFP_BEARER_TOKEN, else the kfp client's token file variable."""
+    path = token_file or (
+        pathlib.Path(os.environ[TOKEN_FILE_ENV]) if os.environ.get(TOKEN_FILE_ENV) else None
+    )
+    if path is not None:
+        try:
+            return path.read_text().strip()
+        except OSError as err:
+            raise SubmitError(f"{path}: cannot read the token file: {err.strerror}") from None
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def _reason(err: Exception) -> str:
+    """The server's own message, on one line, without echoing request headers."""
+    text = getattr(err, "body", None) or getattr(err, "message", None) or str(err)
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    try:
+        parsed = json.loads(text)
+        text = parsed.get("message") or parsed.get("error", {}).get("message") or text
+    except (ValueError, AttributeError, TypeError):
+        pass
+    status = getattr(err, "status", None) or getattr(err, "code", None)
+    line = " ".join(str(text).split())[:300]
+    return f"{status} {line}" if status else line
+
+
+def _check_reachable(host: str, token: str | None) -> None:
     """One quick request first: the kfp client retries an unreachable host for ~25 s and
     then raises a TimeoutError with a traceback per attempt."""
+    request = urllib.request.Request(f"{host}/apis/v2beta1/healthz")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(f"{host}/apis/v2beta1/healthz", timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
+            raise SubmitError(
+                f"Kubeflow Pipelines at {host} refused the credentials ({err.code}); set "
+                f"{TOKEN_ENV} or pass --token-file"
+            ) from None
+        reason = f"{err.code} {err.reason}"
+        raise SubmitError(f"cannot reach Kubeflow Pipelines at {host}: {reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         raise SubmitError(f"cannot reach Kubeflow Pipelines at {host}: {reason}") from None

@@ -43,17 +43,12 @@ def _git(*args: str, cwd: pathlib.Path = PROJECT_ROOT) -> str | None:
     return result.stdout.strip() or None
 
 
-def run_facts(config: PipelineConfig, data_sha256: str, span: int) -> dict[str, str]:
-    """A run's facts as flat strings; git facts are left out where there is no git."""
+def source_facts(config: PipelineConfig) -> dict[str, str]:
+    """What the code and config of a run are, wherever it runs: hashes and git revisions."""
     text = config_json(config)
     facts = {
-        "config": text,
         "config_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "config_file": str(config.config_file),
         "models_sha256": code_fingerprint(MODEL_MODULE, PREPROCESSING_MODULE),
-        "data_sha256": data_sha256,
-        "span": str(span),
-        "allowed": json.dumps(list(config.validation.allow)),
         "schema_sha256": hashlib.sha256(config.schema_file.read_bytes()).hexdigest(),
     }
     revision = _git("rev-parse", "HEAD")
@@ -66,3 +61,15 @@ def run_facts(config: PipelineConfig, data_sha256: str, span: int) -> dict[str, 
     if schema_revision:
         facts["schema_git_revision"] = schema_revision
     return facts
+
+
+def run_facts(config: PipelineConfig, data_sha256: str, span: int) -> dict[str, str]:
+    """A run's facts as flat strings; git facts are left out where there is no git."""
+    return {
+        "config": config_json(config),
+        "config_file": str(config.config_file),
+        "data_sha256": data_sha256,
+        "span": str(span),
+        "allowed": json.dumps(list(config.validation.allow)),
+        **source_facts(config),
+    }

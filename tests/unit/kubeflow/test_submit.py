@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,8 @@ class FakeKfp(BaseHTTPRequestHandler):
     """The endpoints kfp.Client 2.5 calls to start a run from a package."""
 
     requests: list[tuple[str, str, dict]] = []
+    headers_seen: list[dict] = []
+    refuse: tuple[int, dict] | None = None  # (status, body) the runs endpoint answers with
 
     def _reply(self, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -41,7 +44,16 @@ class FakeKfp(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         self.requests.append(("POST", self.path, body))
-        if self.path == "/apis/v2beta1/experiments":
+        self.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.path == "/apis/v2beta1/runs" and self.refuse:
+            status, answer = self.refuse
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif self.path == "/apis/v2beta1/experiments":
             self._reply({"experiment_id": "exp-1", "display_name": body["display_name"]})
         elif self.path == "/apis/v2beta1/runs":
             self._reply(
@@ -60,7 +72,7 @@ class FakeKfp(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def kfp_server():
-    FakeKfp.requests = []
+    FakeKfp.requests, FakeKfp.headers_seen, FakeKfp.refuse = [], [], None
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKfp)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -89,6 +101,8 @@ def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file
             "taxi-dev",
             "--run-name",
             "nightly",
+            "--span",
+            "3",
             "--param",
             "data_root=gs://other-bucket/taxi",
         ]
@@ -102,13 +116,68 @@ def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file
     assert experiment["display_name"] == "taxi-dev"
     (run,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/runs"]
     assert run["display_name"] == "nightly"
-    assert run["pipeline_spec"] == json.loads(spec_file.read_text())["pipelineSpec"]
-    assert run["runtime_config"]["parameters"] == {
-        "data_root": "gs://other-bucket/taxi",
-        "train_args": '{"num_steps": 400}',
-        "range_config": "",
-    }
+    sent = run["pipeline_spec"]
+    compiled = json.loads(spec_file.read_text())["pipelineSpec"]
+    assert sent["root"]["inputDefinitions"] == compiled["root"]["inputDefinitions"]
+    assert set(sent["root"]["dag"]["tasks"]) == set(compiled["root"]["dag"]["tasks"])
+    assert all(t["cachingOptions"] == {} for t in sent["root"]["dag"]["tasks"].values())
+    parameters = run["runtime_config"]["parameters"]
+    assert parameters["data_root"] == "gs://other-bucket/taxi"
+    assert parameters["train_args"] == '{"num_steps": 400}'
+    assert json.loads(parameters["range_config"])["static_range"]["start_span_number"] == 3
+    provenance = json.loads(parameters["provenance"])
+    assert len(provenance["config_sha256"]) == 64 and "spec_sha256" in provenance
+    assert provenance["image"] == "us-docker.pkg.dev/my-project/tfxp/tfxp:0.1.0"
     assert run["runtime_config"]["pipeline_root"] == "gs://my-bucket/tfxp/pipeline_root"
+
+
+def test_a_run_is_named_after_the_pipeline_and_the_time(kfp_server, spec_file):
+    assert main(["submit", "--host", kfp_server, "--spec", str(spec_file)]) == 0
+    (run,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/runs"]
+    assert re.fullmatch(r"taxi-\d{8}-\d{6}", run["display_name"])
+
+
+def test_the_bearer_token_comes_from_the_environment_and_never_from_a_flag(
+    kfp_server, spec_file, monkeypatch, capsys
+):
+    monkeypatch.setenv("KFP_BEARER_TOKEN", "tok-from-env")
+    assert main(["submit", "--host", kfp_server, "--spec", str(spec_file)]) == 0
+    assert all(h.get("authorization") == "Bearer tok-from-env" for h in FakeKfp.headers_seen)
+    assert "tok-from-env" not in capsys.readouterr().out
+
+
+def test_the_bearer_token_can_come_from_a_file(kfp_server, spec_file, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("tok-from-file\n")
+    args = ["submit", "--host", kfp_server, "--spec", str(spec_file), "--token-file", str(token)]
+    assert main(args) == 0
+    assert all(h.get("authorization") == "Bearer tok-from-file" for h in FakeKfp.headers_seen)
+
+
+def test_namespace_and_caching_reach_the_server(kfp_server, spec_file):
+    args = ["submit", "--host", kfp_server, "--spec", str(spec_file), "--namespace", "team-a"]
+    assert main([*args, "--enable-caching"]) == 0
+    (experiment,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/experiments"]
+    assert experiment["namespace"] == "team-a"
+    (run,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/runs"]
+    tasks = run["pipeline_spec"]["root"]["dag"]["tasks"].values()
+    assert all(t["cachingOptions"] == {"enableCache": True} for t in tasks)
+
+
+@pytest.mark.parametrize(
+    "status, body, expected",
+    [
+        (400, {"error": "Invalid input error: resolver executors not implemented", "code": 3},
+         "refused the run: 400"),
+        (500, {"error": "internal error", "code": 13}, "refused the run: 500"),
+    ],
+)  # fmt: skip
+def test_a_server_refusal_is_one_line(kfp_server, spec_file, capsys, status, body, expected):
+    FakeKfp.refuse = (status, body)
+    assert main(["submit", "--host", kfp_server, "--spec", str(spec_file)]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
 
 
 def test_unreachable_host_is_one_clear_line(spec_file, capsys):
@@ -132,7 +201,7 @@ def test_unknown_parameter_is_refused_before_contacting_anyone(spec_file, capsys
         ]
     )
     assert code == EXIT_USER_ERROR
-    declared = "the pipeline declares data_root, range_config, train_args"
+    declared = "the pipeline declares data_root, provenance, range_config, train_args"
     assert f"unknown parameter(s) train_steps; {declared}" in capsys.readouterr().err
 
 
