@@ -216,3 +216,133 @@ def test_a_damaged_spec_is_one_line(tmp_path, capsys, content):
     spec.write_text(content)
     assert main(["submit", "--host", "http://127.0.0.1:9", "--spec", str(spec)]) == EXIT_USER_ERROR
     assert "not a compiled" in capsys.readouterr().err
+
+
+PROJECT_NUMBER = "4242"
+
+
+class FakeVertex(BaseHTTPRequestHandler):
+    """Vertex AI's pipelineJobs.create, as REST, and Cloud Storage's bucket lookup (PipelineJob
+    checks the pipeline root's bucket exists before it creates the job)."""
+
+    requests: list[tuple[str, str, dict, dict]] = []
+    refuse: tuple[int, dict] | None = None
+
+    def do_GET(self):
+        self.requests.append(("GET", self.path, {}, {}))
+        if self.path.startswith("/storage/v1/b/"):
+            bucket = self.path.split("/")[4].split("?")[0]
+            self._reply(200, {"name": bucket, "projectNumber": PROJECT_NUMBER})
+        else:
+            self._reply(404, {"error": {"code": 404, "message": "not found"}})
+
+    def _reply(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        body = json.loads(raw or b"{}")
+        self.requests.append(("POST", self.path, body, headers))
+        if self.refuse:
+            self._reply(*self.refuse)
+        elif "/pipelineJobs" in self.path:
+            name = self.path.split("pipelineJobId=")[1].split("&")[0]
+            parent = self.path.split("?")[0].removeprefix("/v1/").removesuffix("/pipelineJobs")
+            self._reply(200, {**body, "name": f"{parent}/pipelineJobs/{name}", "state": 1})
+        else:
+            self._reply(404, {"error": {"code": 404, "message": "not found"}})
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def vertex_server(monkeypatch):
+    FakeVertex.requests, FakeVertex.refuse = [], None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVertex)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    # Application Default Credentials cannot be discovered here (no gcloud, no metadata
+    # server, and google-auth only refreshes at Google's own token endpoint): a user's access
+    # token stands in for them, and the request that carries it is real.
+    import google.auth
+    import google.oauth2.credentials
+
+    def adc(scopes=None, **_):
+        return google.oauth2.credentials.Credentials(token="ya29.fake", scopes=scopes), None
+
+    monkeypatch.setattr(google.auth, "default", adc)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", url)
+    # PipelineJob checks the bucket is the project's through Resource Manager (gRPC, no
+    # emulator): the project's number is what Resource Manager would answer.
+    from google.cloud.aiplatform.utils import resource_manager_utils
+
+    monkeypatch.setattr(resource_manager_utils, "get_project_number", lambda *a, **k: 4242)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def _vertex_args(url: str, spec_file) -> list[str]:
+    return [
+        "submit",
+        "--target",
+        "vertex",
+        "--project",
+        "my-project",
+        "--region",
+        "us-central1",
+        "--endpoint",
+        url,
+        "--spec",
+        str(spec_file),
+    ]
+
+
+def test_vertex_submit_creates_a_pipeline_job(vertex_server, spec_file, capsys):
+    args = _vertex_args(vertex_server, spec_file)
+    code = main([*args, "--service-account", "runner@my-project.iam.gserviceaccount.com"])
+    assert code == 0, capsys.readouterr().err
+    (create,) = [r for r in FakeVertex.requests if "/pipelineJobs" in r[1]]
+    _, path, body, headers = create
+    assert path.startswith("/v1/projects/my-project/locations/us-central1/pipelineJobs")
+    assert headers["authorization"] == "Bearer ya29.fake"
+    assert body["serviceAccount"] == "runner@my-project.iam.gserviceaccount.com"
+    assert set(body["pipelineSpec"]["root"]["dag"]["tasks"]) == set(
+        json.loads(spec_file.read_text())["pipelineSpec"]["root"]["dag"]["tasks"]
+    )
+    runtime = body["runtimeConfig"]
+    assert runtime["gcsOutputDirectory"] == "gs://my-bucket/tfxp/pipeline_root"
+    assert runtime["parameterValues"]["data_root"] == "gs://my-bucket/tfxp/data/taxi"
+    assert len(body["labels"]["tfxp-config_sha256"]) == 63  # labels hold 63 characters
+    assert "pipelineJobs/taxi-" in capsys.readouterr().out
+
+
+def test_vertex_refusal_is_one_line(vertex_server, spec_file, capsys):
+    FakeVertex.refuse = (
+        403,
+        {"error": {"code": 403, "message": "Permission denied on pipelineJobs.create"}},
+    )
+    assert main(_vertex_args(vertex_server, spec_file)) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "Vertex AI refused the run" in err and "Permission denied" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_vertex_without_credentials_says_how_to_get_them(spec_file, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud credentials either
+    assert main(_vertex_args("http://127.0.0.1:9", spec_file)) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "credentials" in err and len(err.strip().splitlines()) == 1
+
+
+def test_vertex_needs_a_project_and_a_region(spec_file, capsys):
+    assert main(["submit", "--target", "vertex", "--spec", str(spec_file)]) == EXIT_USER_ERROR
+    assert "needs --project and --region" in capsys.readouterr().err
