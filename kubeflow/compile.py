@@ -212,15 +212,40 @@ def _finish_spec(
         if target == "kfp" and _SPAN_EXECUTOR in container.get("args", []):
             container.pop("lifecycle", None)
     problems = spec_problems(pipeline_spec, target)
+    if profile.secret_env and target != "kfp":
+        problems.append(
+            "env_from_kubernetes_secrets: Vertex AI Pipelines mounts no Kubernetes secrets; "
+            "give the run's service account (`tfxp submit --service-account`) the access instead"
+        )
     if problems:
         raise PortabilityError(
             f"cannot compile for {target}:\n" + "\n".join(f"  - {p}" for p in problems)
         )
-    spec_file.write_text(
-        json.dumps(spec, indent=2, sort_keys=True) + "\n"
-        if is_json
-        else yaml.safe_dump(spec, sort_keys=True)
-    )
+    platform = _platform_spec(pipeline_spec, profile)
+    if is_json:
+        if platform:
+            spec["platformSpec"] = platform
+        spec_file.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    else:  # KFP's package layout: the pipeline spec, then the platform spec
+        documents = [spec] + ([platform] if platform else [])
+        spec_file.write_text(yaml.safe_dump_all(documents, sort_keys=True))
+
+
+def _platform_spec(pipeline_spec: dict, profile: KubeflowProfile) -> dict | None:
+    """KFP's Kubernetes platform spec: every task's pod reads the profile's secrets as
+    environment variables; the spec names them, Kubernetes holds the values."""
+    if not profile.secret_env:
+        return None
+    by_secret: dict[str, list[dict]] = {}
+    for item in profile.secret_env:
+        by_secret.setdefault(item.secret, []).append({"secretKey": item.key, "envVar": item.env})
+    secret_as_env = [{"secretName": name, "keyToEnv": keys} for name, keys in by_secret.items()]
+    executors = {
+        label: {"secretAsEnv": secret_as_env}
+        for label, executor in pipeline_spec["deploymentSpec"]["executors"].items()
+        if "container" in executor
+    }
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
 
 
 def _cpu(quantity: str) -> float:

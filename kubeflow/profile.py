@@ -25,7 +25,9 @@ KUBEFLOW_BEAM_RUNNERS = (
     "FnApiRunner",
 )
 # Key names are compared with separators removed and case folded, so `awsSecretAccessKey`,
-# `aws_secret_access_key` and `AWS-SECRET` are all caught.
+# `aws_secret_access_key` and `AWS-SECRET` are all caught; short words only as a whole part of
+# the name (`db_pass`, `sas`), so `bypass_cache` or `passes` stay allowed.
+_SECRET_PARTS = ("pass", "pwd", "pw", "sas", "hmac", "psk", "jwt", "cert")
 _SECRET_WORDS = (
     "password",
     "passwd",
@@ -39,6 +41,15 @@ _SECRET_WORDS = (
     "connectionstring",
     "accountkey",
     "sessionkey",
+    "clientkey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "privkey",
+    "sharedkey",
+    "bearer",
+    "cookie",
+    "oauth",
 )
 _SECRET_VALUE = [
     re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids, long-term and temporary
@@ -51,12 +62,20 @@ _SECRET_VALUE = [
     re.compile(
         r"\"[A-Za-z_]*(secret|password|token|access_?key|credential)[A-Za-z_]*\"\s*:", re.IGNORECASE
     ),  # a credential field inside a JSON value
+    # a flag or setting inside a value: --pass=..., password: ..., PGPASSWORD=...
+    re.compile(
+        r"(^|[\s\-;,&?])[A-Za-z_]*(pass(word|wd)?|pwd|secret|token|api_?key)\s*[=:]\s*\S",
+        re.IGNORECASE,
+    ),
 ]
 
 
 def _looks_secret(name: str) -> bool:
     folded = re.sub(r"[_\-.\s]", "", name).lower()
-    return any(word in folded for word in _SECRET_WORDS)
+    parts = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return any(word in folded for word in _SECRET_WORDS) or any(
+        part in _SECRET_PARTS for part in re.split(r"[_\-.\s]+", parts)
+    )
 
 
 class ProfileError(ConfigError):
@@ -67,6 +86,15 @@ class ProfileError(ConfigError):
 class Resources:
     cpu: str | None
     memory: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable every task's pod reads from a Kubernetes secret (KFP only)."""
+
+    env: str
+    secret: str  # the Secret's name in the run's namespace
+    key: str  # the key inside it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +110,7 @@ class KubeflowProfile:
     enable_cache: bool
     serving_data_root: str | None = None  # CSV files seen at serving time: the skew check
     target: str = "vertex"  # vertex (Vertex AI Pipelines) or kfp (open-source Kubeflow)
+    secret_env: tuple[SecretEnv, ...] = ()
 
     @property
     def beam_args(self) -> list[str]:
@@ -94,7 +123,8 @@ def load_profile(path: str | pathlib.Path) -> KubeflowProfile:
 
 
 def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
-    _refuse_secrets(raw, source, "")
+    if isinstance(raw, dict):  # names of secrets, not values: checked by their own rules
+        _refuse_secrets({k: v for k, v in raw.items() if k != SECRET_ENV_KEY}, source, "")
     top = Reader(raw, "", source, ProfileError)
 
     def remote(reader: Reader, key: str) -> str:
@@ -145,6 +175,7 @@ def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
         enable_cache=top.get("enable_cache", bool, False),
         serving_data_root=remote(top, "serving_data_root") if "serving_data_root" in raw else None,
         target=_target(top),
+        secret_env=_secret_env(top),
     )
     resources.done()
     top.done()
@@ -152,6 +183,31 @@ def profile_from_dict(raw: Any, source: str = "<profile>") -> KubeflowProfile:
 
 
 TARGETS = ("vertex", "kfp")
+SECRET_ENV_KEY = "env_from_kubernetes_secrets"
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_SECRET_NAME = r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"  # a Kubernetes object name
+_SECRET_KEY = r"[-._A-Za-z0-9]{1,253}"
+
+
+def _secret_env(reader: Reader) -> tuple[SecretEnv, ...]:
+    """`env_from_kubernetes_secrets: [{env: AWS_SECRET_ACCESS_KEY, secret: minio, key: sk}]`:
+    the pods get the variable from the Secret; the spec holds only the three names."""
+    entries = reader.get(SECRET_ENV_KEY, list, [])
+    found = []
+    for index, entry in enumerate(entries):
+        where = f"{SECRET_ENV_KEY}[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"env", "secret", "key"}:
+            raise ProfileError(
+                f"{reader.source}: '{where}' must be a mapping with exactly env, secret and key"
+            )
+        for field, rule in (("env", _ENV_NAME), ("secret", _SECRET_NAME), ("key", _SECRET_KEY)):
+            if not isinstance(entry[field], str) or not re.fullmatch(rule, entry[field]):
+                raise ProfileError(
+                    f"{reader.source}: '{where}.{field}' must be a name matching {rule}; "
+                    "the secret's value stays in Kubernetes"
+                )
+        found.append(SecretEnv(entry["env"], entry["secret"], entry["key"]))
+    return tuple(found)
 
 
 def _target(reader: Reader) -> str:

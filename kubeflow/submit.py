@@ -66,8 +66,9 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
-    """The PipelineSpec and its parameter defaults, from `tfxp compile`'s JSON or YAML."""
+def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str], dict | None]:
+    """The PipelineSpec, its parameter defaults and its Kubernetes platform spec (if any), from
+    `tfxp compile`'s JSON or YAML."""
     try:
         text = spec_file.read_text()
     except FileNotFoundError:
@@ -75,7 +76,11 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
     except (OSError, UnicodeDecodeError) as err:
         raise SubmitError(f"{spec_file}: cannot read the spec: {err}") from None
     try:
-        doc = json.loads(text) if spec_file.suffix == ".json" else yaml.safe_load(text)
+        if spec_file.suffix == ".json":
+            doc = json.loads(text)
+            platform = doc.get("platformSpec") if isinstance(doc, dict) else None
+        else:
+            doc, platform, *_ = [*yaml.safe_load_all(text), None, None]
     except (ValueError, yaml.YAMLError) as err:
         raise SubmitError(
             f"{spec_file}: not a compiled spec ({str(err).splitlines()[0]})"
@@ -85,7 +90,7 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str]]:
     spec = doc.get("pipelineSpec", doc)  # JSON holds a PipelineJob, YAML the spec alone
     declared = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
     defaults = {name: d["defaultValue"] for name, d in declared.items() if "defaultValue" in d}
-    return spec, defaults
+    return spec, defaults, platform
 
 
 def span_param(span: int | None) -> dict[str, str]:
@@ -128,7 +133,7 @@ def arguments(
     spec_file: pathlib.Path, params: dict[str, str], facts: dict[str, str] | None
 ) -> tuple[dict, dict[str, str]]:
     """The spec and every parameter's value; the run's provenance fills `provenance`."""
-    spec, defaults = read_spec(spec_file)
+    spec, defaults, _ = read_spec(spec_file)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
         raise SubmitError(
@@ -160,7 +165,9 @@ def submit_kfp(
     client = kfp.Client(host=host, namespace=target.namespace, existing_token=token)
     with tempfile.TemporaryDirectory() as tmp:
         package = pathlib.Path(tmp) / "pipeline.yaml"  # the kfp client reads YAML specs only
-        package.write_text(yaml.safe_dump(spec, sort_keys=True))
+        _, _, platform = read_spec(spec_file)
+        documents = [spec] + ([platform] if platform else [])  # KFP's package layout
+        package.write_text(yaml.safe_dump_all(documents, sort_keys=True))
         try:
             result = client.create_run_from_pipeline_package(
                 str(package),
@@ -186,6 +193,11 @@ def submit_vertex(
     facts: dict[str, str] | None = None,
 ) -> SubmittedRun:
     spec, values = arguments(spec_file, params, facts)
+    if read_spec(spec_file)[2]:
+        raise SubmitError(
+            f"{spec_file}: compiled for open-source KFP (it mounts Kubernetes secrets); "
+            "compile with --target vertex"
+        )
     import google.auth
     from google.api_core import exceptions as api_exceptions
     from google.auth import exceptions as auth_exceptions

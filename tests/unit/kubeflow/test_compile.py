@@ -244,6 +244,15 @@ CANARY = "CANARY-7f3e9a-do-not-leak"
         ),
         ("beam.options.s3_endpoint", f"minio:{CANARY}@minio.kubeflow:9000"),
         ("beam.options.extra", f"ASIA{'Y' * 16}"),
+        ("beam.options.db_pass", CANARY),
+        ("beam.options.pwd", CANARY),
+        ("beam.options.client_key", CANARY),
+        ("beam.options.signing_key", CANARY),
+        ("beam.options.hmac", CANARY),
+        ("beam.options.sas", CANARY),
+        ("beam.options.dbPass", CANARY),
+        ("beam.options.extra_args", f"--pass={CANARY}"),
+        ("beam.options.extra_args", f"--runner=Flink --password {CANARY} PGPASSWORD={CANARY}"),
     ],
 )
 def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, value, capsys):
@@ -316,3 +325,61 @@ def test_serving_data_in_a_profile_must_be_on_object_storage():
     raw["serving_data_root"] = "/home/me/requests"
     with pytest.raises(ProfileError, match="'serving_data_root' must be on object storage"):
         profile_from_dict(raw)
+
+
+def test_names_that_only_contain_a_short_secret_word_are_allowed():
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw["beam"]["options"].update({"bypass_cache": "true", "passes": 2, "compass": "n"})
+    profile_from_dict(raw, "p.yaml")
+
+
+SECRET_ENV = [
+    {"env": "AWS_SECRET_ACCESS_KEY", "secret": "minio-creds", "key": "secretkey"},
+    {"env": "AWS_ACCESS_KEY_ID", "secret": "minio-creds", "key": "accesskey"},
+]
+
+
+def test_kfp_pods_read_credentials_from_kubernetes_secrets_named_in_the_profile(config, tmp_path):
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw.update(target="kfp", env_from_kubernetes_secrets=SECRET_ENV)
+    profile = profile_from_dict(raw, "p.yaml")
+    json_path, yaml_path = compile_pipeline(config, profile, tmp_path, ("json", "yaml"))
+    platform = json.loads(json_path.read_text())["platformSpec"]
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    compiled = json.loads(json_path.read_text())["pipelineSpec"]["deploymentSpec"]["executors"]
+    assert set(executors) == set(compiled)
+    for executor in executors.values():
+        assert executor["secretAsEnv"] == [
+            {
+                "secretName": "minio-creds",
+                "keyToEnv": [
+                    {"secretKey": "secretkey", "envVar": "AWS_SECRET_ACCESS_KEY"},
+                    {"secretKey": "accesskey", "envVar": "AWS_ACCESS_KEY_ID"},
+                ],
+            }
+        ]
+    pipeline_doc, platform_doc = yaml.safe_load_all(yaml_path.read_text())
+    assert platform_doc == platform and "root" in pipeline_doc
+
+
+def test_vertex_refuses_kubernetes_secrets_and_says_what_to_do_instead(config, tmp_path):
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw.update(target="vertex", env_from_kubernetes_secrets=SECRET_ENV)
+    with pytest.raises(PortabilityError, match="service account"):
+        compile_pipeline(config, profile_from_dict(raw, "p.yaml"), tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"env": "PASSWORD", "secret": "db", "value": CANARY},
+        {"env": "PASSWORD", "secret": "db", "key": f"{CANARY} extra"},
+        {"env": "X", "secret": "Not_A_Name", "key": "k"},
+    ],
+)
+def test_a_secret_entry_holds_names_only(entry):
+    raw = yaml.safe_load(PROFILE.read_text())
+    raw["env_from_kubernetes_secrets"] = [entry]
+    with pytest.raises(ProfileError, match="env_from_kubernetes_secrets"):
+        profile_from_dict(raw, "p.yaml")

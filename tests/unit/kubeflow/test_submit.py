@@ -12,7 +12,7 @@ import pytest
 from cli.exits import EXIT_USER_ERROR
 from cli.main import main
 from kubeflow.compile import compile_pipeline
-from kubeflow.profile import load_profile
+from kubeflow.profile import load_profile, profile_from_dict
 from pipeline.config import load_config
 from tests.conftest import ROOT, TAXI_CONFIG
 
@@ -346,3 +346,21 @@ def test_vertex_without_credentials_says_how_to_get_them(spec_file, capsys, monk
 def test_vertex_needs_a_project_and_a_region(spec_file, capsys):
     assert main(["submit", "--target", "vertex", "--spec", str(spec_file)]) == EXIT_USER_ERROR
     assert "needs --project and --region" in capsys.readouterr().err
+
+
+def test_the_kfp_run_carries_the_secret_names_to_the_pods(kfp_server, tmp_path):
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "kubeflow" / "profiles" / "gcp-example.yaml").read_text())
+    raw.update(
+        target="kfp",
+        env_from_kubernetes_secrets=[{"env": "DB_PASSWORD", "secret": "db", "key": "password"}],
+    )
+    profile = profile_from_dict(raw, "p.yaml")
+    (spec,) = compile_pipeline(load_config(TAXI_CONFIG, base_dir=ROOT), profile, tmp_path)
+    assert main(["submit", "--host", kfp_server, "--spec", str(spec)]) == 0
+    (run,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/runs"]
+    executors = run["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]
+    (first, *_) = executors["deploymentSpec"]["executors"].values()
+    assert first["secretAsEnv"][0]["secretName"] == "db"
+    assert "root" in run["pipeline_spec"]["pipeline_spec"]
