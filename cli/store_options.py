@@ -16,18 +16,25 @@ def add(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT/DATABASE",
         help="MySQL store; password from MLMD_MYSQL_PASSWORD",
     )
+    where.add_argument(
+        "--mlmd-grpc",
+        metavar="HOST:PORT",
+        help="an ML Metadata gRPC service, e.g. Kubeflow's metadata-grpc-service port-forwarded",
+    )
     parser.add_argument("--mysql-user", default=None)
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def reader(args):
-    """A read-only reader over the store the options name: --mysql, --metadata, or the
-    config's SQLite file."""
+    """A read-only reader over the store the options name: --mlmd-grpc, --mysql, --metadata,
+    or the config's SQLite file."""
     from metadata.reader import MetadataReader
     from metadata.store import open_store
     from pipeline.config import load_config
 
+    if args.mlmd_grpc:
+        return MetadataReader(open_store(grpc=args.mlmd_grpc))
     if args.mysql:
         return MetadataReader(open_store(mysql=args.mysql, mysql_user=args.mysql_user))
     sqlite = (

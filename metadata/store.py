@@ -1,4 +1,5 @@
-"""Opening a store: a SQLite file (local runs) or MySQL (a shared store), read-only by default.
+"""Opening a store: a SQLite file (local runs), MySQL (a shared store) or an ML Metadata gRPC
+service (Kubeflow's `metadata-grpc-service`), read-only by default.
 
 The MySQL password comes from the environment (MLMD_MYSQL_PASSWORD), never a flag or a file.
 """
@@ -50,14 +51,28 @@ def mysql_connection(address: str, user: str | None) -> metadata_store_pb2.Conne
     return config
 
 
+def grpc_connection(address: str) -> metadata_store_pb2.MetadataStoreClientConfig:
+    """HOST:PORT of an ML Metadata gRPC service, e.g. a port-forward to KFP's
+    `metadata-grpc-service` (8080)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise MetadataError(f"--mlmd-grpc {address!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    config = metadata_store_pb2.MetadataStoreClientConfig(host=host, port=int(port))
+    config.client_timeout_sec = 30
+    return config
+
+
 def open_store(
     sqlite: pathlib.Path | None = None,
     mysql: str | None = None,
     mysql_user: str | None = None,
     writable: bool = False,
+    grpc: str | None = None,
 ) -> metadata_store.MetadataStore:
     """A store that exists and this ML Metadata can read; never created or migrated here."""
-    if mysql:
+    if grpc:
+        config, where = grpc_connection(grpc), f"ML Metadata service {grpc}"
+    elif mysql:
         config, where = mysql_connection(mysql, mysql_user), f"mysql {mysql}"
     else:
         if sqlite is None or not pathlib.Path(sqlite).is_file():

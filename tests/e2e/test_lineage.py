@@ -203,3 +203,22 @@ def test_dot_to_an_unwritable_path_is_one_line(runs, tmp_path):
         str(runs["metadata"]),
     )
     assert code == 2 and "cannot write" in err
+
+
+def test_runs_and_lineage_read_an_ml_metadata_grpc_service(runs):
+    """As against Kubeflow's metadata-grpc-service: the same answers as from the file."""
+    from tests.mlmd_grpc import serving
+
+    with serving(runs["metadata"]) as address:
+        code, out, err = run_cli("runs", "--mlmd-grpc", address, "--json")
+        assert code == 0, err
+        assert json.loads(out) == tfxp_json(runs, "runs")
+        code, out, err = run_cli("lineage", "--pushed", "latest", "--mlmd-grpc", address, "--json")
+        assert code == 0, err
+        assert json.loads(out) == tfxp_json(runs, "lineage", "--pushed", "latest")
+
+
+def test_an_unreachable_ml_metadata_service_is_one_line():
+    code, _, err = run_cli("runs", "--mlmd-grpc", "127.0.0.1:9")
+    assert code == 2 and "ML Metadata service 127.0.0.1:9" in err
+    assert len(err.strip().splitlines()) == 1

@@ -1,6 +1,8 @@
-"""The image's Dockerfile refers to files that exist and installs from set-up's lock file.
+"""The image's Dockerfile: files that exist, only this project added to TFX's image, and a base
+image that holds everything the tasks import (kubeflow/image.py).
 
-No Docker engine runs here, so the file is read, not built.
+No image registry is reachable here, so the file is read, not built; the pins of the base image
+are TFX's own (kubeflow/base-image.txt).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ DOCKERFILE = ROOT / "kubeflow" / "Dockerfile"
 
 
 def _instructions() -> list[tuple[str, str]]:
-    lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
+    text = DOCKERFILE.read_text().replace("\\\n", " ")  # continued lines, as Docker reads them
+    lines = [line.strip() for line in text.splitlines()]
     return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
 
 
@@ -26,17 +29,34 @@ def test_every_copied_path_exists():
             assert (ROOT / source).exists(), source
 
 
-def test_the_project_is_installed_with_the_lock_file_make_uses():
-    runs = [args for op, args in _instructions() if op == "RUN"]
-    installs = [r for r in runs if "pip install" in r]
-    assert installs and all("-c requirements.lock" in r for r in installs)
-    assert "-c requirements.lock" in (ROOT / "Makefile").read_text()
+def test_only_the_project_is_installed_and_the_image_checks_itself():
+    """No dependency resolution over the base image; the build runs kubeflow/image.py."""
+    (install,) = [args for op, args in _instructions() if op == "RUN"]
+    assert "pip install --no-cache-dir --no-deps ." in install
+    assert "-r " not in install and "-c " not in install
+    assert install.rstrip().endswith("python -m kubeflow.image")
+
+
+def test_the_base_image_holds_everything_the_tasks_import_and_the_project_declares():
+    from kubeflow.image import base_image_pins, missing_from_base
+
+    assert missing_from_base(base_image_pins()) == []
+
+
+def test_a_dependency_the_base_image_lacks_is_named():
+    from kubeflow.image import base_image_pins, missing_from_base
+
+    pins = base_image_pins()
+    del pins["scikit-learn"]
+    assert any("sklearn" in p and "not in base" in p for p in missing_from_base(pins))
 
 
 def test_base_image_is_the_pinned_tfx_version():
     (base,) = [args for op, args in _instructions() if op == "FROM"]
     pinned = re.search(r"^tfx==(\S+)$", (ROOT / "requirements.lock").read_text(), re.M).group(1)
     assert base == f"tensorflow/tfx:{pinned}"
+    listed = re.search(r"^tfx==(\S+)$", (ROOT / "kubeflow" / "base-image.txt").read_text(), re.M)
+    assert listed.group(1) == pinned
 
 
 def test_every_package_setup_installs_is_copied():
@@ -48,5 +68,5 @@ def test_every_package_setup_installs_is_copied():
         if isinstance(node, ast.Assign) and node.targets[0].id == "PACKAGES"
     ]
     copied = " ".join(args for op, args in _instructions() if op == "COPY")
-    for needed in [f"{package}/" for package in packages] + ["schema/", "setup.py"]:
+    for needed in [f"{package}/" for package in packages] + ["schema/", "setup.py", "tfxp.py"]:
         assert needed in copied
