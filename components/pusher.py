@@ -64,6 +64,8 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
     if not fileio.exists(os.path.join(model_dir, "saved_model.pb")):
         # io_utils.copy_dir copies nothing from a missing directory, silently (TFX 1.16).
         raise PushError(f"{model_dir}: no saved_model.pb, not a SavedModel; nothing pushed")
+    if "://" in serving_dir:
+        return _push_to_object_storage(model_dir, serving_dir, now)
     fileio.makedirs(serving_dir)
     staging = os.path.join(serving_dir, f".tmp-{uuid.uuid4().hex}")
     try:
@@ -85,6 +87,29 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
     finally:
         if fileio.exists(staging):
             fileio.rmtree(staging)
+
+
+def _push_to_object_storage(model_dir: str, serving_dir: str, now: float | None) -> tuple[int, str]:
+    """Object storage (gs://, s3://) has no directory rename: TensorFlow's file system renames a
+    folder object by object, so TF Serving could find a version with half its variables. Here
+    every file is copied straight into the version, `saved_model.pb` last: TF Serving loads a
+    version from its saved_model.pb, so until that object exists there is nothing to load
+    (and a failed load is retried). Versions still only grow; two pushes racing for one
+    number on object storage are not guarded (one orchestrator run pushes at a time)."""
+    version = max(
+        [int(now if now is not None else time.time())]
+        + [v + 1 for v in existing_versions(serving_dir)]
+    )
+    target = os.path.join(serving_dir, str(version))
+    files = [
+        os.path.join(root, name) for root, _, names in fileio.walk(model_dir) for name in names
+    ]
+    files.sort(key=lambda path: os.path.relpath(path, model_dir) == "saved_model.pb")
+    for source in files:
+        destination = os.path.join(target, os.path.relpath(source, model_dir))
+        fileio.makedirs(os.path.dirname(destination))
+        fileio.copy(source, destination, overwrite=True)
+    return version, target
 
 
 @component

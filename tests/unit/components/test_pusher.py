@@ -67,3 +67,24 @@ def test_the_same_model_is_recognised_as_already_serving(model_dir, tmp_path):
     assert serving_version_of(str(model_dir), serving) == version
     (model_dir / "saved_model.pb").write_bytes(b"retrained graph")
     assert serving_version_of(str(model_dir), serving) is None
+
+
+def test_on_object_storage_saved_model_pb_is_written_last(model_dir, monkeypatch):
+    """TF Serving loads a version from its saved_model.pb: until that object exists there is
+    nothing half-written to load. (`ram://` is TensorFlow's in-memory file system, a path with
+    a scheme as gs:// is.)"""
+    from tfx.dsl.io import fileio
+
+    written = []
+    copy = fileio.copy
+
+    def recording_copy(source, destination, overwrite=False):
+        written.append(destination)
+        copy(source, destination, overwrite)
+
+    monkeypatch.setattr(fileio, "copy", recording_copy)
+    version, target = push_version(str(model_dir), "ram://serving", now=100)
+    assert (version, target) == (100, "ram://serving/100")
+    assert written[-1] == "ram://serving/100/saved_model.pb" and len(written) > 1
+    assert existing_versions("ram://serving") == [100]
+    assert push_version(str(model_dir), "ram://serving", now=100)[0] == 101
