@@ -383,3 +383,17 @@ def test_a_secret_entry_holds_names_only(entry):
     raw["env_from_kubernetes_secrets"] = [entry]
     with pytest.raises(ProfileError, match="env_from_kubernetes_secrets"):
         profile_from_dict(raw, "p.yaml")
+
+
+def test_compile_refuses_a_name_kubeflow_would_reject_in_one_line(tmp_path, capsys):
+    from cli.main import main
+
+    raw = yaml.safe_load(TAXI_CONFIG.read_text())
+    raw.update(name="Taxi_Model", schema=str(ROOT / raw["schema"]))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    args = ["compile", "--config", str(config), "--profile", str(PROFILE)]
+    assert main([*args, "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "'name' must be lower-case" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
