@@ -3,7 +3,6 @@ of it."""
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 from cli import DEFAULT_CONFIG, exits, render
@@ -39,7 +38,7 @@ def register(commands) -> None:
         help=f"compiled spec (default: {DEFAULT_BUILD_DIR}/<config name>.json)",
     )
     submit.add_argument(
-        "--config", default=DEFAULT_CONFIG, help="names the default spec; its hashes go on record"
+        "--config", default=DEFAULT_CONFIG, help="names the default spec (default: taxi)"
     )
     submit.add_argument("--span", type=int, default=None, help="span to ingest (default: newest)")
     submit.add_argument(
@@ -50,12 +49,6 @@ def register(commands) -> None:
         help="runtime parameter, e.g. data_root=gs://bucket/data",
     )
     submit.add_argument("--run-name", default=None, help="default: <pipeline>-<UTC time>")
-    submit.add_argument(
-        "--enable-caching",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="let the backend reuse earlier task results (default: off)",
-    )
     kfp = submit.add_argument_group("open-source Kubeflow Pipelines")
     kfp.add_argument("--host", help="KFP endpoint, e.g. http://localhost:8080")
     kfp.add_argument("--namespace", default=None, help="multi-user KFP: the profile namespace")
@@ -91,24 +84,13 @@ def handle_compile(args) -> int:
 def handle_submit(args) -> int:
     from kubeflow import submit
     from pipeline.config import load_config
-    from pipeline.run_facts import source_facts
 
-    target = args.target or ("vertex" if args.project else "kfp")
-    needed = {"kfp": ("host",), "vertex": ("project", "region")}[target]
-    missing = [f"--{name}" for name in needed if not getattr(args, name)]
-    if missing:
-        raise exits.UsageError(f"tfxp submit --target {target} needs {' and '.join(missing)}")
-    config = load_config(args.config)
-    spec = pathlib.Path(args.spec or f"{DEFAULT_BUILD_DIR}/{config.name}.json")
-    params = {**submit.span_param(args.span), **submit.parse_params(args.param)}
-    common = dict(
-        name=args.run_name, enable_caching=args.enable_caching, facts=source_facts(config)
+    where = submit.backend(
+        args.target,
+        kfp=submit.KfpTarget(args.host, args.namespace, args.token_file, args.experiment),
+        vertex=submit.VertexTarget(args.project, args.region, args.service_account, args.endpoint),
     )
-    if target == "kfp":
-        where = submit.KfpTarget(args.host, args.namespace, args.token_file, args.experiment)
-        run = submit.submit_kfp(where, spec, params, **common)
-    else:
-        where = submit.VertexTarget(args.project, args.region, args.service_account, args.endpoint)
-        run = submit.submit_vertex(where, spec, params, **common)
-    render.submitted(run)
+    spec = pathlib.Path(args.spec or f"{DEFAULT_BUILD_DIR}/{load_config(args.config).name}.json")
+    params = {**submit.span_param(args.span), **submit.parse_params(args.param)}
+    render.submitted(submit.submit(where, spec, params, name=args.run_name))
     return exits.EXIT_OK

@@ -4,7 +4,8 @@ Replaces TFX 1.16's Pusher, which pushes without a blessing input (a warning onl
 straight into `<base>/<unix seconds>/` so two pushes in one second collide, and can leave a
 partial version behind on a crash. Here the blessing is a required input (a pipeline without it
 cannot be built), the version directory is written under a hidden temporary name and renamed
-into place, and a version number is never reused.
+into place (on object storage, where there is no rename, copied in with saved_model.pb last),
+and a version number is never reused.
 """
 
 import os
@@ -39,13 +40,23 @@ def existing_versions(serving_dir: str) -> list[int]:
     )
 
 
+def served_versions(serving_dir: str) -> list[int]:
+    """Versions that are whole: a push that died on object storage can leave a numbered folder
+    without its saved_model.pb, which neither TF Serving nor a baseline can use."""
+    return [
+        v
+        for v in existing_versions(serving_dir)
+        if fileio.exists(os.path.join(serving_dir, str(v), "saved_model.pb"))
+    ]
+
+
 def serving_version_of(model_dir: str, serving_dir: str) -> int | None:
     """The newest version if it holds exactly this model, else None.
 
     A re-run with nothing changed re-evaluates the same model against itself (it is now the
     latest blessed one) and blesses it again; pushing it would only duplicate the version.
     """
-    versions = existing_versions(serving_dir)
+    versions = served_versions(serving_dir)
     if not versions:
         return None
     newest = os.path.join(serving_dir, str(versions[-1]))
@@ -92,14 +103,17 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
 def _push_to_object_storage(model_dir: str, serving_dir: str, now: float | None) -> tuple[int, str]:
     """Object storage (gs://, s3://) has no directory rename: TensorFlow's file system renames a
     folder object by object, so TF Serving could find a version with half its variables. Here
-    every file is copied straight into the version, `saved_model.pb` last: TF Serving loads a
-    version from its saved_model.pb, so until that object exists there is nothing to load
-    (and a failed load is retried). Versions still only grow; two pushes racing for one
-    number on object storage are not guarded (one orchestrator run pushes at a time)."""
+    every file is copied straight into the version, `saved_model.pb` last: until that object
+    exists TF Serving finds no SavedModel there (it retries a failed load a few times, so the
+    window matters little), and `served_versions` skips the folder if the push dies midway.
+    Versions only grow and a folder that exists is never written into; two pushes racing for
+    one number on object storage are not otherwise guarded (one run pushes at a time)."""
     version = max(
         [int(now if now is not None else time.time())]
         + [v + 1 for v in existing_versions(serving_dir)]
     )
+    while fileio.exists(os.path.join(serving_dir, str(version))):
+        version += 1
     target = os.path.join(serving_dir, str(version))
     files = [
         os.path.join(root, name) for root, _, names in fileio.walk(model_dir) for name in names
@@ -108,7 +122,7 @@ def _push_to_object_storage(model_dir: str, serving_dir: str, now: float | None)
     for source in files:
         destination = os.path.join(target, os.path.relpath(source, model_dir))
         fileio.makedirs(os.path.dirname(destination))
-        fileio.copy(source, destination, overwrite=True)
+        fileio.copy(source, destination, overwrite=False)
     return version, target
 
 

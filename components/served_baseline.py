@@ -17,10 +17,10 @@ from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_artifacts, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
-from components.pusher import existing_versions
+from components.pusher import served_versions
 from metadata import names
 
-SERVING_VERSION = "serving_version"  # on ServedModel's Model: the version copied, 0 for none
+SERVING_VERSION = names.SERVING_VERSION
 
 
 @component
@@ -29,7 +29,7 @@ def ServedModel(
 ) -> None:
     """Copy the newest served version into `model` as a Trainer's Model is laid out; with no
     version yet, leave `model` empty and mark it, so the Evaluator judges without a baseline."""
-    versions = existing_versions(serving_dir)
+    versions = served_versions(serving_dir)
     if not versions:
         model.set_int_custom_property(SERVING_VERSION, 0)
         return

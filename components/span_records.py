@@ -13,6 +13,7 @@ next run's gate reads the newest record below its span as its drift baseline, an
 import json
 import os
 import re
+import uuid
 
 from tfx import types
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
@@ -24,7 +25,7 @@ from components.artifact_types import AcceptedSpan
 from metadata import names
 
 _RECORD = re.compile(r"^span-(\d+)\.json$")
-WINDOW_SPANS = "window_spans"  # on SpanWindow's Examples: the spans it holds, JSON list
+WINDOW_SPANS = names.WINDOW_SPANS
 
 
 def record_path(records_dir: str, span: int) -> str:
@@ -42,7 +43,9 @@ def write_accepted(records_dir: str, accepted: types.Artifact, examples: types.A
         "label_positive_rate": accepted.get_float_custom_property(names.LABEL_POSITIVE_RATE),
     }
     fileio.makedirs(records_dir)
-    staging = record_path(records_dir, span) + ".tmp"
+    # A unique staging name: two gates writing one span never share a half-written file; on
+    # object storage the rename is a copy of one whole object.
+    staging = f"{record_path(records_dir, span)}.{uuid.uuid4().hex}.tmp"
     with fileio.open(staging, "w") as handle:
         handle.write(json.dumps(record, sort_keys=True))
     fileio.rename(staging, record_path(records_dir, span), overwrite=True)
@@ -80,6 +83,20 @@ def previous_accepted(records_dir: str, span: int) -> types.Artifact | None:
     return accepted
 
 
+def window_of(
+    records: dict[int, dict], span: int, splits: list[str], num_spans: int
+) -> list[tuple[int, str]]:
+    """(span, Examples URI) of the newest `num_spans - 1` accepted spans before `span` that
+    have every split `span` has, oldest first."""
+    earlier = sorted(
+        s
+        for s, record in records.items()
+        if s < span and set(splits) <= set(artifact_utils.decode_split_names(record["split_names"]))
+    )
+    keep = earlier[max(len(earlier) - (num_spans - 1), 0) :] if num_spans > 1 else []
+    return [(s, records[s]["examples_uri"]) for s in keep]
+
+
 @component
 def SpanWindow(
     examples: InputArtifact[standard_artifacts.Examples],
@@ -91,12 +108,9 @@ def SpanWindow(
     """Copy this span's and the newest `num_spans - 1` earlier accepted spans' Examples into
     one artifact: Transform reads one Examples artifact per input on Kubeflow."""
     span = accepted.get_int_custom_property(names.SPAN)
-    earlier = {s: r for s, r in accepted_spans(records_dir).items() if s < span}
-    chosen = [(s, earlier[s]["examples_uri"]) for s in sorted(earlier)[-(num_spans - 1) :]]
-    if num_spans <= 1:
-        chosen = []
-    chosen.append((span, examples.uri))
     splits = artifact_utils.decode_split_names(examples.split_names)
+    chosen = window_of(accepted_spans(records_dir), span, splits, num_spans)
+    chosen.append((span, examples.uri))
     for split in splits:
         target = os.path.join(window.uri, f"Split-{split}")
         fileio.makedirs(target)

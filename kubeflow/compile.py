@@ -12,6 +12,7 @@ task that target cannot run, so nothing is written that the backend would refuse
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -27,6 +28,10 @@ DATA_ROOT_PARAM = "data_root"
 TRAIN_ARGS_PARAM = "train_args"  # JSON of trainer_pb2.TrainArgs, e.g. {"num_steps": 500}
 PROVENANCE_PARAM = "provenance"  # JSON of what made the run; see kubeflow/submit.py
 RANGE_CONFIG_PARAM = "range_config"  # JSON of range_config_pb2.RangeConfig; "" = newest span
+# A Kubeflow pipeline's name becomes run names, Vertex job ids and Kubernetes labels: the
+# strictest of their rules (a DNS-1035 label). Checked before compiling; local runs keep the
+# config's name rule so existing stores stay theirs.
+NAME_RULE = r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
 _SPAN_EXECUTOR = "components.example_gen.Executor"  # resolves the span when no driver ran
 
 
@@ -137,7 +142,14 @@ def compile_pipeline(
     from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner as v2
 
     from pipeline.definition import build_pipeline
+    from pipeline.run_facts import source_facts
 
+    if not re.fullmatch(NAME_RULE, config.name):
+        raise PortabilityError(
+            f"{config.config_file}: 'name' {config.name!r} cannot name a Kubeflow pipeline: use "
+            "lower-case letters, digits and '-', starting with a letter, ending with a letter or "
+            "digit, at most 63 characters"
+        )
     pipeline = build_pipeline(config, kubeflow_placement(config, profile))
     problems = portability_problems(pipeline)
     if problems:
@@ -147,8 +159,17 @@ def compile_pipeline(
     target = target or profile.target
     if target not in TARGETS:
         raise PortabilityError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    if profile.enable_cache:
+        raise PortabilityError(
+            "enable_cache: true: on Kubeflow a cached ExampleGen would hand an earlier run's "
+            "examples to changed files, and a cached gate would skip its records; remove it"
+        )
     written = []
     defaults = runtime_defaults(config, profile)
+    # The config file's bytes, not its parsed settings: those hold this machine's paths.
+    facts = source_facts(config)
+    if config.config_file is not None:
+        facts["config_file_sha256"] = hashlib.sha256(config.config_file.read_bytes()).hexdigest()
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output_dir) as staging:
         for fmt in formats:
@@ -163,7 +184,7 @@ def compile_pipeline(
                 output_filename=name,
             )
             runner.run(pipeline, parameter_values=defaults, write_out=True)
-            _finish_spec(pathlib.Path(staging) / name, profile, defaults, target)
+            _finish_spec(pathlib.Path(staging) / name, profile, defaults, target, facts)
             os.replace(pathlib.Path(staging) / name, output_dir / name)  # never half-written
             written.append(output_dir / name)
     return written
@@ -179,7 +200,11 @@ def runtime_defaults(config: PipelineConfig, profile: KubeflowProfile) -> dict[s
 
 
 def _finish_spec(
-    spec_file: pathlib.Path, profile: KubeflowProfile, defaults: dict[str, str], target: str
+    spec_file: pathlib.Path,
+    profile: KubeflowProfile,
+    defaults: dict[str, str],
+    target: str,
+    facts: dict[str, str],
 ) -> None:
     """Declare the runtime parameters' defaults in the spec (TFX 1.16 leaves them out of
     `root.inputDefinitions`, so the KFP UI shows none), put the profile's CPU and memory
@@ -196,10 +221,12 @@ def _finish_spec(
     declared = pipeline_spec["root"]["inputDefinitions"]["parameters"]
     for name, value in defaults.items():
         declared[name]["defaultValue"] = value
-    # Read by no task: what made the run (`tfxp submit` fills it) is kept with the run.
-    declared[PROVENANCE_PARAM] = {"parameterType": "STRING", "defaultValue": "{}"}
+    # Read by no task: what made the spec (config, code and schema hashes, git revision) is kept
+    # with each run; `tfxp submit` adds the spec's own hash and image.
+    compiled_from = json.dumps(facts, sort_keys=True)
+    declared[PROVENANCE_PARAM] = {"parameterType": "STRING", "defaultValue": compiled_from}
     if "runtimeConfig" in spec:
-        spec["runtimeConfig"]["parameterValues"][PROVENANCE_PARAM] = "{}"
+        spec["runtimeConfig"]["parameterValues"][PROVENANCE_PARAM] = compiled_from
     limits = {}
     if profile.resources.cpu is not None:
         limits["cpuLimit"] = _cpu(profile.resources.cpu)

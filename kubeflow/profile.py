@@ -27,7 +27,7 @@ KUBEFLOW_BEAM_RUNNERS = (
 # Key names are compared with separators removed and case folded, so `awsSecretAccessKey`,
 # `aws_secret_access_key` and `AWS-SECRET` are all caught; short words only as a whole part of
 # the name (`db_pass`, `sas`), so `bypass_cache` or `passes` stay allowed.
-_SECRET_PARTS = ("pass", "pwd", "pw", "sas", "hmac", "psk", "jwt", "cert")
+_SECRET_PARTS = ("pass", "pwd", "pw", "sas", "hmac", "psk", "jwt")
 _SECRET_WORDS = (
     "password",
     "passwd",
@@ -37,7 +37,9 @@ _SECRET_WORDS = (
     "accesskey",
     "privatekey",
     "credential",
-    "auth",
+    "authtoken",
+    "authkey",
+    "authorization",
     "connectionstring",
     "accountkey",
     "sessionkey",
@@ -49,7 +51,6 @@ _SECRET_WORDS = (
     "sharedkey",
     "bearer",
     "cookie",
-    "oauth",
 )
 _SECRET_VALUE = [
     re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids, long-term and temporary
@@ -62,11 +63,12 @@ _SECRET_VALUE = [
     re.compile(
         r"\"[A-Za-z_]*(secret|password|token|access_?key|credential)[A-Za-z_]*\"\s*:", re.IGNORECASE
     ),  # a credential field inside a JSON value
-    # a flag or setting inside a value: --pass=..., password: ..., PGPASSWORD=...
+    # a flag or setting inside a value: --pass=..., --password VALUE, password: ..., PGPASSWORD=...
     re.compile(
         r"(^|[\s\-;,&?])[A-Za-z_]*(pass(word|wd)?|pwd|secret|token|api_?key)\s*[=:]\s*\S",
         re.IGNORECASE,
     ),
+    re.compile(r"(^|\s)--?[\w-]*(pass(word|wd)?|pwd|secret|token|api-?key)\s+[^-\s]", re.I),
 ]
 
 

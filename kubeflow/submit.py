@@ -1,10 +1,11 @@
 """Start a run of a compiled pipeline: on open-source Kubeflow Pipelines with the kfp client, on
 Vertex AI Pipelines with google-cloud-aiplatform's PipelineJob.
 
-Credentials never pass through a flag (shell history) or the spec: KFP's bearer token comes from
-an environment variable or a file, Vertex uses Application Default Credentials, and the pods run
-as the service account given. What made the run (config hash, git revision, image, spec hash)
-travels with it: as labels on Vertex, in the run's description on KFP.
+Credentials never pass through a flag's value (shell history) or the spec: KFP's bearer token
+comes from a file or an environment variable, Vertex uses Application Default Credentials, and
+the pods run as the service account given. What made the run (the source facts `tfxp compile`
+wrote into the spec, its hash and image) travels with it in the `provenance` parameter, and as
+labels on Vertex. Caching is off: a cached ExampleGen would hand old examples to changed files.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import urllib.request
 
 import yaml
 
-from kubeflow.compile import PROVENANCE_PARAM
+from kubeflow.compile import PROVENANCE_PARAM, RANGE_CONFIG_PARAM
 
 TOKEN_ENV = "KFP_BEARER_TOKEN"  # a bearer token for KFP behind an authenticating proxy
 TOKEN_FILE_ENV = "KF_PIPELINES_SA_TOKEN_PATH"  # the kfp client's own: a mounted token file
@@ -93,6 +94,28 @@ def read_spec(spec_file: pathlib.Path) -> tuple[dict, dict[str, str], dict | Non
     return spec, defaults, platform
 
 
+def backend(chosen: str | None, kfp: KfpTarget, vertex: VertexTarget) -> KfpTarget | VertexTarget:
+    """The target `--target` names, else Vertex when a project is given, else KFP; refused
+    in one line when its required options are missing."""
+    name = chosen or ("vertex" if vertex.project else "kfp")
+    where = {"kfp": kfp, "vertex": vertex}[name]
+    needed = ("host",) if name == "kfp" else ("project", "region")
+    missing = [f"--{field}" for field in needed if not getattr(where, field)]
+    if missing:
+        raise SubmitError(f"tfxp submit --target {name} needs {' and '.join(missing)}")
+    return where
+
+
+def submit(
+    where: KfpTarget | VertexTarget,
+    spec_file: pathlib.Path,
+    params: dict[str, str],
+    name: str | None = None,
+) -> SubmittedRun:
+    run = submit_kfp if isinstance(where, KfpTarget) else submit_vertex
+    return run(where, spec_file, params, name=name)
+
+
 def span_param(span: int | None) -> dict[str, str]:
     """`--span N` as the pipeline's `range_config` parameter; none: the newest span."""
     if span is None:
@@ -100,21 +123,28 @@ def span_param(span: int | None) -> dict[str, str]:
     if span < 0:
         raise SubmitError(f"--span must be a span number >= 0, got {span}")
     static = {"start_span_number": span, "end_span_number": span}
-    return {"range_config": json.dumps({"static_range": static}, sort_keys=True)}
+    return {RANGE_CONFIG_PARAM: json.dumps({"static_range": static}, sort_keys=True)}
 
 
-def run_name(spec: dict, now: datetime.datetime | None = None) -> str:
-    """`<pipeline>-<UTC time>`: sortable, and within KFP's and Vertex's name rules."""
+def run_name(spec: dict, given: str | None = None, now: datetime.datetime | None = None) -> str:
+    """`given`, or `<pipeline>-<UTC time>`: sortable; checked against Vertex's job id rule,
+    which is also a valid KFP run name."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return f"{spec['pipelineInfo']['name']}-{now:%Y%m%d-%H%M%S}"
+    name = given or f"{spec['pipelineInfo']['name']}-{now:%Y%m%d-%H%M%S}"
+    if not re.fullmatch(r"[a-z][-a-z0-9]{0,127}", name):
+        raise SubmitError(
+            f"run name {name!r}: use lower-case letters, digits and '-', starting with a letter"
+        )
+    return name
 
 
-def provenance(spec: dict, facts: dict[str, str]) -> dict[str, str]:
-    """What made the run: the source facts, the spec's hash and the image it runs."""
+def provenance(spec: dict, compiled: str) -> dict[str, str]:
+    """What made the run: the source facts `tfxp compile` recorded, the spec's hash and the
+    image it runs."""
     images = sorted({e["container"]["image"] for e in spec["deploymentSpec"]["executors"].values()})
     spec_text = json.dumps(spec, sort_keys=True)
     return {
-        **facts,
+        **json.loads(compiled or "{}"),
         "spec_sha256": hashlib.sha256(spec_text.encode()).hexdigest(),
         "image": ",".join(images),
     }
@@ -130,10 +160,11 @@ def labels(facts: dict[str, str]) -> dict[str, str]:
 
 
 def arguments(
-    spec_file: pathlib.Path, params: dict[str, str], facts: dict[str, str] | None
-) -> tuple[dict, dict[str, str]]:
-    """The spec and every parameter's value; the run's provenance fills `provenance`."""
-    spec, defaults, _ = read_spec(spec_file)
+    spec_file: pathlib.Path, params: dict[str, str]
+) -> tuple[dict, dict[str, str], dict | None]:
+    """The spec, every parameter's value (the run's provenance in `provenance`) and the
+    platform spec."""
+    spec, defaults, platform = read_spec(spec_file)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
         raise SubmitError(
@@ -142,8 +173,9 @@ def arguments(
         )
     values = {**defaults, **params}
     if PROVENANCE_PARAM in defaults and PROVENANCE_PARAM not in params:
-        values[PROVENANCE_PARAM] = json.dumps(provenance(spec, facts or {}), sort_keys=True)
-    return spec, values
+        facts = provenance(spec, defaults[PROVENANCE_PARAM])
+        values[PROVENANCE_PARAM] = json.dumps(facts, sort_keys=True)
+    return spec, values, platform
 
 
 def submit_kfp(
@@ -151,10 +183,9 @@ def submit_kfp(
     spec_file: pathlib.Path,
     params: dict[str, str],
     name: str | None = None,
-    enable_caching: bool = False,
-    facts: dict[str, str] | None = None,
 ) -> SubmittedRun:
-    spec, values = arguments(spec_file, params, facts)
+    spec, values, platform = arguments(spec_file, params)
+    name = run_name(spec, name)
     host = target.host.rstrip("/")
     token = _bearer_token(target.token_file)
     _check_reachable(host, token)
@@ -165,18 +196,17 @@ def submit_kfp(
     client = kfp.Client(host=host, namespace=target.namespace, existing_token=token)
     with tempfile.TemporaryDirectory() as tmp:
         package = pathlib.Path(tmp) / "pipeline.yaml"  # the kfp client reads YAML specs only
-        _, _, platform = read_spec(spec_file)
         documents = [spec] + ([platform] if platform else [])  # KFP's package layout
         package.write_text(yaml.safe_dump_all(documents, sort_keys=True))
         try:
             result = client.create_run_from_pipeline_package(
                 str(package),
                 arguments=values,
-                run_name=name or run_name(spec),
+                run_name=name,
                 experiment_name=target.experiment or "Default",
                 namespace=target.namespace,
                 pipeline_root=spec.get("defaultPipelineRoot"),
-                enable_caching=enable_caching,
+                enable_caching=False,
             )
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
             reason = _reason(err)
@@ -189,11 +219,9 @@ def submit_vertex(
     spec_file: pathlib.Path,
     params: dict[str, str],
     name: str | None = None,
-    enable_caching: bool = False,
-    facts: dict[str, str] | None = None,
 ) -> SubmittedRun:
-    spec, values = arguments(spec_file, params, facts)
-    if read_spec(spec_file)[2]:
+    spec, values, platform = arguments(spec_file, params)
+    if platform:
         raise SubmitError(
             f"{spec_file}: compiled for open-source KFP (it mounts Kubernetes secrets); "
             "compile with --target vertex"
@@ -203,7 +231,7 @@ def submit_vertex(
     from google.auth import exceptions as auth_exceptions
     from google.cloud import aiplatform
 
-    job_id = name or run_name(spec)
+    job_id = run_name(spec, name)
     try:
         credentials, _ = google.auth.default(
             scopes=["https://www.googleapis.com/auth/cloud-platform"]
@@ -221,8 +249,8 @@ def submit_vertex(
             job_id=job_id,
             pipeline_root=spec.get("defaultPipelineRoot"),
             parameter_values=values,
-            enable_caching=enable_caching,
-            labels=labels(provenance(spec, facts or {})),
+            enable_caching=False,
+            labels=labels(json.loads(values.get(PROVENANCE_PARAM, "{}"))),
         )
         job.submit(service_account=target.service_account)
     except auth_exceptions.DefaultCredentialsError:
@@ -232,6 +260,8 @@ def submit_vertex(
         ) from None
     except (api_exceptions.GoogleAPIError, auth_exceptions.GoogleAuthError, OSError) as err:
         raise SubmitError(f"Vertex AI refused the run: {_reason(err)}") from None
+    except ValueError as err:  # aiplatform checks region and job id itself, with ValueError
+        raise SubmitError(f"Vertex AI: {' '.join(str(err).split())[:300]}") from None
     url = (
         f"https://console.cloud.google.com/vertex-ai/locations/{target.region}/pipelines/runs/"
         f"{job_id}?project={target.project}"
@@ -240,21 +270,27 @@ def submit_vertex(
 
 
 def _bearer_token(token_file: pathlib.Path | None) -> str | None:
-    """From `--token-file`, else $KFP_BEARER_TOKEN, else the kfp client's token file variable."""
+    """From `--token-file`, else $KFP_BEARER_TOKEN, else the file the kfp client's own
+    variable names."""
+    if token_file is None and os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV]
     path = token_file or (
         pathlib.Path(os.environ[TOKEN_FILE_ENV]) if os.environ.get(TOKEN_FILE_ENV) else None
     )
-    if path is not None:
-        try:
-            return path.read_text().strip()
-        except OSError as err:
-            raise SubmitError(f"{path}: cannot read the token file: {err.strerror}") from None
-    return os.environ.get(TOKEN_ENV) or None
+    if path is None:
+        return None
+    try:
+        return path.read_text().strip()
+    except OSError as err:
+        raise SubmitError(f"{path}: cannot read the token file: {err.strerror}") from None
 
 
 def _reason(err: Exception) -> str:
-    """The server's own message, on one line, without echoing request headers."""
-    text = getattr(err, "body", None) or getattr(err, "message", None) or str(err)
+    """The server's own message, on one line. Never `str()` of a kfp ApiException: it holds
+    the response headers (a proxy's cookies among them)."""
+    text = getattr(err, "body", None) or getattr(err, "message", None)
+    if not text:
+        text = getattr(err, "reason", None) or type(err).__name__
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     try:

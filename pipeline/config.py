@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,8 +33,6 @@ METRICS = {
 
 # Runners that execute in this process without reaching the network. Beam 2.74's plain
 # `DirectRunner` first tries to download the Prism binary, so it is refused here.
-# A pipeline name becomes a Kubeflow pipeline and run name and a Kubernetes label: one rule.
-NAME_RULE = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 LOCAL_BEAM_RUNNERS = ("FnApiRunner", "BundleBasedDirectRunner")
 
 
@@ -185,12 +182,8 @@ def config_from_dict(
         return (base / value).resolve()
 
     name = top.get("name", str)
-    if not re.fullmatch(NAME_RULE, name):
-        raise top.fail(
-            "name",
-            "must be lower-case letters, digits and '-', starting and ending with a letter or "
-            f"digit, at most 63 characters (Kubeflow's and Kubernetes' rule), got {name!r}",
-        )
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise top.fail("name", f"must be letters, digits, '-' or '_', got {name!r}")
 
     data = top.child("data")
     data_root = path_of(data, "root")

@@ -44,10 +44,9 @@ def _git(*args: str, cwd: pathlib.Path = PROJECT_ROOT) -> str | None:
 
 
 def source_facts(config: PipelineConfig) -> dict[str, str]:
-    """What the code and config of a run are, wherever it runs: hashes and git revisions."""
-    text = config_json(config)
+    """What the code and schema of a run are, wherever it runs and from whichever checkout:
+    hashes and git revisions."""
     facts = {
-        "config_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "models_sha256": code_fingerprint(MODEL_MODULE, PREPROCESSING_MODULE),
         "schema_sha256": hashlib.sha256(config.schema_file.read_bytes()).hexdigest(),
     }
@@ -65,8 +64,10 @@ def source_facts(config: PipelineConfig) -> dict[str, str]:
 
 def run_facts(config: PipelineConfig, data_sha256: str, span: int) -> dict[str, str]:
     """A run's facts as flat strings; git facts are left out where there is no git."""
+    text = config_json(config)
     return {
-        "config": config_json(config),
+        "config": text,
+        "config_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "config_file": str(config.config_file),
         "data_sha256": data_sha256,
         "span": str(span),

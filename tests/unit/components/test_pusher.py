@@ -88,3 +88,67 @@ def test_on_object_storage_saved_model_pb_is_written_last(model_dir, monkeypatch
     assert written[-1] == "ram://serving/100/saved_model.pb" and len(written) > 1
     assert existing_versions("ram://serving") == [100]
     assert push_version(str(model_dir), "ram://serving", now=100)[0] == 101
+
+
+def _run_pusher(model_dir, serving, judged_uri: str, blessed: int = 1):
+    """BlessedPusher's executor as TFX runs it, on artifacts made here."""
+    from tfx.types import standard_artifacts
+
+    from components.pusher import BlessedPusher
+
+    model = standard_artifacts.Model()
+    model.uri = str(model_dir.parent)  # <uri>/Format-Serving holds the SavedModel
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.set_int_custom_property("blessed", blessed)
+    blessing.set_string_custom_property("current_model", judged_uri)
+    blessing.set_string_custom_property("current_model_id", "runs/r/artifacts/Trainer-model")
+    pushed = standard_artifacts.PushedModel()
+    pushed.uri = str(serving.parent / "pushed")
+    executor = BlessedPusher.EXECUTOR_SPEC.executor_class()
+    executor.Do(
+        {"model": [model], "model_blessing": [blessing]},
+        {"pushed_model": [pushed]},
+        {"serving_dir": str(serving)},
+    )
+    return pushed
+
+
+@pytest.fixture
+def serving_model(tmp_path):
+    """A Trainer-shaped model: <uri>/Format-Serving/saved_model.pb."""
+    model = tmp_path / "Trainer" / "model" / "Format-Serving"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"graph")
+    (model / "variables" / "variables.index").write_bytes(b"index")
+    return model
+
+
+def test_a_blessing_for_this_model_is_pushed_whatever_its_id_says(serving_model, tmp_path):
+    """On Kubeflow V2 the blessing's current_model_id is a resource name: the URI decides."""
+    serving = tmp_path / "serving"
+    pushed = _run_pusher(serving_model, serving, str(serving_model.parent))
+    assert pushed.get_int_custom_property("pushed") == 1
+    (version,) = serving.iterdir()
+    assert (version / "variables" / "variables.index").read_bytes() == b"index"
+
+
+def test_a_blessing_for_another_model_is_refused(serving_model, tmp_path):
+    with pytest.raises(PushError, match="the blessing is for the model at"):
+        _run_pusher(serving_model, tmp_path / "serving", "gs://elsewhere/Trainer/model")
+    assert not (tmp_path / "serving").exists()
+
+
+def test_a_model_that_is_not_blessed_is_not_pushed(serving_model, tmp_path):
+    pushed = _run_pusher(serving_model, tmp_path / "serving", "whatever", blessed=0)
+    assert pushed.get_int_custom_property("pushed") == 0
+    assert not (tmp_path / "serving").exists()
+
+
+def test_a_version_without_saved_model_pb_is_not_served(tmp_path):
+    from components.pusher import served_versions
+
+    (tmp_path / "5").mkdir()
+    (tmp_path / "5" / "saved_model.pb").write_bytes(b"x")
+    (tmp_path / "6" / "variables").mkdir(parents=True)  # a push that died midway
+    assert existing_versions(str(tmp_path)) == [5, 6]
+    assert served_versions(str(tmp_path)) == [5]

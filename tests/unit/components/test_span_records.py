@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from components import span_records
 from components.artifact_types import AcceptedSpan
 from metadata import names
@@ -54,3 +56,26 @@ def test_kubeflow_finds_our_artifact_type_by_its_type_name():
     from tfx.utils import import_utils
 
     assert import_utils.import_class_by_path(names.ACCEPTED_SPAN) is AcceptedSpan
+
+
+def _records(*spans, splits=("train", "eval")):
+    return {s: {"examples_uri": f"ex-{s}", "split_names": json.dumps(list(splits))} for s in spans}
+
+
+@pytest.mark.parametrize(
+    "records, span, num_spans, expected",
+    [
+        (_records(1, 2, 3), 4, 3, [2, 3]),  # the newest two before 4, oldest first
+        (_records(1, 2, 3), 4, 1, []),  # a window of one is the span alone
+        (_records(1), 4, 5, [1]),  # fewer accepted spans than the window
+        (_records(1, 2, 5), 4, 3, [1, 2]),  # a later span is not in an earlier span's window
+        ({**_records(1), **_records(2, splits=("train",))}, 4, 3, [1]),  # a split missing
+        ({}, 1, 3, []),
+    ],
+)
+def test_the_window_is_the_newest_accepted_spans_before_this_one(
+    records, span, num_spans, expected
+):
+    chosen = span_records.window_of(records, span, ["train", "eval"], num_spans)
+    assert [s for s, _ in chosen] == expected
+    assert [uri for _, uri in chosen] == [f"ex-{s}" for s in expected]

@@ -252,7 +252,8 @@ CANARY = "CANARY-7f3e9a-do-not-leak"
         ("beam.options.sas", CANARY),
         ("beam.options.dbPass", CANARY),
         ("beam.options.extra_args", f"--pass={CANARY}"),
-        ("beam.options.extra_args", f"--runner=Flink --password {CANARY} PGPASSWORD={CANARY}"),
+        ("beam.options.extra_args", f"--runner=Flink --password {CANARY}"),
+        ("beam.options.extra_args", f"PGPASSWORD={CANARY}"),
     ],
 )
 def test_a_planted_secret_is_refused_and_appears_nowhere(config, tmp_path, key, value, capsys):
@@ -329,7 +330,18 @@ def test_serving_data_in_a_profile_must_be_on_object_storage():
 
 def test_names_that_only_contain_a_short_secret_word_are_allowed():
     raw = yaml.safe_load(PROFILE.read_text())
-    raw["beam"]["options"].update({"bypass_cache": "true", "passes": 2, "compass": "n"})
+    raw["beam"]["options"].update(
+        {
+            "bypass_cache": "true",
+            "passes": 2,
+            "compass": "n",
+            "no_auth": "true",  # Beam's own options
+            "gcp_oauth_scopes": "https://www.googleapis.com/auth/cloud-platform",
+            "tls_cert_path": "/etc/ssl/ca.pem",
+            "author": "team-ml",
+            "extra_args": "--runner=Flink --parallelism 4 --passes 2",
+        }
+    )
     profile_from_dict(raw, "p.yaml")
 
 
@@ -385,15 +397,17 @@ def test_a_secret_entry_holds_names_only(entry):
         profile_from_dict(raw, "p.yaml")
 
 
-def test_compile_refuses_a_name_kubeflow_would_reject_in_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("name", ["Taxi_Model", "taxi_model", "7taxi", "taxi-", "t" * 64])
+def test_compile_refuses_a_name_kubeflow_would_reject_in_one_line(tmp_path, capsys, name):
     from cli.main import main
 
     raw = yaml.safe_load(TAXI_CONFIG.read_text())
-    raw.update(name="Taxi_Model", schema=str(ROOT / raw["schema"]))
+    raw.update(name=name, schema=str(ROOT / raw["schema"]))
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(raw))
     args = ["compile", "--config", str(config), "--profile", str(PROFILE)]
     assert main([*args, "--output-dir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "'name' must be lower-case" in err and len(err.strip().splitlines()) == 1
+    assert f"'name' {name!r} cannot name a Kubeflow pipeline" in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()

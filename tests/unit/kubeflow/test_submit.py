@@ -126,7 +126,7 @@ def test_submit_sends_the_compiled_spec_and_the_parameters(kfp_server, spec_file
     assert parameters["train_args"] == '{"num_steps": 400}'
     assert json.loads(parameters["range_config"])["static_range"]["start_span_number"] == 3
     provenance = json.loads(parameters["provenance"])
-    assert len(provenance["config_sha256"]) == 64 and "spec_sha256" in provenance
+    assert len(provenance["config_file_sha256"]) == 64 and "spec_sha256" in provenance
     assert provenance["image"] == "us-docker.pkg.dev/my-project/tfxp/tfxp:0.1.0"
     assert run["runtime_config"]["pipeline_root"] == "gs://my-bucket/tfxp/pipeline_root"
 
@@ -154,14 +154,21 @@ def test_the_bearer_token_can_come_from_a_file(kfp_server, spec_file, tmp_path):
     assert all(h.get("authorization") == "Bearer tok-from-file" for h in FakeKfp.headers_seen)
 
 
-def test_namespace_and_caching_reach_the_server(kfp_server, spec_file):
+def test_the_namespace_reaches_the_server_and_caching_stays_off(kfp_server, spec_file):
     args = ["submit", "--host", kfp_server, "--spec", str(spec_file), "--namespace", "team-a"]
-    assert main([*args, "--enable-caching"]) == 0
+    assert main(args) == 0
     (experiment,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/experiments"]
     assert experiment["namespace"] == "team-a"
     (run,) = [b for m, p, b in FakeKfp.requests if p == "/apis/v2beta1/runs"]
     tasks = run["pipeline_spec"]["root"]["dag"]["tasks"].values()
-    assert all(t["cachingOptions"] == {"enableCache": True} for t in tasks)
+    assert all(t["cachingOptions"] == {} for t in tasks)  # KFP's default would cache
+
+
+@pytest.mark.parametrize("name", ["Nightly", "nightly run", "7-nightly"])
+def test_a_run_name_the_backends_would_reject_is_one_line(spec_file, capsys, name):
+    args = ["submit", "--host", "http://127.0.0.1:9", "--spec", str(spec_file)]
+    assert main([*args, "--run-name", name]) == EXIT_USER_ERROR
+    assert f"run name {name!r}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -320,7 +327,7 @@ def test_vertex_submit_creates_a_pipeline_job(vertex_server, spec_file, capsys):
     runtime = body["runtimeConfig"]
     assert runtime["gcsOutputDirectory"] == "gs://my-bucket/tfxp/pipeline_root"
     assert runtime["parameterValues"]["data_root"] == "gs://my-bucket/tfxp/data/taxi"
-    assert len(body["labels"]["tfxp-config_sha256"]) == 63  # labels hold 63 characters
+    assert len(body["labels"]["tfxp-config_file_sha256"]) == 63  # labels hold 63 characters
     assert "pipelineJobs/taxi-" in capsys.readouterr().out
 
 
