@@ -9,9 +9,8 @@ ingestions, stopped ones included.
 compares it with. `AcceptedSpanWindow`: the newest N accepted spans up to the one being run,
 which Transform and Trainer see.
 
-They read ML Metadata through the store the local orchestrator passes, so they are local-only:
-Kubeflow V2 compiles just the latest / latest-blessed strategies (`kubeflow/compile.py` refuses
-any other).
+They read ML Metadata through the store the local orchestrator passes, so they are local-only;
+on Kubeflow the gate's records on storage stand in for them (`span_records.py`).
 """
 
 import ml_metadata as mlmd

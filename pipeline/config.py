@@ -81,7 +81,7 @@ class PipelineConfig:
     config_file: pathlib.Path
     data_root: pathlib.Path  # holds span-<N>/ folders of CSV files
     span: int | None  # the span a run ingests; None: the newest
-    window: int  # how many accepted spans, newest first, Transform and Trainer see (local runs)
+    window: int  # how many accepted spans, newest first, Transform and Trainer see
     serving_root: pathlib.Path | None  # CSV files seen at serving time, for the skew check
     schema_file: pathlib.Path
     model: F.ModelConfig

@@ -70,3 +70,26 @@ def test_every_package_setup_installs_is_copied():
     copied = " ".join(args for op, args in _instructions() if op == "COPY")
     for needed in [f"{package}/" for package in packages] + ["schema/", "setup.py", "tfxp.py"]:
         assert needed in copied
+
+
+def test_the_image_check_imports_every_executor_module_of_the_compiled_spec(tmp_path):
+    """TASK_MODULES is the list the image build imports: every executor of ours a compiled
+    task names must be on it (TFX's own come with the base image)."""
+    import json
+
+    from kubeflow.compile import compile_pipeline
+    from kubeflow.image import TASK_MODULES
+    from kubeflow.profile import load_profile
+    from pipeline.config import load_config
+    from tests.conftest import TAXI_CONFIG
+
+    profile = load_profile(ROOT / "kubeflow" / "profiles" / "gcp-example.yaml")
+    (spec,) = compile_pipeline(load_config(TAXI_CONFIG, base_dir=ROOT), profile, tmp_path)
+    executors = json.loads(spec.read_text())["pipelineSpec"]["deploymentSpec"]["executors"]
+    modules = set()
+    for executor in executors.values():
+        args = executor["container"]["args"]
+        class_path = args[args.index("--executor_class_path") + 1]
+        modules.add(class_path.rsplit(".", 1)[0])
+    ours = {m for m in modules if not m.startswith("tfx.")}
+    assert ours and ours <= set(TASK_MODULES)
