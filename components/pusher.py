@@ -81,10 +81,7 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
     staging = os.path.join(serving_dir, f".tmp-{uuid.uuid4().hex}")
     try:
         io_utils.copy_dir(model_dir, staging)
-        version = max(
-            [int(now if now is not None else time.time())]
-            + [v + 1 for v in existing_versions(serving_dir)]
-        )
+        version = _next_version(serving_dir, now)
         for _ in range(100):
             target = os.path.join(serving_dir, str(version))
             try:
@@ -100,6 +97,12 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
             fileio.rmtree(staging)
 
 
+def _next_version(serving_dir: str, now: float | None) -> int:
+    """The current Unix time, or one more than the newest version if that is later."""
+    current = int(now if now is not None else time.time())
+    return max([current] + [v + 1 for v in existing_versions(serving_dir)])
+
+
 def _push_to_object_storage(model_dir: str, serving_dir: str, now: float | None) -> tuple[int, str]:
     """Object storage (gs://, s3://) has no directory rename: TensorFlow's file system renames a
     folder object by object, so TF Serving could find a version with half its variables. Here
@@ -108,10 +111,7 @@ def _push_to_object_storage(model_dir: str, serving_dir: str, now: float | None)
     window matters little), and `served_versions` skips the folder if the push dies midway.
     Versions only grow and a folder that exists is never written into; two pushes racing for
     one number on object storage are not otherwise guarded (one run pushes at a time)."""
-    version = max(
-        [int(now if now is not None else time.time())]
-        + [v + 1 for v in existing_versions(serving_dir)]
-    )
+    version = _next_version(serving_dir, now)
     while fileio.exists(os.path.join(serving_dir, str(version))):
         version += 1
     target = os.path.join(serving_dir, str(version))

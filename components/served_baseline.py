@@ -20,8 +20,6 @@ from tfx.utils import io_utils, path_utils
 from components.pusher import served_versions
 from metadata import names
 
-SERVING_VERSION = names.SERVING_VERSION
-
 
 @component
 def ServedModel(
@@ -31,12 +29,12 @@ def ServedModel(
     version yet, leave `model` empty and mark it, so the Evaluator judges without a baseline."""
     versions = served_versions(serving_dir)
     if not versions:
-        model.set_int_custom_property(SERVING_VERSION, 0)
+        model.set_int_custom_property(names.SERVING_VERSION, 0)
         return
     io_utils.copy_dir(
         os.path.join(serving_dir, str(versions[-1])), path_utils.serving_model_dir(model.uri)
     )
-    model.set_int_custom_property(SERVING_VERSION, versions[-1])
+    model.set_int_custom_property(names.SERVING_VERSION, versions[-1])
     model.set_string_custom_property(names.PUSHED_DESTINATION, serving_dir)
 
 
@@ -46,7 +44,9 @@ class _Executor(evaluator_executor.Executor):
     def Do(self, input_dict, output_dict, exec_properties):
         key = standard_component_specs.BASELINE_MODEL_KEY
         baseline = input_dict.get(key) or []
-        if baseline and all(m.get_int_custom_property(SERVING_VERSION) == 0 for m in baseline):
+        if baseline and all(
+            m.get_int_custom_property(names.SERVING_VERSION) == 0 for m in baseline
+        ):
             input_dict = {k: v for k, v in input_dict.items() if k != key}
         super().Do(input_dict, output_dict, exec_properties)
 

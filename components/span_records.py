@@ -25,7 +25,6 @@ from components.artifact_types import AcceptedSpan
 from metadata import names
 
 _RECORD = re.compile(r"^span-(\d+)\.json$")
-WINDOW_SPANS = names.WINDOW_SPANS
 
 
 def record_path(records_dir: str, span: int) -> str:
@@ -127,4 +126,4 @@ def SpanWindow(
         if key in ("payload_format", "file_format"):
             window.mlmd_artifact.custom_properties[key].CopyFrom(value)
     window.set_int_custom_property(names.SPAN, span)
-    window.set_string_custom_property(WINDOW_SPANS, json.dumps([s for s, _ in chosen]))
+    window.set_string_custom_property(names.WINDOW_SPANS, json.dumps([s for s, _ in chosen]))

@@ -32,7 +32,6 @@ RANGE_CONFIG_PARAM = "range_config"  # JSON of range_config_pb2.RangeConfig; "" 
 # strictest of their rules (a DNS-1035 label). Checked before compiling; local runs keep the
 # config's name rule so existing stores stay theirs.
 NAME_RULE = r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?"
-_SPAN_EXECUTOR = "components.example_gen.Executor"  # resolves the span when no driver ran
 
 
 class PortabilityError(ValueError):
@@ -212,6 +211,9 @@ def _finish_spec(
     executor replaces, and refuse what the target cannot run."""
     import yaml
 
+    from components.example_gen import Executor  # resolves the span when no driver ran
+
+    span_executor = f"{Executor.__module__}.{Executor.__qualname__}"
     is_json = spec_file.suffix == ".json"
     spec = json.loads(spec_file.read_text()) if is_json else yaml.safe_load(spec_file.read_text())
     pipeline_spec = spec.get("pipelineSpec", spec)  # YAML holds the PipelineSpec alone
@@ -236,7 +238,7 @@ def _finish_spec(
         container = executor.get("container", {})
         if container and limits:
             container["resources"] = dict(limits)
-        if target == "kfp" and _SPAN_EXECUTOR in container.get("args", []):
+        if target == "kfp" and span_executor in container.get("args", []):
             container.pop("lifecycle", None)
     problems = spec_problems(pipeline_spec, target)
     if profile.secret_env and target != "kfp":

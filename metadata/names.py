@@ -51,7 +51,6 @@ GATE_EXECUTION_TYPE = "components.example_gate.ExampleGate"
 SPAN = "span"  # on Examples (ExampleGen, TFX 1.16) and AcceptedSpan
 SPLIT_NAMES = "split_names"
 BLESSED = "blessed"  # on ModelBlessing, 1 or 0 (TFX)
-CURRENT_MODEL_ID = "current_model_id"  # on ModelBlessing (TFX); a string name on Kubeflow V2
 CURRENT_MODEL_URI = "current_model"  # on ModelBlessing (TFX): the judged model's URI
 PUSHED = "pushed"  # on PushedModel, 1 or 0
 PUSHED_VERSION = "pushed_version"

@@ -156,6 +156,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         # The gate's own code and the label rule it counts with key its cache, as for Transform.
         code_sha256=code_fingerprint(GATE_MODULE, root=CODE_ROOT),
         **gate_inputs,
+        # Absent locally: the gate's execution properties, and so its cache key, stay as before.
         **({"records_dir": placement.records_dir} if placement.records_dir else {}),
     ).with_id(names.GATE)
     nodes.append(gate)

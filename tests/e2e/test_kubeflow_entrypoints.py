@@ -17,8 +17,7 @@ import pathlib
 import pytest
 
 from cli.main import main
-from components.served_baseline import SERVING_VERSION
-from components.span_records import WINDOW_SPANS
+from metadata.names import SERVING_VERSION, WINDOW_SPANS
 from tests.conftest import small_config_dict, write_config, write_sample
 from tests.e2e.kfp_launcher import Launcher
 
