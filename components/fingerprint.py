@@ -48,10 +48,11 @@ def code_fingerprint(*modules: str, root: pathlib.Path = PROJECT_ROOT) -> str:
     """The content fingerprint of `modules` and every module of this project they import,
     transitively (imports inside functions too): code a module starts importing is covered
     without a list to keep by hand."""
-    return content_fingerprint(sorted(_imported_sources(modules, root)), root=root)
+    return content_fingerprint(sorted(imported_sources(modules, root)), root=root)
 
 
-def _imported_sources(modules: Iterable[str], root: pathlib.Path) -> set[pathlib.Path]:
+def imported_sources(modules: Iterable[str], root: pathlib.Path) -> set[pathlib.Path]:
+    """The project files `modules` run when imported, and those their imports run, transitively."""
     found: set[pathlib.Path] = set()
     pending = list(modules)
     while pending:
@@ -60,7 +61,7 @@ def _imported_sources(modules: Iterable[str], root: pathlib.Path) -> set[pathlib
             if source in found:
                 continue
             found.add(source)
-            pending += _imports(source)
+            pending += imports_of(source)
     return found
 
 
@@ -80,7 +81,7 @@ def _sources(module: str, root: pathlib.Path) -> list[pathlib.Path]:
     return files
 
 
-def _imports(source: pathlib.Path) -> list[str]:
+def imports_of(source: pathlib.Path) -> list[str]:
     """Modules a source file imports; for `from a import b`, both `a` and `a.b` (b may be a
     module), so names that are not modules simply resolve to no file."""
     tree = ast.parse(source.read_text(), filename=str(source))

@@ -11,7 +11,6 @@ imports every module a task runs.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import importlib.metadata
 import pathlib
@@ -21,7 +20,7 @@ import sys
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from components.fingerprint import PROJECT_ROOT
+from components.fingerprint import PROJECT_ROOT, imported_sources, imports_of
 
 BASE_IMAGE_PINS = pathlib.Path(__file__).with_name("base-image.txt")
 # The modules a Kubeflow task imports: each executor's, and what their code imports.
@@ -53,38 +52,15 @@ def base_image_pins(path: pathlib.Path = BASE_IMAGE_PINS) -> dict[str, Specifier
     return pins
 
 
-def _module_file(module: str) -> pathlib.Path | None:
-    base = PROJECT_ROOT / pathlib.Path(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def imported_modules(modules: tuple[str, ...] = TASK_MODULES) -> set[str]:
-    """Third-party modules imported anywhere in the import closure of `modules` within this
-    project (imports inside functions included: a task runs those too), as dotted names."""
-    seen, third_party, queue = set(), set(), list(modules)
-    while queue:
-        module = queue.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        source = _module_file(module)
-        if source is None:
-            continue
-        for node in ast.walk(ast.parse(source.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            for name in names:
-                top = name.split(".")[0]
-                if top in _LOCAL:
-                    queue.append(name)
-                elif top not in sys.stdlib_module_names and top != "__future__":
-                    third_party.add(name)
+    """Third-party modules imported anywhere in the project files `modules` run (the import
+    closure code fingerprints use; imports inside functions included), as dotted names."""
+    third_party = set()
+    for source in imported_sources(modules, PROJECT_ROOT):
+        for name in imports_of(source):
+            top = name.split(".")[0]
+            if top not in _LOCAL and top not in sys.stdlib_module_names and top != "__future__":
+                third_party.add(name)
     return third_party
 
 
