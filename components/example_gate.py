@@ -104,11 +104,18 @@ def _label_counts(
     )
 
 
-def _execution_key(accepted: types.Artifact) -> str:
-    """The execution id locally (TFX names output folders after it); elsewhere (Kubeflow names
-    them after the output) a digest of the output's unique URI."""
+def _report_key(accepted: types.Artifact) -> str:
+    """What the report is named after, so a reader of ML Metadata finds it from the execution
+    (`metadata.layout.Layout.report_key`): the execution id locally (TFX names output folders
+    after it); on open-source Kubeflow the pod's uid, which KFP records on the execution; on
+    Vertex (no reader yet) a digest of the output's unique URI."""
     name = os.path.basename(accepted.uri.rstrip("/"))
-    return name if name.isdigit() else hashlib.sha256(accepted.uri.encode()).hexdigest()[:16]
+    if name.isdigit():
+        return name
+    return (
+        os.environ.get(names.KFP_POD_UID_ENV)
+        or hashlib.sha256(accepted.uri.encode()).hexdigest()[:16]
+    )
 
 
 @component
@@ -173,7 +180,7 @@ def ExampleGate(
         findings=findings,
         allow=list(limits.allow),
     )
-    report_path = verdicts.gate_report_path(examples.uri, span, _execution_key(accepted))
+    report_path = verdicts.gate_report_path(examples.uri, span, _report_key(accepted))
     fileio.makedirs(os.path.dirname(report_path))
     with fileio.open(report_path, "w") as handle:
         handle.write(report.to_json())

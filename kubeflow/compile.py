@@ -21,12 +21,13 @@ import tempfile
 from typing import Any
 
 from kubeflow.profile import REMOTE_SCHEMES, TARGETS, KubeflowProfile
+from metadata import names
 from pipeline.config import PipelineConfig
 
 # Runtime parameters a run can override with `tfxp submit --param NAME=VALUE`.
 DATA_ROOT_PARAM = "data_root"
 TRAIN_ARGS_PARAM = "train_args"  # JSON of trainer_pb2.TrainArgs, e.g. {"num_steps": 500}
-PROVENANCE_PARAM = "provenance"  # JSON of what made the run; see kubeflow/submit.py
+PROVENANCE_PARAM = names.PROVENANCE_PARAMETER  # JSON of what made the run; see submit.py
 RANGE_CONFIG_PARAM = "range_config"  # JSON of range_config_pb2.RangeConfig; "" = newest span
 # A Kubeflow pipeline's name becomes run names, Vertex job ids and Kubernetes labels: the
 # strictest of their rules (a DNS-1035 label). Checked before compiling; local runs keep the

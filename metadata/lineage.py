@@ -17,6 +17,7 @@ from typing import Any
 
 from metadata import names
 from metadata.evaluation import overall_metrics, slice_metrics
+from metadata.layout import number
 from metadata.reader import NOT_RUN, MetadataReader
 from metadata.store import MetadataError
 from metadata.verdicts import latest_verdicts, span_of
@@ -46,18 +47,17 @@ class RunDiff:
 
 def pushed_model(reader: MetadataReader, version: str) -> int:
     """The PushedModel artifact id of `version`, or of the newest push for 'latest'."""
-    pushed = [
-        a
-        for a in reader.store.get_artifacts_by_type(names.PUSHED_MODEL)
-        if names.PUSHED in a.custom_properties and a.custom_properties[names.PUSHED].int_value
-    ]
+    stored = reader.store.get_artifacts_by_type(reader.layout.stored_type(names.PUSHED_MODEL))
+    versions = {
+        a.id: number(a.custom_properties, names.PUSHED_VERSION)
+        for a in stored
+        if number(a.custom_properties, names.PUSHED)
+    }
     if version != "latest":
-        pushed = [
-            a for a in pushed if str(a.custom_properties[names.PUSHED_VERSION].int_value) == version
-        ]
-    if not pushed:
+        versions = {i: v for i, v in versions.items() if str(v) == version}
+    if not versions:
         raise MetadataError(f"no pushed model {'at all' if version == 'latest' else version}")
-    return max(pushed, key=lambda a: a.custom_properties[names.PUSHED_VERSION].int_value).id
+    return max(versions, key=lambda i: (versions[i], i))
 
 
 def upstream(reader: MetadataReader, artifact_id: int) -> dict:
@@ -86,10 +86,10 @@ def gate_verdict(
     if (
         reader.type_of(proto) != names.EXAMPLES
         or producer is None
-        or reader.node_of(producer.id) != names.EXAMPLE_GEN
+        or reader.node_of(producer) != names.EXAMPLE_GEN
     ):
         return None
-    found = latest_verdicts(reader.store, [proto], before=before).get(span_of(proto))
+    found = latest_verdicts(reader.store, [proto], reader.layout, before).get(span_of(proto))
     if found is None:
         return {"verdict": "not checked"}
     if not found.accepted:

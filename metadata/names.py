@@ -9,6 +9,20 @@ PIPELINE = "pipeline"
 PIPELINE_RUN = "pipeline_run"
 NODE = "node"
 
+# What Kubeflow Pipelines' v2 driver and launcher record instead (kubeflow/pipelines
+# backend/src/v2/metadata/client.go, KFP 2.x): no node contexts; each task is an execution of a
+# generic type carrying its task name; the run's parameters sit on the root DAG execution.
+KFP_PIPELINE = "system.Pipeline"
+KFP_PIPELINE_RUN = "system.PipelineRun"
+KFP_DAG_EXECUTION = "system.DAGExecution"
+KFP_ROOT_DAG_PREFIX = "run/"  # the root DAG execution is named "run/<run id>"
+KFP_TASK_NAME = "task_name"  # on each task's execution
+KFP_INPUTS = "inputs"  # the parameter values an execution got, a struct
+KFP_POD_UID = "pod_uid"  # on each container execution: the pod that ran it
+KFP_POD_UID_ENV = "KFP_POD_UID"  # ... which the pod sees in this variable
+KFP_TFX_TYPE_PREFIX = "tfx."  # artifact types are the spec's schema titles: "tfx.Examples"
+KFP_CUSTOM_PREFIX = "custom:"  # TFX's entrypoint: a custom property named like a property
+
 # Node ids of the pipeline definition.
 EXAMPLE_GEN = "CsvExampleGen"  # ingests one span
 SCHEMA_IMPORTER = "CuratedSchemaImporter"
@@ -65,6 +79,8 @@ SCHEMA_SOURCE_FILE = "source_file"  # on the curated Schema artifact
 
 # A run's facts (config, hashes, git revisions) on its pipeline_run context, each prefixed.
 RUN_FACT_PREFIX = "tfxp_"
+# On Kubeflow, the run parameter that carries them as JSON (kubeflow/compile.py, submit.py).
+PROVENANCE_PARAMETER = "provenance"
 
 # Where the gate writes its report beside its outputs (TFX deletes a failed execution's), and
 # the verdict the report states.

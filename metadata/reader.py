@@ -17,8 +17,16 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from metadata import names
+from metadata.layout import (
+    as_number,
+    kubeflow_run_facts,
+    layout_of,
+    number,
+    plain_names,
+    run_parameters,
+)
 from metadata.store import MetadataError
-from metadata.verdicts import latest_verdicts, stop_report
+from metadata.verdicts import latest_verdicts, span_of, stop_report
 
 _Execution = metadata_store_pb2.Execution
 _OUTPUTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
@@ -32,7 +40,13 @@ STATES = {
 }
 NOT_RUN = "not run"
 _LONG = 160  # property values longer than this are shown as their SHA-256
-_HIDDEN = ("tfx_version", "is_external", "state")  # TFX bookkeeping on every artifact
+_HIDDEN = (  # bookkeeping on every artifact: TFX's, and Kubeflow's launcher's
+    "tfx_version",
+    "is_external",
+    "state",
+    "display_name",
+    "store_session_info",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,32 +155,35 @@ class MetadataReader:
 
     def __init__(self, store: metadata_store.MetadataStore):
         self.store = store
+        self.layout = layout_of(store)
         self._artifact_types = {t.id: t.name for t in store.get_artifact_types()}
         self._context_types = {t.id: t.name for t in store.get_context_types()}
 
     # where an execution belongs -----------------------------------------------------------
-    def _where(self, execution_id: int) -> tuple[str | None, str | None]:
-        """The node id and the run id of an execution, from its contexts (a node context is
-        named "<pipeline>.<node>")."""
-        node = run = None
-        for context in self.store.get_contexts_by_execution(execution_id):
+    def _where(self, execution: metadata_store_pb2.Execution) -> tuple[str | None, str | None]:
+        """The node id and the run id of an execution, from its contexts (locally a node
+        context is named "<pipeline>.<node>"; on Kubeflow the execution names its task)."""
+        node = self.layout.task_of(execution) if self.layout.kubeflow else None
+        run = None
+        for context in self.store.get_contexts_by_execution(execution.id):
             kind = self._context_types.get(context.type_id)
             if kind == names.NODE and node is None:
                 node = context.name.split(".", 1)[-1]
-            elif kind == names.PIPELINE_RUN and run is None:
+            elif kind == self.layout.run_context and run is None:
                 run = context.name
         return node, run
 
-    def node_of(self, execution_id: int) -> str:
-        return self._where(execution_id)[0] or "?"
+    def node_of(self, execution: metadata_store_pb2.Execution) -> str:
+        return self._where(execution)[0] or "?"
 
     def type_of(self, artifact: metadata_store_pb2.Artifact) -> str:
-        return self._artifact_types.get(artifact.type_id, "?")
+        """The artifact's type as `names` spells it, whichever layout stored it."""
+        return self.layout.type_name(self._artifact_types.get(artifact.type_id, "?"))
 
     # runs -----------------------------------------------------------------------------------
     def _run_contexts(self, pipeline: str | None = None) -> list[metadata_store_pb2.Context]:
         """Run contexts, newest first (by when ML Metadata recorded them)."""
-        runs = sorted(self.store.get_contexts_by_type(names.PIPELINE_RUN), key=lambda c: -c.id)
+        runs = sorted(self.store.get_contexts_by_type(self.layout.run_context), key=lambda c: -c.id)
         return [c for c in runs if pipeline is None or self._pipeline_of(c) == pipeline]
 
     def run_ids(self, pipeline: str | None = None) -> list[str]:
@@ -176,12 +193,17 @@ class MetadataReader:
     def _pipeline_of(self, run: metadata_store_pb2.Context) -> str:
         parents = self.store.get_parent_contexts_by_context(run.id)
         return next(
-            (p.name for p in parents if self._context_types.get(p.type_id) == names.PIPELINE), ""
+            (
+                p.name
+                for p in parents
+                if self._context_types.get(p.type_id) == self.layout.pipeline_context
+            ),
+            "",
         )
 
     def _run_context(self, run_id: str) -> metadata_store_pb2.Context:
         """The run named `run_id`, or the only one it is a prefix of; exact names win."""
-        context = self.store.get_context_by_type_and_name(names.PIPELINE_RUN, run_id)
+        context = self.store.get_context_by_type_and_name(self.layout.run_context, run_id)
         if context is not None:
             return context
         runs = self._run_contexts()
@@ -200,8 +222,28 @@ class MetadataReader:
     def _executions(
         self, run: metadata_store_pb2.Context
     ) -> dict[str, metadata_store_pb2.Execution]:
-        executions = self.store.get_executions_by_context(run.id)
-        return {self.node_of(e.id): e for e in sorted(executions, key=lambda e: e.id)}
+        """The run's steps by node id; Kubeflow's DAG executions (the run itself) left out."""
+        executions = sorted(self.store.get_executions_by_context(run.id), key=lambda e: e.id)
+        found = {}
+        for execution in executions:
+            node = self._where(execution)[0]
+            if node is not None:
+                found[node] = execution
+        return found
+
+    def _facts(self, run: metadata_store_pb2.Context) -> dict[str, str]:
+        """What a run was made from: our facts on a local run's context; on Kubeflow the
+        parameters of the run's root DAG execution (provenance expanded)."""
+        if not self.layout.kubeflow:
+            return {
+                k[len(names.RUN_FACT_PREFIX) :]: v.string_value
+                for k, v in run.custom_properties.items()
+                if k.startswith(names.RUN_FACT_PREFIX)
+            }
+        for execution in self.store.get_executions_by_context(run.id):
+            if self.layout.is_root_dag(execution, run.name):
+                return kubeflow_run_facts(run_parameters(execution))
+        return {}
 
     def runs(self, pipeline: str | None = None) -> list[RunView]:
         """Every run, newest first; a node a run did not reach (stopped at the gate, say) is
@@ -225,18 +267,14 @@ class MetadataReader:
         gate = executions.get(names.GATE)
         if gate is not None and gate.last_known_state == _Execution.FAILED:
             examples = self.inputs(gate.id, "examples")
-            stopped = stop_report(gate, examples[0]) if examples else None
+            key = self.layout.report_key(gate)
+            stopped = stop_report(key, examples[0]) if examples and key else None
             found.update(gate_stopped=stopped is not None, gate_report_path=stopped)
         start = min(
             (e.create_time_since_epoch for e in executions.values()),
             default=context.create_time_since_epoch,
         )
         end = max((e.last_update_time_since_epoch for e in executions.values()), default=start)
-        facts = {
-            k[len(names.RUN_FACT_PREFIX) :]: v.string_value
-            for k, v in context.custom_properties.items()
-            if k.startswith(names.RUN_FACT_PREFIX)
-        }
         return RunView(
             run=context.name,
             pipeline=self._pipeline_of(context),
@@ -244,7 +282,7 @@ class MetadataReader:
             seconds=(end - start) / 1000,
             nodes={n: STATES.get(e.last_known_state, "unknown") for n, e in executions.items()},
             node_seconds={n: seconds(e) for n, e in executions.items()},
-            provenance=facts,
+            provenance=self._facts(context),
             **found,
         )
 
@@ -252,19 +290,21 @@ class MetadataReader:
         """What one output artifact tells about its run's outcome."""
         props, kind = artifact.custom_properties, self.type_of(artifact)
         if kind == names.MODEL_BLESSING:
-            return {"blessed": names.BLESSED in props and props[names.BLESSED].int_value == 1}
+            return {"blessed": number(props, names.BLESSED) == 1}
         if kind == names.MODEL_EVALUATION:
             return {"evaluation_uri": artifact.uri}
         if kind == names.ACCEPTED_SPAN:
             return {"gate_report_path": f"{artifact.uri}/{names.GATE_REPORT_FILE}"}
-        if kind == names.PUSHED_MODEL and names.PUSHED in props:
-            if props[names.PUSHED].int_value:
+        pushed = number(props, names.PUSHED)
+        if kind == names.PUSHED_MODEL and pushed is not None:
+            if pushed:
                 return {
-                    "pushed_version": props[names.PUSHED_VERSION].int_value,
+                    "pushed_version": number(props, names.PUSHED_VERSION),
                     "pushed_path": props[names.PUSHED_DESTINATION].string_value,
                 }
-            if names.ALREADY_SERVING_VERSION in props:
-                return {"already_serving_version": props[names.ALREADY_SERVING_VERSION].int_value}
+            already = number(props, names.ALREADY_SERVING_VERSION)
+            if already is not None:
+                return {"already_serving_version": already}
         return {}
 
     # artifacts and executions ---------------------------------------------------------------
@@ -318,12 +358,11 @@ class MetadataReader:
 
     def _artifact_view(self, artifact: metadata_store_pb2.Artifact) -> ArtifactView:
         producer = self.producer(artifact.id)
-        node, run = self._where(producer.id) if producer else (None, None)
-        props = {
-            k: _readable(k, value_of(v))
-            for k, v in list(artifact.properties.items()) + list(artifact.custom_properties.items())
-            if k not in _HIDDEN
-        }
+        node, run = self._where(producer) if producer else (None, None)
+        stored = list(artifact.properties.items()) + list(artifact.custom_properties.items())
+        props = {k: self._value(k, v) for k, v in stored if k not in _HIDDEN}
+        if self.layout.kubeflow:
+            props = plain_names(props)
         return ArtifactView(
             artifact.id,
             self.type_of(artifact),
@@ -334,13 +373,18 @@ class MetadataReader:
             dict(sorted(props.items())),
         )
 
+    def _value(self, key: str, value: metadata_store_pb2.Value) -> Any:
+        if self.layout.kubeflow and value.HasField("double_value"):
+            return as_number(value)  # KFP writes every number as a double
+        return _readable(key, value_of(value))
+
     def artifacts(self, type_name: str | None = None, run: str | None = None) -> list[ArtifactView]:
         """Artifacts of a type, or output by one run, or all."""
         if run:
             ids = {a.id for e in self.executions_of_run(run).values() for a in self.outputs(e.id)}
             found = self.store.get_artifacts_by_id(sorted(ids)) if ids else []
         elif type_name:
-            found = self.store.get_artifacts_by_type(type_name)
+            found = self.store.get_artifacts_by_type(self.layout.stored_type(type_name))
         else:
             found = self.store.get_artifacts()
         return [
@@ -369,7 +413,7 @@ class MetadataReader:
         if "schema_text" in execution.custom_properties:  # the full hash, not a summary
             text = execution.custom_properties["schema_text"].string_value
             props["schema_text"] = f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
-        node, run = self._where(execution.id)
+        node, run = self._where(execution)
         return ExecutionView(
             execution.id,
             node or "?",
@@ -395,15 +439,18 @@ class MetadataReader:
     # spans ------------------------------------------------------------------------------------
     def ingested_examples(self, pipeline: str) -> list[metadata_store_pb2.Artifact]:
         """Every span ExampleGen has ingested in `pipeline`, each ingestion once."""
-        context = self.store.get_context_by_type_and_name(names.PIPELINE, pipeline)
-        if context is None or names.EXAMPLES not in self._artifact_types.values():
+        context = self.store.get_context_by_type_and_name(self.layout.pipeline_context, pipeline)
+        if (
+            context is None
+            or self.layout.stored_type(names.EXAMPLES) not in self._artifact_types.values()
+        ):
             return []
         return [
             a
             for a in self.store.get_artifacts_by_context(context.id)
-            if self.type_of(a) == names.EXAMPLES and names.SPAN in a.custom_properties
+            if self.type_of(a) == names.EXAMPLES and span_of(a) is not None
         ]
 
     def judged_spans(self, pipeline: str) -> set[int]:
         """Spans of `pipeline` the data gate has given a verdict on."""
-        return set(latest_verdicts(self.store, self.ingested_examples(pipeline)))
+        return set(latest_verdicts(self.store, self.ingested_examples(pipeline), self.layout))

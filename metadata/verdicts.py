@@ -19,6 +19,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from metadata import names
+from metadata.layout import TFX, Layout, number
 
 _Execution = metadata_store_pb2.Execution
 _Event = metadata_store_pb2.Event
@@ -41,19 +42,19 @@ def gate_report_path(examples_uri: str, span: int, execution_key: int | str) -> 
     """Where gate execution `execution_key` wrote its report on `span`.
 
     Beside the gate's outputs (`<root>/ExampleGate/reports/`), found from the Examples' URI
-    (`<root>/<ExampleGen>/examples/<id>`, TFX's local layout): locally the report is how a stop
-    is told from a crash.
+    (`<root>/<ExampleGen>/examples/<id>` locally): the report is how a stop is told from a
+    crash. The key is the execution id locally, the pod's uid on Kubeflow
+    (`Layout.report_key`).
     """
     root = os.path.dirname(os.path.dirname(os.path.dirname(examples_uri.rstrip("/"))))
     return os.path.join(root, names.GATE, names.GATE_REPORTS, f"span-{span}-{execution_key}.json")
 
 
-def stop_report(
-    gate: metadata_store_pb2.Execution, examples: metadata_store_pb2.Artifact
-) -> str | None:
-    """The report of a failed gate execution over `examples` if it stopped the span; None if
-    the gate crashed. Reports written before the verdict was spelled out count as stops."""
-    path = gate_report_path(examples.uri, span_of(examples), gate.id)
+def stop_report(key: str, examples: metadata_store_pb2.Artifact) -> str | None:
+    """The report of the failed gate execution `key` over `examples` if it stopped the span;
+    None if the gate crashed. Reports written before the verdict was spelled out count as
+    stops."""
+    path = gate_report_path(examples.uri, span_of(examples), key)
     text = _read_text(path)
     if text is None:
         return None
@@ -74,9 +75,9 @@ def _read_text(path: str) -> str | None:
         return handle.read()
 
 
-def span_of(artifact: metadata_store_pb2.Artifact) -> int:
+def span_of(artifact: metadata_store_pb2.Artifact) -> int | None:
     """The span number: ExampleGen (TFX 1.16) and the gate record it as a custom property."""
-    return artifact.custom_properties[names.SPAN].int_value
+    return number(artifact.custom_properties, names.SPAN)
 
 
 def _type_id(store: metadata_store.MetadataStore, getter: str, name: str) -> int | None:
@@ -86,9 +87,19 @@ def _type_id(store: metadata_store.MetadataStore, getter: str, name: str) -> int
         return None
 
 
+def _gate_test(store: metadata_store.MetadataStore, layout: Layout):
+    """Whether an execution is the gate's: by its type locally (TFX names a component's
+    execution type after it), by its task name on Kubeflow (every task has one type there)."""
+    if layout.kubeflow:
+        return lambda execution: layout.task_of(execution) == names.GATE
+    gate_type = _type_id(store, "get_execution_type", names.GATE_EXECUTION_TYPE)
+    return lambda execution: gate_type is not None and execution.type_id == gate_type
+
+
 def latest_verdicts(
     store: metadata_store.MetadataStore,
     examples: Iterable[metadata_store_pb2.Artifact],
+    layout: Layout = TFX,
     before: int | None = None,
 ) -> dict[int, Verdict]:
     """Per span number, the gate's latest verdict on any of its ingestions in `examples`.
@@ -96,15 +107,15 @@ def latest_verdicts(
     `before`: only executions older than that execution id (the verdict a consumer saw).
     """
     by_id = {artifact.id: artifact for artifact in examples}
-    gate_type = _type_id(store, "get_execution_type", names.GATE_EXECUTION_TYPE)
+    is_gate = _gate_test(store, layout)
     accepted_type = _type_id(store, "get_artifact_type", names.ACCEPTED_SPAN)
-    if gate_type is None or not by_id:
+    if not by_id:
         return {}
     reads = [e for e in store.get_events_by_artifact_ids(sorted(by_id)) if e.type == _Event.INPUT]
     gates = {
         e.id: e
         for e in store.get_executions_by_id(sorted({r.execution_id for r in reads}))
-        if e.type_id == gate_type
+        if is_gate(e)
         and e.last_known_state in _VERDICT_STATES
         and (before is None or e.id < before)
     }
@@ -130,7 +141,8 @@ def latest_verdicts(
         ingestion = by_id[read.artifact_id]
         span = span_of(ingestion)
         if execution.last_known_state == _Execution.FAILED:
-            if stop_report(execution, ingestion) is None:
+            key = layout.report_key(execution)
+            if not key or stop_report(key, ingestion) is None:
                 continue
             verdict = Verdict(ingestion.id, None)
         else:

@@ -197,16 +197,23 @@ def test_only_comparator_findings_are_kept_from_a_drift_comparison():
     assert anomaly_findings("train", anomalies, only_comparators=True) == []
 
 
-def test_reports_are_named_after_the_execution_locally_and_unique_on_kubeflow():
-    from components.example_gate import AcceptedSpan, _execution_key
+def test_reports_are_named_after_the_execution_locally_its_pod_on_kfp_and_unique_on_vertex(
+    monkeypatch,
+):
+    from components.example_gate import AcceptedSpan, _report_key
+    from metadata.names import KFP_POD_UID_ENV
     from metadata.verdicts import gate_report_path
 
     local, remote_a, remote_b = AcceptedSpan(), AcceptedSpan(), AcceptedSpan()
     local.uri = "/out/pipeline_root/ExampleGate/accepted/17"
     remote_a.uri = "gs://b/root/taxi-20261123/ExampleGate_123/accepted"
     remote_b.uri = "gs://b/root/taxi-20261124/ExampleGate_456/accepted"
-    assert _execution_key(local) == "17"
-    assert _execution_key(remote_a) != _execution_key(remote_b)
+    monkeypatch.delenv(KFP_POD_UID_ENV, raising=False)
+    assert _report_key(local) == "17"
+    assert _report_key(remote_a) != _report_key(remote_b)
+    monkeypatch.setenv(KFP_POD_UID_ENV, "0f5c-pod")
+    assert _report_key(remote_a) == "0f5c-pod"
+    assert _report_key(local) == "17"
     assert gate_report_path("/out/pipeline_root/CsvExampleGen/examples/3", 4, "17") == (
         "/out/pipeline_root/ExampleGate/reports/span-4-17.json"
     )
