@@ -99,6 +99,18 @@ def plain_names(properties: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def unwrapped(value: dict[str, Any]) -> Any:
+    """A list or mapping as it was: KFP's converter wraps them as {"list": ...} and
+    {"struct": ...}; its whole numbers are doubles."""
+    if len(value) == 1 and next(iter(value)) in ("list", "struct"):
+        value = next(iter(value.values()))
+    if isinstance(value, dict):
+        return {
+            k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in value.items()
+        }
+    return value
+
+
 def run_parameters(root_dag: metadata_store_pb2.Execution) -> dict[str, Any]:
     """Kubeflow: the parameter values a run was started with (on its root DAG execution)."""
     from google.protobuf import json_format

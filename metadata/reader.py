@@ -24,6 +24,7 @@ from metadata.layout import (
     number,
     plain_names,
     run_parameters,
+    unwrapped,
 )
 from metadata.store import MetadataError
 from metadata.verdicts import latest_verdicts, span_of, stop_report
@@ -376,7 +377,10 @@ class MetadataReader:
     def _value(self, key: str, value: metadata_store_pb2.Value) -> Any:
         if self.layout.kubeflow and value.HasField("double_value"):
             return as_number(value)  # KFP writes every number as a double
-        return _readable(key, value_of(value))
+        readable = _readable(key, value_of(value))
+        if self.layout.kubeflow and isinstance(readable, dict):
+            return unwrapped(readable)
+        return readable
 
     def artifacts(self, type_name: str | None = None, run: str | None = None) -> list[ArtifactView]:
         """Artifacts of a type, or output by one run, or all."""

@@ -9,6 +9,10 @@ outputs, output artifacts with URIs under the pipeline root, an output file), su
 task's `lifecycle` pre-cache-check (ExampleGen's span driver) runs first with the same input, as
 Vertex runs it; open-source KFP skips it. Object-storage paths are mapped to a local folder
 before a process sees them, the one liberty taken, since no bucket is reachable here.
+
+For open-source KFP it can also record each run in ML Metadata as KFP's driver and launcher do
+(`kfp_metadata`), and gives each task what KFP's pods get: a pod uid in `KFP_POD_UID` and output
+URIs under `<task>/<salt>/`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+
+from metadata.names import KFP_POD_UID_ENV
+from tests.kfp_metadata import KfpMetadata
 
 
 class TaskFailed(RuntimeError):
@@ -32,6 +40,7 @@ class TaskResult:
     seconds: float
     output: dict  # the ExecutorOutput the task wrote: artifacts by output key
     outputs_given: dict  # the output artifacts the launcher handed the task
+    artifact_ids: dict = dataclasses.field(default_factory=dict)  # ML Metadata ids by output key
 
 
 @dataclasses.dataclass
@@ -47,11 +56,20 @@ class RunResult:
 
 
 class Launcher:
-    def __init__(self, spec_file: str, target: str, bucket: str, local_root: str, workdir: str):
+    def __init__(
+        self,
+        spec_file: str,
+        target: str,
+        bucket: str,
+        local_root: str,
+        workdir: str,
+        metadata: KfpMetadata | None = None,
+    ):
         document = json.loads(open(spec_file).read())
         self.spec = document.get("pipelineSpec", document)
         self.target = target
         self.bucket, self.local_root, self.workdir = bucket, local_root, workdir
+        self.metadata = metadata
 
     def _local(self, text: str) -> str:
         return text.replace(self.bucket, self.local_root)
@@ -79,6 +97,8 @@ class Launcher:
         values = {n: d["defaultValue"] for n, d in declared.items() if "defaultValue" in d}
         values.update(parameters or {})
         result = RunResult(run_id, {})
+        if self.metadata:
+            self.metadata.start_run(run_id, values)
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
             for wave in self.waves():
                 outcomes = list(pool.map(lambda t: self._run_task(t, run_id, values, result), wave))
@@ -88,7 +108,9 @@ class Launcher:
                     elif result.failed is None:
                         result.failed, result.stderr = outcome
                 if result.failed:
-                    return result
+                    break
+        if self.metadata:
+            self.metadata.finish_run(run_id, failed=result.failed is not None)
         return result
 
     def _run_task(self, task_name: str, run_id: str, values: dict, done: RunResult):
@@ -100,9 +122,13 @@ class Launcher:
             return task_name, f"not a container task: {sorted(executor)}"
         pipeline_root = self.spec["defaultPipelineRoot"]
         task_root = f"{pipeline_root}/{self.spec['pipelineInfo']['name']}/{run_id}/{task_name}"
+        pod_uid = str(uuid.uuid4())
+        if self.target == "kfp":  # KFP's driver salts each task's output folder
+            task_root += f"/{pod_uid[:8]}"
+        parameters = _parameters(task, values)
         executor_input = {
             "inputs": {
-                "parameterValues": _parameters(task, values),
+                "parameterValues": parameters,
                 "artifacts": _input_artifacts(task, done),
             },
             "outputs": {
@@ -115,25 +141,35 @@ class Launcher:
         for listing in given["artifacts"].values():
             os.makedirs(listing["artifacts"][0]["uri"], exist_ok=True)  # as KFP's launcher does
         started = time.monotonic()
+        execution_id = None
+        if self.metadata:
+            inputs = {
+                key: [done.tasks[source["taskOutputArtifact"]["producerTask"]].artifact_ids[
+                    source["taskOutputArtifact"]["outputArtifactKey"]]]
+                for key, source in task.get("inputs", {}).get("artifacts", {}).items()
+            }  # fmt: skip
+            execution_id = self.metadata.start_task(run_id, task_name, parameters, inputs, pod_uid)
         container = executor["container"]
         hooks = [container["lifecycle"]["preCacheCheck"]] if self._runs_lifecycle(container) else []
         for step in hooks + [container]:
-            completed = self._execute(step, serialized)
+            completed = self._execute(step, serialized, pod_uid)
             if completed.returncode != 0:
+                if self.metadata:
+                    self.metadata.finish_task(run_id, execution_id, {}, failed=True)
                 return task_name, completed.stderr
         output_file = given["outputFile"]
         output = json.loads(open(output_file).read()) if os.path.exists(output_file) else {}
-        return TaskResult(
-            task_name,
-            time.monotonic() - started,
-            _merged_output(output, given["artifacts"]),
-            given["artifacts"],
-        )
+        merged = _merged_output(output, given["artifacts"])
+        ids = {}
+        if self.metadata:
+            reported = {key: a["artifacts"][0] for key, a in merged["artifacts"].items()}
+            ids = self.metadata.finish_task(run_id, execution_id, reported, failed=False)
+        return TaskResult(task_name, time.monotonic() - started, merged, given["artifacts"], ids)
 
     def _runs_lifecycle(self, container: dict) -> bool:
         return self.target == "vertex" and "lifecycle" in container
 
-    def _execute(self, step: dict, serialized: str) -> subprocess.CompletedProcess:
+    def _execute(self, step: dict, serialized: str, pod_uid: str) -> subprocess.CompletedProcess:
         args = [self._local(arg).replace("{{$}}", serialized) for arg in step.get("args", [])]
         command = [self._local(part) for part in step["command"]]
         for arg in command + args:
@@ -142,6 +178,9 @@ class Launcher:
         if command[0] == "python":  # the image's python: here the environment's
             command[0] = sys.executable
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        env.pop(KFP_POD_UID_ENV, None)
+        if self.target == "kfp":  # KFP's pods see their uid (the downward API)
+            env[KFP_POD_UID_ENV] = pod_uid
         return subprocess.run(
             command + args, cwd=self.workdir, env=env, capture_output=True, text=True, timeout=900
         )

@@ -6,6 +6,10 @@ entrypoint are real. Two runs on a fresh bucket: the first ingests span 1, is bl
 absolute thresholds and pushed; the second ingests the newest span (2), compares it with span 1,
 trains on both, is evaluated against the first run's served model and, trained for one step, is
 not blessed and not pushed.
+
+On open-source KFP the launcher also records the runs in ML Metadata as KFP's does, and a third
+run ingests an empty span the gate stops; `tfxp runs` and `tfxp lineage` then read that store
+through an ML Metadata gRPC service, as against KFP's `metadata-grpc-service`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import pytest
 from cli.main import main
 from metadata.names import SERVING_VERSION, WINDOW_SPANS
 from tests.conftest import small_config_dict, write_config, write_sample
+from tests.e2e.conftest import run_cli
 from tests.e2e.kfp_launcher import Launcher
+from tests.kfp_metadata import KfpMetadata
 
 BUCKET = "gs://tfxp-e2e"
 ROWS = 3000
@@ -64,11 +70,19 @@ def _two_runs(work: pathlib.Path, target: str) -> dict:
     build = work / "build"
     assert main(["compile", "--config", str(config), "--profile", str(profile),
                  "--output-dir", str(build)]) == 0  # fmt: skip
-    launcher = Launcher(str(build / "kfp-e2e.json"), target, BUCKET, str(bucket), str(work))
+    store = work / "kfp-metadata.sqlite"
+    recorder = KfpMetadata(store, "kfp-e2e", BUCKET) if target == "kfp" else None
+    launcher = Launcher(
+        str(build / "kfp-e2e.json"), target, BUCKET, str(bucket), str(work), recorder
+    )
     first_span = json.dumps({"static_range": {"start_span_number": 1, "end_span_number": 1}})
     first = launcher.run("run-1", {"range_config": first_span})
     second = launcher.run("run-2", {"train_args": json.dumps({"num_steps": 1})})
-    return {"first": first, "second": second, "bucket": bucket, "work": work}
+    runs = {"first": first, "second": second, "bucket": bucket, "work": work}
+    if recorder:
+        write_sample(bucket / "data", 0, span=3)  # a header and no rows: the gate stops it
+        runs.update(third=launcher.run("run-3"), store=store)
+    return runs
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +149,60 @@ def test_a_model_that_is_not_blessed_is_not_pushed(target):
     assert second.artifact("Evaluator", "blessing")["metadata"]["blessed"] == 0
     assert second.artifact("BlessedPusher", "pushed_model")["metadata"]["pushed"] == 0
     assert len(_versions(target["bucket"])) == 1
+
+
+# Read back from KFP's ML Metadata -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kfp_store(runs):
+    from tests.mlmd_grpc import serving
+
+    with serving(runs["kfp"]["store"]) as address:
+        yield address
+
+
+def _tfxp_json(*args: str):
+    code, out, err = run_cli(*args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_runs_read_from_kfp_metadata_say_what_each_run_did(runs, kfp_store):
+    listed = {r["run"]: r for r in _tfxp_json("runs", "--mlmd-grpc", kfp_store)}
+    assert list(listed) == ["run-3", "run-2", "run-1"]
+    first, second, third = listed["run-1"], listed["run-2"], listed["run-3"]
+    assert first["pipeline"] == "kfp-e2e"
+    assert set(first["nodes"].values()) == {"complete"} and set(first["nodes"]) == EVERY_TASK
+    pushed = runs["kfp"]["first"].artifact("BlessedPusher", "pushed_model")["metadata"]
+    assert (first["blessed"], first["pushed_version"]) == (True, pushed["pushed_version"])
+    assert (second["blessed"], second["pushed_version"]) == (False, None)
+    assert third["nodes"]["ExampleGate"] == "failed" and third["nodes"]["Trainer"] == "not run"
+    assert third["gate_stopped"] is True
+    assert json.loads(pathlib.Path(third["gate_report_path"]).read_text())["verdict"] == "stopped"
+
+
+def test_a_kfp_runs_provenance_is_its_parameters(runs, kfp_store):
+    second = _tfxp_json("runs", "--mlmd-grpc", kfp_store)[1]["provenance"]
+    assert len(second["models_sha256"]) == 64 and len(second["config_file_sha256"]) == 64
+    assert json.loads(second["parameter.train_args"]) == {"num_steps": 1}
+    assert second["parameter.data_root"] == f"{BUCKET}/data"
+
+
+def test_lineage_from_kfp_metadata_reaches_the_accepted_span(runs, kfp_store):
+    tree = _tfxp_json("lineage", "--pushed", "latest", "--mlmd-grpc", kfp_store)
+    assert tree["artifact"]["type"] == "PushedModel" and tree["run"]["run"] == "run-1"
+    found: dict[str, list] = {}
+
+    def walk(node):
+        found.setdefault(node["artifact"]["type"], []).append(node)
+        for child in node.get("made_by", {}).get("from", []):
+            walk(child)
+
+    walk(tree)
+    assert {"Model", "ModelBlessing", "Examples", "Schema", "tfxp.AcceptedSpan"} <= set(found)
+    ingested = [e for e in found["Examples"] if e["artifact"]["producer"] == "CsvExampleGen"]
+    assert {e["artifact"]["properties"]["span"] for e in ingested} == {1}
+    [accepted] = [a for a in found["tfxp.AcceptedSpan"] if not a.get("repeated")]
+    assert accepted["artifact"]["properties"]["span"] == 1
+    assert accepted["artifact"]["producer"] == "ExampleGate"

@@ -47,7 +47,10 @@ def kfp(tmp_path):
     accepted = record.finish_task(
         "run-1",
         gate,
-        {"accepted": _artifact("tfxp.AcceptedSpan", f"{ROOT}/acc", span=1, allowed="[]")},
+        {
+            "accepted": _artifact("tfxp.AcceptedSpan", f"{ROOT}/acc", span=1, allowed="[]"),
+            "anomalies": _artifact("tfx.ExampleAnomalies", f"{ROOT}/an", blessed={"train": 1}),
+        },
         failed=False,
     )["accepted"]
     trainer = record.start_task("run-1", names.TRAINER, {}, {"examples": [ingested]}, "pod-c")
@@ -138,6 +141,8 @@ def test_artifacts_carry_plain_type_names_and_whole_numbers(kfp):
     assert examples.type == names.EXAMPLES and examples.producer == names.EXAMPLE_GEN
     assert examples.run == "run-1"
     assert examples.properties == {"span": 1}
+    [anomalies] = reader.artifacts("ExampleAnomalies")
+    assert anomalies.properties == {"blessed": {"train": 1}}
 
 
 def test_lineage_of_the_pushed_model_reaches_the_accepted_span(kfp):
