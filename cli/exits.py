@@ -2,17 +2,21 @@
 
 0 done (a model that misses its thresholds is a result, not an error); 2 a mistake the user or
 the environment can make (bad config, profile, schema, data folder, store, id, a non-portable
-pipeline, an unreachable endpoint), reported as one line; 3 the data gate stopped the run, or
-`tfxp validate` found problems; 1 anything else: a bug, with its traceback.
+pipeline, an unreachable endpoint, a store another run holds, a full disk, a read-only folder),
+reported as one line; 3 the data gate stopped the run, or `tfxp validate` found problems;
+130 interrupted (Ctrl-C); 1 anything else: a bug, with its traceback.
 """
 
 from __future__ import annotations
+
+import errno
 
 from pipeline.outcome import Result
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_FINDINGS = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class UsageError(ValueError):
@@ -41,6 +45,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from kubeflow.submit import SubmitError
     from metadata.store import MetadataError
     from pipeline.config import ConfigError
+    from pipeline.run_lock import StoreBusy
     from pipeline.schema import SchemaError
     from pipeline.spans import DataError
 
@@ -54,4 +59,33 @@ def user_errors() -> tuple[type[Exception], ...]:
         SynthError,
         OutputError,
         UsageError,
+        StoreBusy,
     )
+
+
+# OS errors that are the environment's, not a bug: each becomes one line naming the path.
+ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "no space left on the device; free some and run again",
+    errno.EDQUOT: "disk quota exceeded; free some and run again",
+    errno.EROFS: "read-only file system; point the config's outputs at a writable folder",
+    errno.EACCES: "permission denied; make it writable or point the config elsewhere",
+    errno.EPERM: "operation not permitted; make it writable or point the config elsewhere",
+    errno.ENAMETOOLONG: "file name too long; shorten the pipeline name or the folder path",
+}
+
+
+def environment_error(err: BaseException) -> str | None:
+    """One line for an OS error the environment caused (found in `err` or what caused it),
+    else None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
+            where = err.filename or ""
+            return (
+                f"{where}: {ENVIRONMENT_ERRNOS[err.errno]}"
+                if where
+                else ENVIRONMENT_ERRNOS[err.errno]
+            )
+        err = err.__cause__ or err.__context__
+    return None

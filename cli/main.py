@@ -51,3 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     except exits.user_errors() as err:
         render.user_error(err)
         return exits.EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        render.user_error("interrupted; the next run closes what this one left")
+        return exits.EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`tfxp runs | head`): nothing to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        return exits.EXIT_OK
+    except Exception as err:
+        line = exits.environment_error(err)
+        if line is None:
+            raise
+        render.user_error(line)
+        return exits.EXIT_USER_ERROR

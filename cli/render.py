@@ -94,6 +94,13 @@ def run_started(planned: PlannedRun) -> None:
         print(f"tfxp: running pipeline '{planned.config.name}' on {where}", flush=True)
 
 
+def run_repairs(repairs) -> None:
+    """Before the runs: what a crash, a kill or a deleted folder had left, and was repaired
+    (`pipeline.recovery.Repairs`)."""
+    for line in repairs.lines():
+        print(f"tfxp: {line}", file=sys.stderr, flush=True)
+
+
 def run_outcome(outcome: RunOutcome) -> None:
     """After each run: the stop and its report, or the gate report, the steps, the evaluation
     and what was pushed."""

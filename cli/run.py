@@ -45,5 +45,6 @@ def handle(args) -> int:
         backfill=args.backfill,
         on_start=render.run_started,
         on_outcome=render.run_outcome,
+        on_repairs=render.run_repairs,
     )
     return exits.RUN_EXIT_CODES[outcome.result]

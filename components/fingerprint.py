@@ -44,6 +44,42 @@ def tree_fingerprint(directory: str) -> str:
     return content_fingerprint(files, root=directory)
 
 
+_GENERATED = ("saved_model.pb", "fingerprint.pb")  # embed names and counters of each save
+
+
+def model_fingerprint(saved_model_dir: str) -> str:
+    """What makes a SavedModel the same model: its weights and assets, and its signatures
+    (names, methods, input and output keys, types and shapes).
+
+    Not the bytes of `saved_model.pb`: two saves of the same weights write different function
+    names and counters there, so a retrain that changes nothing would count as a new model.
+    """
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tfx.dsl.io import fileio
+
+    files = [
+        os.path.join(folder, name)
+        for folder, _, names in fileio.walk(saved_model_dir)
+        for name in names
+        if os.path.relpath(os.path.join(folder, name), saved_model_dir) not in _GENERATED
+    ]
+    saved_model = saved_model_pb2.SavedModel()
+    with fileio.open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as handle:
+        saved_model.ParseFromString(handle.read())
+    signatures = []
+    for graph in saved_model.meta_graphs:
+        for name, signature in sorted(graph.signature_def.items()):
+            ends = [
+                (side, key, info.dtype, str(info.tensor_shape).replace("\n", " "))
+                for side, tensors in (("in", signature.inputs), ("out", signature.outputs))
+                for key, info in sorted(tensors.items())
+            ]
+            signatures.append(repr((name, signature.method_name, ends)))
+    digest = hashlib.sha256(content_fingerprint(files, root=saved_model_dir).encode())
+    digest.update("\n".join(signatures).encode())
+    return digest.hexdigest()
+
+
 def code_fingerprint(*modules: str, root: pathlib.Path = PROJECT_ROOT) -> str:
     """The content fingerprint of `modules` and every module of this project they import,
     transitively (imports inside functions too): code a module starts importing is covered

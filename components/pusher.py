@@ -19,7 +19,7 @@ from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
 
-from components.fingerprint import tree_fingerprint
+from components.fingerprint import model_fingerprint
 from metadata import names
 
 _VERSION = re.compile(r"^\d+$")
@@ -51,16 +51,17 @@ def served_versions(serving_dir: str) -> list[int]:
 
 
 def serving_version_of(model_dir: str, serving_dir: str) -> int | None:
-    """The newest version if it holds exactly this model, else None.
+    """The newest version if it holds the same model (weights, assets, signatures), else None.
 
     A re-run with nothing changed re-evaluates the same model against itself (it is now the
-    latest blessed one) and blesses it again; pushing it would only duplicate the version.
+    latest blessed one) and blesses it again; so does a retrain after a comment-only code edit.
+    Pushing it would only duplicate the version.
     """
     versions = served_versions(serving_dir)
     if not versions:
         return None
     newest = os.path.join(serving_dir, str(versions[-1]))
-    return versions[-1] if tree_fingerprint(newest) == tree_fingerprint(model_dir) else None
+    return versions[-1] if model_fingerprint(newest) == model_fingerprint(model_dir) else None
 
 
 def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> tuple[int, str]:
@@ -89,12 +90,20 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
                     raise FileExistsError(target)
                 fileio.rename(staging, target, overwrite=False)
                 return version, target
-            except (FileExistsError, OSError):
+            except (OSError, *_name_taken_errors()):  # taken meanwhile: the next number
                 version += 1
         raise PushError(f"{serving_dir}: no free version number after 100 attempts")
     finally:
         if fileio.exists(staging):
             fileio.rmtree(staging)
+
+
+def _name_taken_errors() -> tuple[type[Exception], ...]:
+    """What TensorFlow's file system raises when a rename's target exists (its own error
+    types, not OSError)."""
+    import tensorflow as tf
+
+    return (tf.errors.AlreadyExistsError, tf.errors.FailedPreconditionError)
 
 
 def _next_version(serving_dir: str, now: float | None) -> int:
@@ -132,8 +141,13 @@ def BlessedPusher(
     model_blessing: InputArtifact[standard_artifacts.ModelBlessing],
     pushed_model: OutputArtifact[standard_artifacts.PushedModel],
     serving_dir: Parameter[str],
+    served_state: Parameter[str] = "",
 ) -> None:
-    """Push `model` if and only if `model_blessing` blesses this very model."""
+    """Push `model` if and only if `model_blessing` blesses this very model.
+
+    `served_state` is read by nobody here: it lists the serving folder's versions when the run
+    was planned (`pipeline.recovery.served_state`), so a deleted version is a new cache key and
+    the push runs again instead of being reused from cache."""
     blessed = model_blessing.get_int_custom_property(names.BLESSED) == 1
     # By URI, not id: Kubeflow V2's entrypoint (TFX 1.16) rewrites `current_model_id` as a
     # string resource name, which reads back as 0 here.

@@ -75,6 +75,8 @@ SERVING_VERSION = "serving_version"  # on ServedModel's Model (Kubeflow): the ve
 WINDOW_SPANS = "window_spans"  # on SpanWindow's Examples (Kubeflow): its spans, a JSON list
 ALLOWED = "allowed"  # on AcceptedSpan: the allow entries that let findings through (JSON list)
 FINDINGS_ALLOWED = "findings_allowed"
+ABANDONED = "tfxp_abandoned"  # on an execution a dead run left running, closed by the next run
+SERVED_STATE = "served_state"  # BlessedPusher's parameter: the serving folder's versions
 SCHEMA_SOURCE_FILE = "source_file"  # on the curated Schema artifact
 
 # A run's facts (config, hashes, git revisions) on its pipeline_run context, each prefixed.

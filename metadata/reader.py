@@ -40,6 +40,7 @@ STATES = {
     _Execution.NEW: "new",
 }
 NOT_RUN = "not run"
+ABANDONED = "abandoned"  # canceled by the next run: the process running it died
 _LONG = 160  # property values longer than this are shown as their SHA-256
 _HIDDEN = (  # bookkeeping on every artifact: TFX's, and Kubeflow's launcher's
     "tfx_version",
@@ -103,6 +104,12 @@ class RunView:
     def all_cached(self) -> bool:
         steps = {n: s for n, s in self.nodes.items() if not names.is_resolver(n)}
         return bool(steps) and set(steps.values()) == {"cached"}
+
+
+def state_of(execution: metadata_store_pb2.Execution) -> str:
+    if names.ABANDONED in execution.custom_properties:
+        return ABANDONED
+    return STATES.get(execution.last_known_state, "unknown")
 
 
 def timestamp(ms: int) -> str:
@@ -281,7 +288,7 @@ class MetadataReader:
             pipeline=self._pipeline_of(context),
             started=timestamp(start),
             seconds=(end - start) / 1000,
-            nodes={n: STATES.get(e.last_known_state, "unknown") for n, e in executions.items()},
+            nodes={n: state_of(e) for n, e in executions.items()},
             node_seconds={n: seconds(e) for n, e in executions.items()},
             provenance=self._facts(context),
             **found,
@@ -421,7 +428,7 @@ class MetadataReader:
         return ExecutionView(
             execution.id,
             node or "?",
-            STATES.get(execution.last_known_state, "unknown"),
+            state_of(execution),
             run,
             timestamp(execution.create_time_since_epoch),
             seconds(execution),
@@ -439,6 +446,23 @@ class MetadataReader:
             if self.type_of(artifact) == type_name:
                 return self._artifact_view(artifact)
         return None
+
+    def running_executions(self) -> list[ExecutionView]:
+        """Executions recorded as running: a live run's, or a dead one's."""
+        running = self.store.get_executions(
+            list_options=metadata_store.ListOptions(filter_query="last_known_state = RUNNING")
+        )
+        return [self.execution(e.id) for e in running]
+
+    def pushed_destinations(self) -> set[str]:
+        """Every version folder a push recorded (pushed=1)."""
+        stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))
+        return {
+            a.custom_properties[names.PUSHED_DESTINATION].string_value
+            for a in stored
+            if number(a.custom_properties, names.PUSHED)
+            and names.PUSHED_DESTINATION in a.custom_properties
+        }
 
     # spans ------------------------------------------------------------------------------------
     def ingested_examples(self, pipeline: str) -> list[metadata_store_pb2.Artifact]:

@@ -1,4 +1,5 @@
-"""The writes we make beside TFX's own: the facts of a run, on its `pipeline_run` context.
+"""The writes we make beside TFX's own: the facts of a run, on its `pipeline_run` context, and
+the closing of executions a dead run left `running`.
 
 Facts (the whole config and its hash, code, data and schema hashes, git revisions) are what no
 component sees. They are kept on the run, not as component properties, so a new commit does not
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Mapping
+
+from ml_metadata.proto import metadata_store_pb2
 
 from metadata import names
 from metadata.store import open_store
@@ -27,3 +30,22 @@ def record_run_facts(metadata_path: pathlib.Path, run_id: str, facts: Mapping[st
         run.custom_properties[names.RUN_FACT_PREFIX + key].string_value = value
     store.put_contexts([run])
     return True
+
+
+def close_abandoned(metadata_path: pathlib.Path, execution_ids: list[int]) -> list[int]:
+    """Mark executions a dead run left `running` as canceled and abandoned (only call this
+    while holding the store's run lock: then no live run owns them). Returns the ids closed."""
+    if not execution_ids:
+        return []
+    store = open_store(sqlite=metadata_path, writable=True)
+    closed = [
+        e
+        for e in store.get_executions_by_id(execution_ids)
+        if e.last_known_state == metadata_store_pb2.Execution.RUNNING
+    ]
+    for execution in closed:
+        execution.last_known_state = metadata_store_pb2.Execution.CANCELED
+        execution.custom_properties[names.ABANDONED].int_value = 1
+    if closed:
+        store.put_executions(closed)
+    return [e.id for e in closed]

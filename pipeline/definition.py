@@ -80,6 +80,7 @@ class Placement:
     serving_data_root: Any = None  # CSV files seen at serving time; None: no skew check
     serving_data_fingerprint: str | None = None
     records_dir: str | None = None
+    served_state: str = ""  # the serving folder's versions (`pipeline.recovery.served_state`)
 
 
 def build_pipeline(
@@ -240,6 +241,7 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         serving_dir=placement.serving_dir,
+        served_state=placement.served_state,
     ).with_id(names.PUSHER)
     return nodes + [transform, trainer, baseline, evaluator, pusher]
 

@@ -22,7 +22,9 @@ from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
 from pipeline.outcome import PlannedRun, Result, RunOutcome
+from pipeline.recovery import Repairs, check_store, repair, served_state
 from pipeline.run_facts import run_facts
+from pipeline.run_lock import run_lock
 from pipeline.schema import check_schema_covers_config, read_schema
 from pipeline.spans import csv_files, span_files, spans
 
@@ -75,6 +77,7 @@ def local_placement(config: PipelineConfig) -> Placement:
             if serving_root
             else None
         ),
+        served_state=served_state(config.serving_dir),
     )
 
 
@@ -132,14 +135,23 @@ def run(
     backfill: bool = False,
     on_start: Callable[[PlannedRun], None] = lambda planned: None,
     on_outcome: Callable[[RunOutcome], None] = lambda outcome: None,
+    on_repairs: Callable[[Repairs], None] = lambda repairs: None,
 ) -> RunOutcome:
     """Each planned run in turn (a backfilled span the gate stops stays out of the window and
-    the next goes on); the outcome of the span asked for."""
-    outcome = None
-    for planned in plan(config, span, allow, backfill):
-        on_start(planned)  # a failure then names the span it happened on
-        outcome = run_once(planned.config, data_only=planned.data_only)
-        on_outcome(outcome)
+    the next goes on); the outcome of the span asked for.
+
+    All of it holds the store's lock (`run_lock`): a second run on the same store is refused.
+    Under it, before anything runs, what dead runs left is repaired (`recovery`).
+    """
+    with run_lock(config.metadata_path):
+        check_store(config)
+        planned_runs = plan(config, span, allow, backfill)
+        on_repairs(repair(config))
+        outcome = None
+        for planned in planned_runs:
+            on_start(planned)  # a failure then names the span it happened on
+            outcome = run_once(planned.config, data_only=planned.data_only)
+            on_outcome(outcome)
     assert outcome is not None and not outcome.data_only, "a plan ends with the span asked for"
     return outcome
 

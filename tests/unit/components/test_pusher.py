@@ -60,13 +60,47 @@ def test_non_numeric_entries_are_not_versions(tmp_path):
     assert existing_versions(str(tmp_path)) == [12]
 
 
-def test_the_same_model_is_recognised_as_already_serving(model_dir, tmp_path):
+def _save(path: pathlib.Path, weight: float, output: str = "scores") -> pathlib.Path:
+    """A real SavedModel: one weight, a serving signature with one named output."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.weight = tf.Variable(weight)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def serve(x):
+        return {output: x * module.weight}
+
+    tf.saved_model.save(module, str(path), signatures={"serving_default": serve})
+    return path
+
+
+def test_the_same_model_is_recognised_as_already_serving(tmp_path):
     serving = str(tmp_path / "serving")
-    assert serving_version_of(str(model_dir), serving) is None
-    version, _ = push_version(str(model_dir), serving, now=1000)
-    assert serving_version_of(str(model_dir), serving) == version
-    (model_dir / "saved_model.pb").write_bytes(b"retrained graph")
-    assert serving_version_of(str(model_dir), serving) is None
+    model = _save(tmp_path / "model", 2.0)
+    assert serving_version_of(str(model), serving) is None
+    version, _ = push_version(str(model), serving, now=1000)
+    assert serving_version_of(str(model), serving) == version
+    assert serving_version_of(str(_save(tmp_path / "retrained", 3.0)), serving) is None
+
+
+def test_the_same_weights_saved_again_are_the_same_model_whatever_saved_model_pb_holds(
+    tmp_path,
+):
+    """A retrain after a comment-only edit writes equal weights; saved_model.pb differs by the
+    names and counters TensorFlow generates for each save."""
+    first, again = _save(tmp_path / "a", 2.0), _save(tmp_path / "b", 2.0)
+    assert (first / "saved_model.pb").read_bytes() != (again / "saved_model.pb").read_bytes()
+    serving = str(tmp_path / "serving")
+    version, _ = push_version(str(first), serving, now=1000)
+    assert serving_version_of(str(again), serving) == version
+
+
+def test_a_changed_signature_is_a_new_model(tmp_path):
+    serving = str(tmp_path / "serving")
+    push_version(str(_save(tmp_path / "a", 2.0)), serving, now=1000)
+    renamed = _save(tmp_path / "b", 2.0, output="probabilities")
+    assert serving_version_of(str(renamed), serving) is None
 
 
 def test_on_object_storage_saved_model_pb_is_written_last(model_dir, monkeypatch):
@@ -152,3 +186,21 @@ def test_a_version_without_saved_model_pb_is_not_served(tmp_path):
     (tmp_path / "6" / "variables").mkdir(parents=True)  # a push that died midway
     assert existing_versions(str(tmp_path)) == [5, 6]
     assert served_versions(str(tmp_path)) == [5]
+
+
+def test_a_version_name_taken_meanwhile_takes_the_next_number(model_dir, tmp_path, monkeypatch):
+    """TensorFlow's file system says a rename target exists with its own error type."""
+    import tensorflow as tf
+    from tfx.dsl.io import fileio
+
+    real_rename, calls = fileio.rename, []
+
+    def rename(source, target, overwrite=False):
+        calls.append(target)
+        if len(calls) == 1:
+            raise tf.errors.AlreadyExistsError(None, None, f"{target} exists")
+        return real_rename(source, target, overwrite)
+
+    monkeypatch.setattr(fileio, "rename", rename)
+    version, path = push_version(str(model_dir), str(tmp_path / "serving"), now=1000)
+    assert version == 1001 and calls[0].endswith("1000") and path.endswith("1001")

@@ -1,0 +1,147 @@
+"""Before a local run, under the store's lock: make the store, the artifact folders and the
+serving folder agree, so a crash, a kill or a deleted folder is repaired instead of inherited.
+
+- A missing or empty store beside the artifacts of earlier runs is refused: a new store would
+  number executions from 1 again and write into their folders.
+- Executions a dead run left `running` are closed as abandoned and their partial outputs
+  deleted (TFX names output folders after the execution id, so nothing else uses them).
+- In the serving folder, hidden staging folders of a push that died are removed, and a version
+  no push in the store recorded (a kill between the rename and the record) is moved to
+  `.quarantine/`, out of TF Serving's sight, so the run pushes it again with its lineage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import shutil
+
+from metadata.reader import MetadataReader
+from metadata.store import MetadataError, open_store
+from metadata.writer import close_abandoned
+from pipeline.config import PipelineConfig
+
+STAGING_PREFIX = ".tmp-"  # components/pusher.py stages a version under this name
+QUARANTINE = ".quarantine"
+_TFX_SYSTEM_FOLDERS = (".system", ".temp")  # TFX's per-node bookkeeping, beside output keys
+
+
+class StoreMissing(MetadataError):
+    """The store is gone but the artifacts of its runs are not; one line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Repairs:
+    """What was repaired before the run, each a line a person reads."""
+
+    abandoned: tuple[str, ...] = ()  # "Transform (execution 12, run ...)"
+    removed: tuple[str, ...] = ()  # partial outputs and staging folders deleted
+    quarantined: tuple[str, ...] = ()  # served versions without a record, moved aside
+
+    def lines(self) -> list[str]:
+        found = [f"closed abandoned execution {a}" for a in self.abandoned]
+        found += [f"removed partial output {r}" for r in self.removed]
+        found += [
+            f"moved unrecorded served version {q} to {QUARANTINE}/ (no push in the store "
+            "recorded it; this run pushes the model again with its lineage)"
+            for q in self.quarantined
+        ]
+        return found
+
+
+def check_store(config: PipelineConfig) -> None:
+    """Refuse a missing or empty store when the pipeline root holds earlier runs' artifacts."""
+    store = config.metadata_path
+    if store.is_file() and store.stat().st_size > 0:
+        return
+    root = config.pipeline_root
+    earlier = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if earlier:
+        state = "empty" if store.is_file() else "missing"
+        raise StoreMissing(
+            f"{store}: the ML Metadata store is {state}, but {root} holds the artifacts of "
+            f"earlier runs ({', '.join(earlier[:3])}{', ...' if len(earlier) > 3 else ''}); "
+            "a new store would reuse their folders. Restore the store from a copy "
+            "(`tfxp store backup` makes one), or move the pipeline root away to start afresh"
+        )
+
+
+def repair(config: PipelineConfig) -> Repairs:
+    """Close what dead runs left, and square the serving folder with the store."""
+    if not config.metadata_path.is_file() or config.metadata_path.stat().st_size == 0:
+        return Repairs(removed=tuple(_remove_staging(config.serving_dir)))
+    reader = MetadataReader(open_store(sqlite=config.metadata_path))
+    running = reader.running_executions()
+    removed = []
+    for execution in running:
+        removed += _remove_outputs(config.pipeline_root, execution.node, execution.id)
+    closed = set(close_abandoned(config.metadata_path, [e.id for e in running]))
+    abandoned = [e for e in running if e.id in closed]
+    removed += _remove_staging(config.serving_dir)
+    recorded = reader.pushed_destinations()
+    quarantined = _quarantine_unrecorded(config.serving_dir, recorded)
+    return Repairs(
+        abandoned=tuple(f"{e.node} (execution {e.id}, run {e.run})" for e in abandoned),
+        removed=tuple(removed),
+        quarantined=tuple(quarantined),
+    )
+
+
+def _remove_outputs(pipeline_root: pathlib.Path, node: str, execution_id: int) -> list[str]:
+    """The folders TFX made for one execution: `<node>/<output key>/<id>` and its bookkeeping
+    (`<node>/.system/executor_execution/<id>`, `<node>/.temp/<id>`)."""
+    node_dir = pipeline_root / node
+    if not node_dir.is_dir():
+        return []
+    candidates = [
+        key / str(execution_id)
+        for key in node_dir.iterdir()
+        if key.is_dir() and key.name not in _TFX_SYSTEM_FOLDERS
+    ]
+    candidates += [
+        node_dir / ".system" / "executor_execution" / str(execution_id),
+        node_dir / ".temp" / str(execution_id),
+    ]
+    removed = []
+    for path in candidates:
+        if path.exists():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed.append(str(path))
+    return removed
+
+
+def _remove_staging(serving_dir: pathlib.Path) -> list[str]:
+    if not serving_dir.is_dir():
+        return []
+    stale = [p for p in serving_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return [str(p) for p in stale]
+
+
+def _quarantine_unrecorded(serving_dir: pathlib.Path, recorded: set[str]) -> list[str]:
+    if not serving_dir.is_dir():
+        return []
+    known = {os.path.normpath(p) for p in recorded}
+    moved = []
+    for version in sorted(p for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()):
+        if os.path.normpath(str(version)) in known:
+            continue
+        aside = serving_dir / QUARANTINE / version.name
+        aside.parent.mkdir(exist_ok=True)
+        if aside.exists():
+            shutil.rmtree(aside)
+        os.rename(version, aside)
+        moved.append(version.name)
+    return moved
+
+
+def served_state(serving_dir: pathlib.Path) -> str:
+    """The versions in the serving folder, as BlessedPusher's cache key sees them: deleting a
+    served version changes it, so the next run pushes again instead of reusing the push."""
+    if not serving_dir.is_dir():
+        return ""
+    return ",".join(
+        sorted((p.name for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()), key=int)
+    )

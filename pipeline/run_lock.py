@@ -1,0 +1,53 @@
+"""One run at a time per store.
+
+Two runs on one SQLite store would both push the same model and interleave their records. The
+lock is an advisory `flock` on `<store>.lock`, taken before anything is written and released
+by the kernel when the process ends however it ends (kill -9 included), so a dead run never
+leaves a stale lock. It holds for processes on one machine; a store on a network file system
+shared by several machines needs MySQL (`--mysql`) and one scheduler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import os
+import pathlib
+from collections.abc import Iterator
+
+
+class StoreBusy(RuntimeError):
+    """Another run holds the store; one line."""
+
+
+def lock_path(metadata_path: pathlib.Path) -> pathlib.Path:
+    return metadata_path.with_name(metadata_path.name + ".lock")
+
+
+@contextlib.contextmanager
+def run_lock(metadata_path: pathlib.Path) -> Iterator[None]:
+    """Hold the store's lock for the block; refuse at once if another run holds it."""
+    path = lock_path(metadata_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "a process"
+            raise StoreBusy(
+                f"{metadata_path}: another run is using this store ({holder}); "
+                "wait for it to end, then run again"
+            ) from None
+        started = datetime.datetime.now().isoformat(timespec="seconds")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"tfxp run, pid {os.getpid()}, started {started}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,96 @@
+"""Before a run: a dead run's executions are closed as abandoned and its partial outputs
+deleted; the serving folder is squared with the store; a store that vanished beside its
+artifacts is refused."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from metadata import names
+from metadata.reader import MetadataReader
+from metadata.store import open_store
+from pipeline.config import config_from_dict
+from pipeline.recovery import QUARANTINE, StoreMissing, check_store, repair, served_state
+from tests.conftest import small_config_dict
+from tests.unit.metadata.store_builder import StoreBuilder
+
+
+@pytest.fixture
+def config(tmp_path):
+    (tmp_path / "data" / "span-1").mkdir(parents=True)
+    return config_from_dict(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml")
+
+
+def _killed_during_transform(config) -> tuple[int, pathlib.Path]:
+    """A run whose ExampleGen completed and whose Transform was running when it died."""
+    builder = StoreBuilder(config.metadata_path)
+    run = builder.run("2026-11-29T10:00:00")
+    examples = builder.artifact(names.EXAMPLES, f"{config.pipeline_root}/CsvExampleGen/examples/1")
+    builder.step(run, names.EXAMPLE_GEN, outputs={"examples": [examples]})
+    transform = builder.step(run, names.TRANSFORM, pb.Execution.RUNNING)
+    partial = config.pipeline_root / names.TRANSFORM / "transformed_examples" / str(transform)
+    (partial / "Split-train").mkdir(parents=True)
+    (
+        config.pipeline_root / names.TRANSFORM / ".system" / "executor_execution" / str(transform)
+    ).mkdir(parents=True)
+    (config.pipeline_root / "CsvExampleGen" / "examples" / "1").mkdir(parents=True)
+    return transform, partial
+
+
+def test_a_dead_runs_execution_is_closed_as_abandoned_and_its_partial_output_deleted(config):
+    transform, partial = _killed_during_transform(config)
+
+    repairs = repair(config)
+
+    assert repairs.abandoned == (f"Transform (execution {transform}, run 2026-11-29T10:00:00)",)
+    assert not partial.exists()
+    assert (config.pipeline_root / "CsvExampleGen" / "examples" / "1").is_dir()  # untouched
+    view = MetadataReader(open_store(sqlite=config.metadata_path)).run("2026-11-29T10:00:00")
+    assert view.nodes == {names.EXAMPLE_GEN: "complete", names.TRANSFORM: "abandoned"}
+    assert repair(config).abandoned == ()  # closed once
+
+
+def test_staging_is_removed_and_an_unrecorded_version_is_quarantined(config):
+    builder = StoreBuilder(config.metadata_path)
+    run = builder.run("r1")
+    recorded = config.serving_dir / "1000"
+    pushed = builder.artifact(
+        names.PUSHED_MODEL, "/p", pushed=1, pushed_version=1000, pushed_destination=str(recorded)
+    )
+    builder.step(run, names.PUSHER, outputs={"pushed_model": [pushed]})
+    for version in ("1000", "1001"):
+        (config.serving_dir / version).mkdir(parents=True)
+        (config.serving_dir / version / "saved_model.pb").write_bytes(b"graph")
+    (config.serving_dir / ".tmp-0f0f").mkdir()
+    assert served_state(config.serving_dir) == "1000,1001"
+
+    repairs = repair(config)
+
+    assert repairs.quarantined == ("1001",)
+    assert repairs.removed == (str(config.serving_dir / ".tmp-0f0f"),)
+    assert sorted(p.name for p in config.serving_dir.iterdir()) == [QUARANTINE, "1000"]
+    assert (config.serving_dir / QUARANTINE / "1001" / "saved_model.pb").exists()
+    assert served_state(config.serving_dir) == "1000"
+    assert any("1001" in line and QUARANTINE in line for line in repairs.lines())
+
+
+@pytest.mark.parametrize("store", ["missing", "empty"])
+def test_a_store_gone_beside_earlier_artifacts_is_refused_in_one_line(config, store):
+    (config.pipeline_root / "CsvExampleGen" / "examples" / "1").mkdir(parents=True)
+    if store == "empty":
+        config.metadata_path.write_bytes(b"")
+    with pytest.raises(StoreMissing) as refused:
+        check_store(config)
+    message = str(refused.value)
+    assert f"store is {store}" in message and str(config.pipeline_root) in message
+    assert "CsvExampleGen" in message and "\n" not in message
+
+
+def test_a_first_run_needs_no_store(config):
+    check_store(config)
+    config.pipeline_root.mkdir(parents=True)  # made, but holding nothing yet
+    check_store(config)
+    assert repair(config).lines() == []
