@@ -136,6 +136,12 @@ def run_outcome(outcome: RunOutcome) -> None:
             f"BLESSED; the same model is already the newest version "
             f"({run.already_serving_version}) in {outcome.serving_dir}: nothing pushed."
         )
+    elif outcome.result is Result.OLDER_THAN_SERVED:
+        print(
+            f"BLESSED but not pushed: trained on span {outcome.span}, older than span "
+            f"{run.older_than_served_span} the served model was trained on; "
+            "`tfxp run --replace-newer` pushes it anyway."
+        )
     else:
         print("NOT BLESSED: nothing pushed; the serving directory is unchanged.")
         for failure in outcome.threshold_failures:

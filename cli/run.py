@@ -31,6 +31,12 @@ def register(commands) -> None:
         "span stopped there stays out of the window; --allow is not applied "
         "to them)",
     )
+    run.add_argument(
+        "--replace-newer",
+        action="store_true",
+        help="push even if the served model was trained on newer spans than this run's "
+        "(recorded in ML Metadata); without it such a model is blessed but not pushed",
+    )
     run.set_defaults(handle=handle)
 
 
@@ -46,5 +52,6 @@ def handle(args) -> int:
         on_start=render.run_started,
         on_outcome=render.run_outcome,
         on_repairs=render.run_repairs,
+        replace_newer=args.replace_newer,
     )
     return exits.RUN_EXIT_CODES[outcome.result]

@@ -142,12 +142,17 @@ def BlessedPusher(
     pushed_model: OutputArtifact[standard_artifacts.PushedModel],
     serving_dir: Parameter[str],
     served_state: Parameter[str] = "",
+    span: Parameter[int] = 0,
+    served_span: Parameter[int] = 0,
 ) -> None:
-    """Push `model` if and only if `model_blessing` blesses this very model.
+    """Push `model` if and only if `model_blessing` blesses this very model, and its data is
+    not older than the served model's.
 
     `served_state` is read by nobody here: it lists the serving folder's versions when the run
     was planned (`pipeline.recovery.served_state`), so a deleted version is a new cache key and
-    the push runs again instead of being reused from cache."""
+    the push runs again instead of being reused from cache. `span` is the newest span the model
+    was trained on and `served_span` the served model's (0: unknown, or the user chose to
+    replace it): a model of 2013 data does not replace one of 2016 by accident."""
     blessed = model_blessing.get_int_custom_property(names.BLESSED) == 1
     # By URI, not id: Kubeflow V2's entrypoint (TFX 1.16) rewrites `current_model_id` as a
     # string resource name, which reads back as 0 here.
@@ -156,6 +161,10 @@ def BlessedPusher(
         raise PushError(f"the blessing is for the model at {judged!r}, not {model.uri!r}")
     if not blessed:
         pushed_model.set_int_custom_property(names.PUSHED, 0)
+        return
+    if span and served_span and span < served_span:
+        pushed_model.set_int_custom_property(names.PUSHED, 0)
+        pushed_model.set_int_custom_property(names.OLDER_THAN_SERVED, served_span)
         return
     model_dir = path_utils.serving_model_path(model.uri)
     already = serving_version_of(model_dir, serving_dir)

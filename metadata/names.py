@@ -77,6 +77,7 @@ ALLOWED = "allowed"  # on AcceptedSpan: the allow entries that let findings thro
 FINDINGS_ALLOWED = "findings_allowed"
 ABANDONED = "tfxp_abandoned"  # on an execution a dead run left running, closed by the next run
 SERVED_STATE = "served_state"  # BlessedPusher's parameter: the serving folder's versions
+OLDER_THAN_SERVED = "older_than_served_span"  # on PushedModel: blessed, kept out, older data
 SCHEMA_SOURCE_FILE = "source_file"  # on the curated Schema artifact
 
 # A run's facts (config, hashes, git revisions) on its pipeline_run context, each prefixed.

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 from typing import Any
 
 from ml_metadata.metadata_store import metadata_store
@@ -95,6 +96,7 @@ class RunView:
     pushed_version: int | None = None
     pushed_path: str | None = None
     already_serving_version: int | None = None  # blessed, but identical to the newest version
+    older_than_served_span: int | None = None  # blessed, kept out: the served model's data is newer
 
     @property
     def run_id(self) -> str:
@@ -313,6 +315,9 @@ class MetadataReader:
             already = number(props, names.ALREADY_SERVING_VERSION)
             if already is not None:
                 return {"already_serving_version": already}
+            older = number(props, names.OLDER_THAN_SERVED)
+            if older is not None:
+                return {"older_than_served_span": older}
         return {}
 
     # artifacts and executions ---------------------------------------------------------------
@@ -453,6 +458,28 @@ class MetadataReader:
             list_options=metadata_store.ListOptions(filter_query="last_known_state = RUNNING")
         )
         return [self.execution(e.id) for e in running]
+
+    def served_span(self, serving_dir: str) -> int | None:
+        """The span the newest version still in `serving_dir` was trained up to: the span of
+        the run that pushed it. None when no recorded push is there any more."""
+        stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))
+        pushes = sorted(
+            (
+                (number(a.custom_properties, names.PUSHED_VERSION), a)
+                for a in stored
+                if number(a.custom_properties, names.PUSHED)
+                and os.path.isdir(a.custom_properties[names.PUSHED_DESTINATION].string_value)
+                and os.path.dirname(a.custom_properties[names.PUSHED_DESTINATION].string_value)
+                == os.path.normpath(serving_dir)
+            ),
+            key=lambda pair: pair[0],
+        )
+        if not pushes:
+            return None
+        producer = self.producer(pushes[-1][1].id)
+        run = self._where(producer)[1] if producer else None
+        span = self.run(run).provenance.get("span") if run else None
+        return int(span) if span and span.isdigit() else None
 
     def pushed_destinations(self) -> set[str]:
         """Every version folder a push recorded (pushed=1)."""

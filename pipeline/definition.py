@@ -81,6 +81,7 @@ class Placement:
     serving_data_fingerprint: str | None = None
     records_dir: str | None = None
     served_state: str = ""  # the serving folder's versions (`pipeline.recovery.served_state`)
+    served_span: int = 0  # the span the served model was trained up to; 0: unknown, or replace
 
 
 def build_pipeline(
@@ -242,6 +243,8 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         model_blessing=evaluator.outputs["blessing"],
         serving_dir=placement.serving_dir,
         served_state=placement.served_state,
+        span=placement.span if isinstance(placement.span, int) else 0,  # Kubeflow: a parameter
+        served_span=placement.served_span,
     ).with_id(names.PUSHER)
     return nodes + [transform, trainer, baseline, evaluator, pusher]
 

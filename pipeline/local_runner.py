@@ -51,9 +51,10 @@ def named_run_dag_runner(run_id: str):
     return NamedRunDagRunner()
 
 
-def local_placement(config: PipelineConfig) -> Placement:
+def local_placement(config: PipelineConfig, served_span: int = 0) -> Placement:
     """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved
-    and its files hashed now, so the cache key covers exactly the files ExampleGen reads."""
+    and its files hashed now, so the cache key covers exactly the files ExampleGen reads.
+    `served_span`: the span the served model was trained up to (0: push whatever the span)."""
     from tfx.proto import trainer_pb2
 
     from pipeline.definition import Placement
@@ -78,6 +79,7 @@ def local_placement(config: PipelineConfig) -> Placement:
             else None
         ),
         served_state=served_state(config.serving_dir),
+        served_span=served_span,
     )
 
 
@@ -128,6 +130,14 @@ def judged_spans(config: PipelineConfig) -> set[int]:
     return MetadataReader(open_store(sqlite=config.metadata_path)).judged_spans(config.name)
 
 
+def served_span_of(config: PipelineConfig) -> int:
+    """The span the model now served was trained up to, per the store; 0 when unknown."""
+    if not config.metadata_path.is_file() or config.metadata_path.stat().st_size == 0:
+        return 0
+    reader = MetadataReader(open_store(sqlite=config.metadata_path))
+    return reader.served_span(str(config.serving_dir)) or 0
+
+
 def run(
     config: PipelineConfig,
     span: int | None = None,
@@ -136,9 +146,11 @@ def run(
     on_start: Callable[[PlannedRun], None] = lambda planned: None,
     on_outcome: Callable[[RunOutcome], None] = lambda outcome: None,
     on_repairs: Callable[[Repairs], None] = lambda repairs: None,
+    replace_newer: bool = False,
 ) -> RunOutcome:
     """Each planned run in turn (a backfilled span the gate stops stays out of the window and
-    the next goes on); the outcome of the span asked for.
+    the next goes on); the outcome of the span asked for. A model trained on older spans than
+    the served one is not pushed unless `replace_newer` (recorded with the run).
 
     All of it holds the store's lock (`run_lock`): a second run on the same store is refused.
     Under it, before anything runs, what dead runs left is repaired (`recovery`).
@@ -150,13 +162,15 @@ def run(
         outcome = None
         for planned in planned_runs:
             on_start(planned)  # a failure then names the span it happened on
-            outcome = run_once(planned.config, data_only=planned.data_only)
+            outcome = run_once(planned.config, planned.data_only, replace_newer)
             on_outcome(outcome)
     assert outcome is not None and not outcome.data_only, "a plan ends with the span asked for"
     return outcome
 
 
-def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
+def run_once(
+    config: PipelineConfig, data_only: bool = False, replace_newer: bool = False
+) -> RunOutcome:
     """One pipeline run on `config.span` (the newest if None), under a run id chosen here.
 
     A stop at the data gate is an outcome; any other failure propagates, as the bug it is.
@@ -171,9 +185,12 @@ def run_once(config: PipelineConfig, data_only: bool = False) -> RunOutcome:
 
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
     config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
-    placement = local_placement(config)
+    served = 0 if replace_newer else served_span_of(config)
+    placement = local_placement(config, served_span=served)
     pipeline = build_pipeline(config, placement, data_only=data_only)
     facts = run_facts(config, placement.data_fingerprint, placement.span)
+    if replace_newer:
+        facts["replace_newer"] = "true"
 
     failure = None
     try:
@@ -209,6 +226,8 @@ def result_of(run_view: RunView, data_only: bool, failed: bool) -> Result | None
         return Result.PUSHED
     if run_view.already_serving_version is not None:
         return Result.ALREADY_SERVING
+    if run_view.older_than_served_span is not None:
+        return Result.OLDER_THAN_SERVED
     if run_view.blessed is False:
         return Result.NOT_BLESSED
     return None

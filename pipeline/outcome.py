@@ -19,6 +19,7 @@ class Result(enum.Enum):
     PUSHED = "blessed and pushed as a new version"
     ALREADY_SERVING = "blessed; the same model is already the newest version"
     NOT_BLESSED = "not blessed: nothing pushed"
+    OLDER_THAN_SERVED = "blessed, not pushed: the served model was trained on newer data"
     STOPPED_AT_GATE = "stopped at the data gate"
     CHECKED_IN = "accepted by the data gate (data only)"
 

@@ -110,7 +110,7 @@ def _record_runs(monkeypatch, stopped=(), judged=()):
 
     calls = []
 
-    def run_once(config, data_only):
+    def run_once(config, data_only, replace_newer=False):
         calls.append((config.span, data_only, config.validation.allow))
         result = (
             Result.STOPPED_AT_GATE

@@ -124,7 +124,7 @@ def test_on_object_storage_saved_model_pb_is_written_last(model_dir, monkeypatch
     assert push_version(str(model_dir), "ram://serving", now=100)[0] == 101
 
 
-def _run_pusher(model_dir, serving, judged_uri: str, blessed: int = 1):
+def _run_pusher(model_dir, serving, judged_uri: str, blessed: int = 1, **parameters):
     """BlessedPusher's executor as TFX runs it, on artifacts made here."""
     from tfx.types import standard_artifacts
 
@@ -142,7 +142,7 @@ def _run_pusher(model_dir, serving, judged_uri: str, blessed: int = 1):
     executor.Do(
         {"model": [model], "model_blessing": [blessing]},
         {"pushed_model": [pushed]},
-        {"serving_dir": str(serving)},
+        {"serving_dir": str(serving), **parameters},
     )
     return pushed
 
@@ -204,3 +204,14 @@ def test_a_version_name_taken_meanwhile_takes_the_next_number(model_dir, tmp_pat
     monkeypatch.setattr(fileio, "rename", rename)
     version, path = push_version(str(model_dir), str(tmp_path / "serving"), now=1000)
     assert version == 1001 and calls[0].endswith("1000") and path.endswith("1001")
+
+
+def test_a_model_of_older_spans_than_the_served_one_is_not_pushed(serving_model, tmp_path):
+    serving = tmp_path / "serving"
+    judged = str(serving_model.parent)
+    older = _run_pusher(serving_model, serving, judged, span=2, served_span=4)
+    assert older.get_int_custom_property("pushed") == 0
+    assert older.get_int_custom_property("older_than_served_span") == 4
+    assert not serving.exists()
+    newer = _run_pusher(serving_model, serving, judged, span=4, served_span=4)
+    assert newer.get_int_custom_property("pushed") == 1
