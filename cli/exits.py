@@ -10,6 +10,7 @@ reported as one line; 3 the data gate stopped the run, or `tfxp validate` found 
 from __future__ import annotations
 
 import errno
+import re
 
 from pipeline.outcome import Result
 
@@ -32,6 +33,13 @@ RUN_EXIT_CODES = {
     Result.CHECKED_IN: EXIT_OK,
     Result.STOPPED_AT_GATE: EXIT_FINDINGS,
 }
+
+
+def run_exit_code(outcome) -> int:
+    """`tfxp run`'s code: by the result, or 3 when a span's files were refused before a run."""
+    from pipeline.outcome import SpanRefused
+
+    return EXIT_FINDINGS if isinstance(outcome, SpanRefused) else RUN_EXIT_CODES[outcome.result]
 
 
 def findings_exit_code(findings: list) -> int:
@@ -73,20 +81,35 @@ ENVIRONMENT_ERRNOS = {
     errno.EPERM: "operation not permitted; make it writable or point the config elsewhere",
     errno.ENAMETOOLONG: "file name too long; shorten the pipeline name or the folder path",
 }
+# The same faults as TensorFlow, Beam and SQLite word them: they wrap the OS error in their own
+# exception types (Beam re-raises a worker's error as a RuntimeError holding its text).
+_WORDINGS = {
+    "no space left on device": errno.ENOSPC,
+    "database or disk is full": errno.ENOSPC,
+    "disk quota exceeded": errno.EDQUOT,
+    "read-only file system": errno.EROFS,
+    "readonly database": errno.EROFS,
+    "permission denied": errno.EACCES,
+    "file name too long": errno.ENAMETOOLONG,
+}
+_PATH = re.compile(r"(/[^\s;:'\"\]\[]+)")
 
 
-def environment_error(err: BaseException) -> str | None:
-    """One line for an OS error the environment caused (found in `err` or what caused it),
-    else None."""
+def environment_error(err: BaseException | None) -> str | None:
+    """One line for a fault the environment caused (a full disk, a read-only folder, ...),
+    found in `err` or what caused it, naming the path where it shows; None for anything else."""
     seen = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
         if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
-            where = err.filename or ""
-            return (
-                f"{where}: {ENVIRONMENT_ERRNOS[err.errno]}"
-                if where
-                else ENVIRONMENT_ERRNOS[err.errno]
-            )
+            where = err.filename
+            problem = ENVIRONMENT_ERRNOS[err.errno]
+            return f"{where}: {problem}" if where else problem
+        text = str(err)
+        for wording, code in _WORDINGS.items():
+            if wording in text.lower():
+                path = _PATH.search(text)
+                problem = ENVIRONMENT_ERRNOS[code]
+                return f"{path.group(1)}: {problem}" if path else problem
         err = err.__cause__ or err.__context__
     return None

@@ -94,6 +94,18 @@ def run_started(planned: PlannedRun) -> None:
         print(f"tfxp: running pipeline '{planned.config.name}' on {where}", flush=True)
 
 
+def span_refused(refused) -> None:
+    """`tfxp run` found a span's files malformed (`pipeline.outcome.SpanRefused`): each
+    finding as `tfxp validate` prints it; nothing ran."""
+    for finding in refused.findings:
+        print(f"{finding.split}: column '{finding.feature}': {finding.kind}: {finding.description}")
+    print(
+        f"tfxp: span {refused.span}: {len(refused.findings)} problem(s) in its files; nothing "
+        "ran. Fix the files (`tfxp validate FILE` checks one) and run again",
+        file=sys.stderr,
+    )
+
+
 def run_repairs(repairs) -> None:
     """Before the runs: what a crash, a kill or a deleted folder had left, and was repaired
     (`pipeline.recovery.Repairs`)."""

@@ -52,6 +52,7 @@ def handle(args) -> int:
         on_start=render.run_started,
         on_outcome=render.run_outcome,
         on_repairs=render.run_repairs,
+        on_refused=render.span_refused,
         replace_newer=args.replace_newer,
     )
-    return exits.RUN_EXIT_CODES[outcome.result]
+    return exits.run_exit_code(outcome)

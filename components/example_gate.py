@@ -32,6 +32,7 @@ from components.validation import (
     count_findings,
     count_labels,
     label_findings,
+    non_finite_findings,
 )
 from metadata import names, verdicts
 
@@ -145,8 +146,10 @@ def ExampleGate(
 
     findings: list[Finding] = []
     for split in splits:
-        num_examples = sum(d.num_examples for d in _statistics(statistics, split).datasets)
+        split_statistics = _statistics(statistics, split)
+        num_examples = sum(d.num_examples for d in split_statistics.datasets)
         findings += count_findings(split, num_examples, limits.min_examples_per_split)
+        findings += non_finite_findings(split, split_statistics)
     for split in artifact_utils.decode_split_names(anomalies.split_names):
         findings += anomaly_findings(split, _load_anomalies(anomalies, split))
 

@@ -27,10 +27,11 @@ TOO_FEW_EXAMPLES = "TOO_FEW_EXAMPLES"
 LABEL_MISSING = "LABEL_MISSING"
 LABEL_RATE_CHANGE = "LABEL_RATE_CHANGE"
 LABEL_SPLIT_GAP = "LABEL_SPLIT_GAP"
+NON_FINITE = "NON_FINITE_VALUES"
 KINDS = (
     frozenset(anomalies_pb2.AnomalyInfo.Type.keys())
     | {f"SKEW_{k}" for k in anomalies_pb2.AnomalyInfo.Type.keys() if k.startswith("COMPARATOR_")}
-    | {"ANOMALY", TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP}
+    | {"ANOMALY", TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP, NON_FINITE}
 )
 
 
@@ -257,6 +258,28 @@ def count_findings(split: str, num_examples: int, min_examples: int) -> list[Fin
             f"{num_examples} examples, at least {min_examples} required",
         )
     ]
+
+
+def non_finite_findings(split: str, statistics) -> list[Finding]:
+    """Numeric features holding inf or NaN: TFDV's schema checks let them through, and a model
+    trained on them learns nothing (its loss is NaN)."""
+    found = []
+    for dataset in statistics.datasets:
+        for feature in dataset.features:
+            if not feature.HasField("num_stats"):
+                continue
+            stats = feature.num_stats
+            if all(math.isfinite(v) for v in (stats.min, stats.max, stats.mean, stats.std_dev)):
+                continue
+            found.append(
+                Finding(
+                    split,
+                    feature.path.step[-1] if feature.path.step else feature.name,
+                    NON_FINITE,
+                    f"inf or NaN values (min {stats.min}, max {stats.max}, mean {stats.mean})",
+                )
+            )
+    return found
 
 
 def label_findings(

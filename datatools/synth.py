@@ -20,8 +20,8 @@ import pathlib
 import random
 import re
 
-from datatools.csv_table import read_csv
 from pipeline import PROJECT_ROOT
+from pipeline.csv_table import read_csv
 from pipeline.spans import csv_files
 from pipeline.spans import spans as span_folders
 

@@ -8,11 +8,9 @@ ExampleGen reads it) and, against a span, for drift, as the gate does.
 
 from __future__ import annotations
 
-import math
 import pathlib
 
 from components.validation import (
-    TRAINING,
     Finding,
     LabelCounts,
     anomaly_findings,
@@ -21,69 +19,13 @@ from components.validation import (
     label_findings,
     training_environment,
 )
-from datatools.csv_table import CsvProblem, CsvTable, read_csv
 from datatools.statistics import example_statistics
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
+from pipeline.csv_table import CsvProblem, CsvTable, read_csv
 from pipeline.schema import read_schema
+from pipeline.span_check import structural_findings
 from pipeline.spans import DataError, span_files
-
-_NUMERIC = (2, 3)  # schema_pb2.INT, schema_pb2.FLOAT
-_DEPRECATED = 5  # schema_pb2.LifecycleStage.DEPRECATED
-_MOST_FINDINGS = 50  # the first fifty say enough
-
-
-def structural_findings(table: CsvTable, schema) -> list[Finding]:
-    """What is wrong with the rows of a readable CSV file for this schema, before statistics."""
-    where = str(table.path)
-    findings = []
-    types = {f.name: f.type for f in schema.feature}
-    required = {
-        f.name
-        for f in schema.feature
-        if TRAINING not in f.not_in_environment and f.lifecycle_stage != _DEPRECATED
-    }
-    for column in sorted(required - set(table.header)):
-        findings.append(Finding(where, column, "MISSING_COLUMN", "the schema expects this column"))
-    for column in [c for c in table.header if c not in types]:
-        findings.append(Finding(where, column, "EXTRA_COLUMN", "not in the schema"))
-    if not table.rows:
-        findings.append(Finding(where, "<file>", "NO_ROWS", "a header but no rows"))
-    for number, row in table.rows:
-        if len(row) != len(table.header):
-            findings.append(
-                Finding(
-                    where,
-                    "<file>",
-                    "RAGGED_ROW",
-                    f"line {number}: {len(row)} fields, the header has {len(table.header)}",
-                )
-            )
-            continue
-        for column, cell in zip(table.header, row, strict=True):
-            if types.get(column) in _NUMERIC and cell.strip():
-                try:
-                    value = float(cell)
-                except ValueError:
-                    findings.append(
-                        Finding(
-                            where,
-                            column,
-                            "NOT_A_NUMBER",
-                            f"line {number}: {cell!r} in a numeric column",
-                        )
-                    )
-                    continue
-                if not math.isfinite(value):
-                    findings.append(
-                        Finding(
-                            where,
-                            column,
-                            "NAN_OR_INF",
-                            f"line {number}: {cell!r} is not a finite number",
-                        )
-                    )
-    return findings[:_MOST_FINDINGS]
 
 
 def validate_file(

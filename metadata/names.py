@@ -93,6 +93,10 @@ GATE_VERDICT = "verdict"
 GATE_ACCEPTED = "accepted"
 GATE_STOPPED = "stopped"
 
+# TFX's launcher (1.16): an execution's private working folder is
+# <pipeline_root>/<node>/.system/stateful_working_dir/<this property's value>.
+STATEFUL_DIR_INDEX = "__stateful_working_dir_index__"
+
 # Files TFX components write inside their artifacts (TFX 1.16).
 STATISTICS_FILE = "FeatureStats.pb"  # StatisticsGen, one per split folder
 SCHEMA_FILE = "schema.pbtxt"  # SchemaGen, ImportSchemaGen and our CuratedSchemaImporter

@@ -481,6 +481,12 @@ class MetadataReader:
         span = self.run(run).provenance.get("span") if run else None
         return int(span) if span and span.isdigit() else None
 
+    def stateful_dir_index(self, execution_id: int) -> str | None:
+        """TFX's name for an execution's private working folder (see `names`)."""
+        found = self.store.get_executions_by_id([execution_id])
+        value = found[0].custom_properties.get(names.STATEFUL_DIR_INDEX) if found else None
+        return value.string_value if value is not None else None
+
     def pushed_destinations(self) -> set[str]:
         """Every version folder a push recorded (pushed=1)."""
         stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))

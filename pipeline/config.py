@@ -17,6 +17,8 @@ import yaml
 from components.validation import KINDS, LabelLimits, Validation
 from models import features as F
 
+MAX_NAME_LENGTH = 63  # TFX 1.16's limit on a pipeline name (and Kubernetes' on a label)
+
 
 class ConfigError(ValueError):
     """A dataset config is unreadable, misses a key, or holds a value of the wrong kind."""
@@ -184,6 +186,10 @@ def config_from_dict(
     name = top.get("name", str)
     if not name.replace("_", "").replace("-", "").isalnum():
         raise top.fail("name", f"must be letters, digits, '-' or '_', got {name!r}")
+    if len(name) > MAX_NAME_LENGTH:  # TFX refuses longer pipeline names when the run starts
+        raise top.fail(
+            "name", f"must be at most {MAX_NAME_LENGTH} characters, got {len(name)}: {name!r}"
+        )
 
     data = top.child("data")
     data_root = path_of(data, "root")

@@ -21,11 +21,12 @@ from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
-from pipeline.outcome import PlannedRun, Result, RunOutcome
+from pipeline.outcome import PlannedRun, Result, RunOutcome, SpanRefused
 from pipeline.recovery import Repairs, check_store, repair, served_state
 from pipeline.run_facts import run_facts
 from pipeline.run_lock import run_lock
 from pipeline.schema import check_schema_covers_config, read_schema
+from pipeline.span_check import span_findings
 from pipeline.spans import csv_files, span_files, spans
 
 if TYPE_CHECKING:
@@ -107,6 +108,18 @@ def plan(
     ]
 
 
+def refused_span(planned_runs: list[PlannedRun]) -> SpanRefused | None:
+    """The first planned span whose files fail the structural checks, if any: then nothing
+    runs (a malformed file crashes Beam's CSV reader mid-run)."""
+    for planned in planned_runs:
+        schema = read_schema(planned.config.schema_file)
+        files = span_files(planned.config.data_root, planned.span)[1]
+        findings = span_findings(files, schema)
+        if findings:
+            return SpanRefused(planned.span, tuple(findings))
+    return None
+
+
 def unjudged_window_spans(config: PipelineConfig, span: int) -> list[int]:
     """The spans before `span` its training window can hold that the gate has never judged,
     oldest first: what `--backfill` checks in. A span already judged keeps its verdict (an
@@ -147,7 +160,8 @@ def run(
     on_outcome: Callable[[RunOutcome], None] = lambda outcome: None,
     on_repairs: Callable[[Repairs], None] = lambda repairs: None,
     replace_newer: bool = False,
-) -> RunOutcome:
+    on_refused: Callable[[SpanRefused], None] = lambda refused: None,
+) -> RunOutcome | SpanRefused:
     """Each planned run in turn (a backfilled span the gate stops stays out of the window and
     the next goes on); the outcome of the span asked for. A model trained on older spans than
     the served one is not pushed unless `replace_newer` (recorded with the run).
@@ -158,6 +172,10 @@ def run(
     with run_lock(config.metadata_path):
         check_store(config)
         planned_runs = plan(config, span, allow, backfill)
+        refused = refused_span(planned_runs)
+        if refused is not None:
+            on_refused(refused)
+            return refused
         on_repairs(repair(config))
         outcome = None
         for planned in planned_runs:

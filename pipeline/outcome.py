@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from components.validation import GateReport
+from components.validation import Finding, GateReport
 from metadata.evaluation import ThresholdFailure
 from metadata.reader import RunView
 from pipeline.config import PipelineConfig
@@ -42,6 +42,15 @@ class RunOutcome:
     @property
     def run_id(self) -> str:
         return self.run.run
+
+
+@dataclasses.dataclass(frozen=True)
+class SpanRefused:
+    """No run was made: a planned span's files fail the structural checks (`span_check`),
+    which would otherwise crash inside Beam."""
+
+    span: int
+    findings: tuple[Finding, ...]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -75,7 +75,8 @@ def repair(config: PipelineConfig) -> Repairs:
     running = reader.running_executions()
     removed = []
     for execution in running:
-        removed += _remove_outputs(config.pipeline_root, execution.node, execution.id)
+        working = reader.stateful_dir_index(execution.id)
+        removed += _remove_outputs(config.pipeline_root, execution.node, execution.id, working)
     closed = set(close_abandoned(config.metadata_path, [e.id for e in running]))
     abandoned = [e for e in running if e.id in closed]
     removed += _remove_staging(config.serving_dir)
@@ -88,9 +89,12 @@ def repair(config: PipelineConfig) -> Repairs:
     )
 
 
-def _remove_outputs(pipeline_root: pathlib.Path, node: str, execution_id: int) -> list[str]:
+def _remove_outputs(
+    pipeline_root: pathlib.Path, node: str, execution_id: int, working: str | None
+) -> list[str]:
     """The folders TFX made for one execution: `<node>/<output key>/<id>` and its bookkeeping
-    (`<node>/.system/executor_execution/<id>`, `<node>/.temp/<id>`)."""
+    (`<node>/.system/executor_execution/<id>`, `.system/stateful_working_dir/<index>`,
+    `<node>/.temp/<id>`)."""
     node_dir = pipeline_root / node
     if not node_dir.is_dir():
         return []
@@ -103,6 +107,8 @@ def _remove_outputs(pipeline_root: pathlib.Path, node: str, execution_id: int) -
         node_dir / ".system" / "executor_execution" / str(execution_id),
         node_dir / ".temp" / str(execution_id),
     ]
+    if working:
+        candidates.append(node_dir / ".system" / "stateful_working_dir" / working)
     removed = []
     for path in candidates:
         if path.exists():

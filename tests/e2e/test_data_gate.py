@@ -17,9 +17,9 @@ def _unknown_payment_type(index: int, line: str) -> str:
     "rows, edit, expected",
     [
         (1000, _unknown_payment_type, "feature 'payment_type': ENUM_TYPE_UNEXPECTED_STRING_VALUES"),
-        (0, None, "TOO_FEW_EXAMPLES: 0 examples, at least 100 required"),
+        (60, None, "at least 100 required"),
     ],
-    ids=["unseen-category", "header-only-csv"],
+    ids=["unseen-category", "too-few-rows"],
 )
 def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
     data = write_sample(tmp_path / "data", rows, edit)
@@ -38,7 +38,7 @@ def test_anomalous_data_stops_before_transform(tmp_path, rows, edit, expected):
 
 
 def test_runs_shows_a_run_stopped_at_the_gate(tmp_path):
-    data = write_sample(tmp_path / "data", 0)
+    data = write_sample(tmp_path / "data", 60)
     config = write_config(small_config_dict(tmp_path, data.parent.parent), tmp_path / "c.yaml")
     assert run_cli("run", "--config", str(config))[0] == EXIT_FINDINGS
     code, out, _ = run_cli("runs", "--metadata", str(tmp_path / "metadata.sqlite"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cli.exits import EXIT_USER_ERROR
+from cli.exits import EXIT_FINDINGS, EXIT_USER_ERROR
 from cli.main import main
 from components.validation import GateReport
 from pipeline.outcome import Result, RunOutcome
-from tests.conftest import a_run_view, small_config_dict, write_config
+from tests.conftest import a_run_view, small_config_dict, write_config, write_sample
 
 
 def test_missing_config_file_is_one_line_and_exit_2(tmp_path, capsys):
@@ -77,9 +77,7 @@ def test_validate_against_takes_a_span_number_or_schema(tmp_path, capsys, agains
 @pytest.fixture
 def four_spans(tmp_path):
     for span in (1, 2, 3, 4):
-        folder = tmp_path / "data" / f"span-{span}"
-        folder.mkdir(parents=True)
-        (folder / "data.csv").write_text("a\n1\n")
+        write_sample(tmp_path / "data", 5, span=span, skip=5 * span)
     raw = small_config_dict(tmp_path, tmp_path / "data")
     raw["data"]["window"] = 3
     return write_config(raw, tmp_path / "c.yaml")
@@ -155,3 +153,51 @@ def test_every_outcome_has_an_exit_code_and_only_a_stop_is_not_zero():
     assert set(RUN_EXIT_CODES) == set(Result)
     assert {r for r, code in RUN_EXIT_CODES.items() if code} == {Result.STOPPED_AT_GATE}
     assert RUN_EXIT_CODES[Result.STOPPED_AT_GATE] == EXIT_FINDINGS
+
+
+def _break_line_3(kind: str):
+    def edit(i: int, line: str) -> str:
+        if i != 1:  # the second row: line 3 of the file
+            return line
+        fields = line.split(",")
+        if kind == "ragged-row":
+            return ",".join(fields[:-2]) + "\n"
+        if kind == "unbalanced-quote":
+            return '"' + line
+        if kind == "inf-fare":
+            return ",".join([fields[0], "inf", *fields[2:]])
+        return line
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("ragged-row", "RAGGED_ROW: line 3:"),
+        ("unbalanced-quote", "UNBALANCED_QUOTES: line 3: a quoted field is never closed"),
+        ("inf-fare", "column 'fare': NAN_OR_INF: line 3: 'inf' is not a finite number"),
+        ("not-utf8", "NOT_UTF8: line 3: byte 0xff is not UTF-8"),
+        ("header-only", "NO_ROWS: a header but no rows"),
+    ],
+)
+def test_a_malformed_span_is_refused_with_file_and_line_and_nothing_runs(
+    four_spans, monkeypatch, capsys, kind, expected
+):
+    calls = _record_runs(monkeypatch)
+    span_4 = four_spans.parent / "data" / "span-4"
+    if kind == "header-only":
+        write_sample(four_spans.parent / "data", 0, span=4)
+    else:
+        write_sample(four_spans.parent / "data", 5, _break_line_3(kind), span=4)
+    if kind == "not-utf8":
+        data = (span_4 / "data.csv").read_bytes().split(b"\n")
+        data[2] = b"\xff" + data[2]
+        (span_4 / "data.csv").write_bytes(b"\n".join(data))
+
+    assert main(["run", "--config", str(four_spans)]) == EXIT_FINDINGS
+
+    out, err = capsys.readouterr()
+    assert f"{span_4 / 'data.csv'}: column" in out and expected in out
+    assert "span 4:" in err and "nothing ran" in err and "Traceback" not in err
+    assert calls == []

@@ -8,9 +8,9 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from components.example_gate import _label_counts
 from components.validation import LabelCounts
-from datatools.csv_table import read_csv
 from datatools.validate import label_counts
 from models import features as F
+from pipeline.csv_table import read_csv
 from pipeline.schema import read_schema
 from tests.conftest import ROOT
 

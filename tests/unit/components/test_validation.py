@@ -217,3 +217,15 @@ def test_reports_are_named_after_the_execution_locally_its_pod_on_kfp_and_unique
     assert gate_report_path("/out/pipeline_root/CsvExampleGen/examples/3", 4, "17") == (
         "/out/pipeline_root/ExampleGate/reports/span-4-17.json"
     )
+
+
+def test_inf_or_nan_in_a_numeric_feature_is_a_finding_naming_it():
+    from components.validation import NON_FINITE, non_finite_findings
+
+    frame = pd.DataFrame({"fare": [1.0, float("inf"), 3.0], "miles": [1.0, 2.0, 3.0]})
+    stats = tfdv.generate_statistics_from_dataframe(frame)
+    [finding] = non_finite_findings("train", stats)
+    assert (finding.split, finding.feature, finding.kind) == ("train", "fare", NON_FINITE)
+    assert "inf" in finding.description
+    finite = tfdv.generate_statistics_from_dataframe(frame.replace(float("inf"), 2.0))
+    assert non_finite_findings("train", finite) == []

@@ -109,6 +109,7 @@ _DELETE = object()
             "'validation.allow[0]'.*'DRIFT:fare' must be KIND:FEATURE",
         ),
         ("validation.allow", ["COMPARATOR_L_INFTY_HIGH"], "must be KIND:FEATURE"),
+        ("name", "t" * 64, "'name' must be at most 63 characters, got 64"),
     ],
 )
 def test_each_mistake_is_reported_with_its_key(taxi_raw, key, value, message):

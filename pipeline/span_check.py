@@ -1,0 +1,80 @@
+"""Before a local run: the span's files pass the structural checks `tfxp validate` makes
+(encoding, quoting, ragged rows, header against the schema, numbers that are not finite), so bad
+bytes are reported with file, line and column instead of crashing inside Beam.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+from components.validation import TRAINING, Finding
+from pipeline.csv_table import CsvProblem, CsvTable, read_csv
+
+_NUMERIC = (2, 3)  # schema_pb2.INT, schema_pb2.FLOAT
+_DEPRECATED = 5  # schema_pb2.LifecycleStage.DEPRECATED
+_MOST_FINDINGS = 50  # the first fifty say enough
+
+
+def structural_findings(table: CsvTable, schema) -> list[Finding]:
+    """What is wrong with the rows of a readable CSV file for this schema, before statistics."""
+    where = str(table.path)
+    findings = []
+    types = {f.name: f.type for f in schema.feature}
+    required = {
+        f.name
+        for f in schema.feature
+        if TRAINING not in f.not_in_environment and f.lifecycle_stage != _DEPRECATED
+    }
+    for column in sorted(required - set(table.header)):
+        findings.append(Finding(where, column, "MISSING_COLUMN", "the schema expects this column"))
+    for column in [c for c in table.header if c not in types]:
+        findings.append(Finding(where, column, "EXTRA_COLUMN", "not in the schema"))
+    if not table.rows:
+        findings.append(Finding(where, "<file>", "NO_ROWS", "a header but no rows"))
+    for number, row in table.rows:
+        if len(row) != len(table.header):
+            findings.append(
+                Finding(
+                    where,
+                    "<file>",
+                    "RAGGED_ROW",
+                    f"line {number}: {len(row)} fields, the header has {len(table.header)}",
+                )
+            )
+            continue
+        for column, cell in zip(table.header, row, strict=True):
+            if types.get(column) in _NUMERIC and cell.strip():
+                try:
+                    value = float(cell)
+                except ValueError:
+                    findings.append(
+                        Finding(
+                            where,
+                            column,
+                            "NOT_A_NUMBER",
+                            f"line {number}: {cell!r} in a numeric column",
+                        )
+                    )
+                    continue
+                if not math.isfinite(value):
+                    findings.append(
+                        Finding(
+                            where,
+                            column,
+                            "NAN_OR_INF",
+                            f"line {number}: {cell!r} is not a finite number",
+                        )
+                    )
+    return findings[:_MOST_FINDINGS]
+
+
+def span_findings(files: list[pathlib.Path], schema) -> list[Finding]:
+    """Structural findings over a span's files, each naming its file (empty: it may run)."""
+    findings = []
+    for path in files:
+        try:
+            findings += structural_findings(read_csv(path), schema)
+        except CsvProblem as problem:
+            findings.append(Finding(str(path), "<file>", problem.kind, str(problem)))
+    return findings[:_MOST_FINDINGS]
