@@ -19,10 +19,11 @@ from cli import (
     schema,
     show,
     spec,
+    store,
     validate,
 )
 
-NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff)
+NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff, store)
 
 
 def quiet_logs() -> None:

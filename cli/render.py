@@ -425,6 +425,19 @@ def findings(
     print(f"tfxp: {file} conforms to {schema_file}{drift}")
 
 
+def store_findings(found, config) -> None:
+    """`tfxp store check`: each finding with what to do, or that the store is sound."""
+    for finding in found:
+        print(f"{finding.kind}: {finding.subject}\n    {finding.fix}")
+    if found:
+        print(f"tfxp: {len(found)} finding(s) in {config.metadata_path}", file=sys.stderr)
+    else:
+        print(
+            f"tfxp: {config.metadata_path} is sound: nothing left running, every artifact's "
+            f"files present, {config.serving_dir} as recorded"
+        )
+
+
 def written(paths: Iterable[pathlib.Path], note: str = "") -> None:
     for path in paths:
         print(f"tfxp: wrote {path}{note}")

@@ -10,6 +10,7 @@ and a version number is never reused.
 
 import os
 import re
+import signal
 import time
 import uuid
 
@@ -23,6 +24,9 @@ from components.fingerprint import model_fingerprint
 from metadata import names
 
 _VERSION = re.compile(r"^\d+$")
+# Set by the fault tests (tests/e2e/test_faults.py) to kill the run the instant a version is in
+# place and before ML Metadata records the push: the one crash the store cannot see.
+CRASH_AFTER_RENAME = "TFXP_TEST_CRASH_AFTER_PUSH_RENAME"
 
 
 class PushError(RuntimeError):
@@ -89,6 +93,8 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
                 if fileio.exists(target):
                     raise FileExistsError(target)
                 fileio.rename(staging, target, overwrite=False)
+                if os.environ.get(CRASH_AFTER_RENAME):  # fault tests only: see the constant
+                    os.kill(os.getpid(), signal.SIGKILL)
                 return version, target
             except (OSError, *_name_taken_errors()):  # taken meanwhile: the next number
                 version += 1

@@ -6,6 +6,7 @@ The MySQL password comes from the environment (MLMD_MYSQL_PASSWORD), never a fla
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 
@@ -94,3 +95,29 @@ def open_store(
             ) from None
         raise MetadataError(f"{where}: not a readable ML Metadata store ({message})") from None
     return store
+
+
+def sqlite_integrity(path: pathlib.Path) -> list[str]:
+    """SQLite's own check of a store file, read-only: empty when the file is sound."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = [row[0] for row in db.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as err:
+        return [str(err)]
+    return [] if rows == ["ok"] else rows
+
+
+def backup_sqlite(path: pathlib.Path, destination: pathlib.Path) -> None:
+    """A consistent copy of a SQLite store (SQLite's online backup), written beside the
+    destination and renamed into place, so a copy is whole or absent."""
+    import sqlite3
+
+    if destination.exists():
+        raise MetadataError(f"{destination}: exists; choose a new file for the copy")
+    partial = destination.with_name(f".{destination.name}.partial")
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source:
+        with contextlib.closing(sqlite3.connect(partial)) as copy:
+            source.backup(copy)
+    os.replace(partial, destination)

@@ -18,9 +18,10 @@ import pathlib
 import shutil
 
 from metadata.reader import MetadataReader
-from metadata.store import MetadataError, open_store
+from metadata.store import MetadataError, backup_sqlite, open_store, sqlite_integrity
 from metadata.writer import close_abandoned
 from pipeline.config import PipelineConfig
+from pipeline.run_lock import StoreBusy, run_lock
 
 STAGING_PREFIX = ".tmp-"  # components/pusher.py stages a version under this name
 QUARANTINE = ".quarantine"
@@ -151,3 +152,89 @@ def served_state(serving_dir: pathlib.Path) -> str:
     return ",".join(
         sorted((p.name for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()), key=int)
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreFinding:
+    """One thing `tfxp store check` found wrong, and what to do about it."""
+
+    kind: str  # CORRUPT, LEFT_RUNNING, FILES_GONE, UNRECORDED_VERSION, VERSION_GONE
+    subject: str
+    fix: str
+
+
+def inspect(config: PipelineConfig) -> list[StoreFinding]:
+    """`tfxp store check`: the store file's integrity, executions a dead run left running,
+    artifacts whose files are gone, and served versions the store and the folder disagree on.
+    Reads only."""
+    path = config.metadata_path
+    broken = sqlite_integrity(path) if path.is_file() else []
+    if broken:
+        fix = "restore the store from a copy (`tfxp store backup` makes one)"
+        return [StoreFinding("CORRUPT", f"{path}: {line}", fix) for line in broken]
+    reader = MetadataReader(open_store(sqlite=path))
+    found = []
+    if not _run_in_progress(path):
+        found += [
+            StoreFinding(
+                "LEFT_RUNNING",
+                f"{e.node} (execution {e.id}, run {e.run})",
+                "a dead run left it; the next `tfxp run` closes it and removes its outputs",
+            )
+            for e in reader.running_executions()
+        ]
+    found += [
+        StoreFinding(
+            "FILES_GONE",
+            f"{a.type} {a.id} ({a.producer or '?'}, run {a.run or '?'}): {a.uri}",
+            "its files were deleted; runs that need it will make it again",
+        )
+        for a in reader.artifacts()
+        if "://" not in a.uri
+        and a.uri
+        and not os.path.exists(a.uri)
+        and a.type != "PushedModel"  # its folder is the served version, checked below
+    ]
+    recorded = {os.path.normpath(p) for p in reader.pushed_destinations()}
+    serving = config.serving_dir
+    on_disk = (
+        {os.path.normpath(str(p)) for p in serving.iterdir() if p.name.isdigit()}
+        if serving.is_dir()
+        else set()
+    )
+    found += [
+        StoreFinding(
+            "UNRECORDED_VERSION",
+            version,
+            f"no push recorded it; the next `tfxp run` moves it to {QUARANTINE}/",
+        )
+        for version in sorted(on_disk - recorded)
+    ]
+    found += [
+        StoreFinding("VERSION_GONE", version, "deleted; the next `tfxp run` pushes its model again")
+        for version in sorted(recorded - on_disk)
+        if os.path.dirname(version) == os.path.normpath(str(serving))
+    ]
+    return found
+
+
+def _run_in_progress(path: pathlib.Path) -> bool:
+    """Whether a run holds the store now (when the lock cannot even be taken, say on a
+    read-only folder, assume one does: then nothing is called abandoned)."""
+    try:
+        with run_lock(path, holder="tfxp store check"):
+            return False
+    except (StoreBusy, OSError):
+        return True
+
+
+def backup(config: PipelineConfig, destination: pathlib.Path) -> pathlib.Path:
+    """`tfxp store backup DEST`: a consistent copy, taken while no run writes (under the run
+    lock), and checked to open as an ML Metadata store."""
+    path = config.metadata_path
+    if not path.is_file():
+        raise MetadataError(f"{path}: no ML Metadata store there (has the pipeline run?)")
+    with run_lock(path, holder="tfxp store backup"):
+        backup_sqlite(path, destination)
+    open_store(sqlite=destination)
+    return destination

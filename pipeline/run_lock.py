@@ -26,8 +26,9 @@ def lock_path(metadata_path: pathlib.Path) -> pathlib.Path:
 
 
 @contextlib.contextmanager
-def run_lock(metadata_path: pathlib.Path) -> Iterator[None]:
-    """Hold the store's lock for the block; refuse at once if another run holds it."""
+def run_lock(metadata_path: pathlib.Path, holder: str = "tfxp run") -> Iterator[None]:
+    """Hold the store's lock for the block; refuse at once if another run holds it. `holder`
+    is what a refused process is told holds it."""
     path = lock_path(metadata_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
@@ -43,7 +44,7 @@ def run_lock(metadata_path: pathlib.Path) -> Iterator[None]:
         started = datetime.datetime.now().isoformat(timespec="seconds")
         handle.seek(0)
         handle.truncate()
-        handle.write(f"tfxp run, pid {os.getpid()}, started {started}\n")
+        handle.write(f"{holder}, pid {os.getpid()}, started {started}\n")
         handle.flush()
         try:
             yield

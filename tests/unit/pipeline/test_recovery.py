@@ -24,9 +24,9 @@ def config(tmp_path):
     return config_from_dict(small_config_dict(tmp_path, tmp_path / "data"), tmp_path / "c.yaml")
 
 
-def _killed_during_transform(config) -> tuple[int, pathlib.Path]:
+def _killed_during_transform(config, builder=None) -> tuple[int, pathlib.Path]:
     """A run whose ExampleGen completed and whose Transform was running when it died."""
-    builder = StoreBuilder(config.metadata_path)
+    builder = builder or StoreBuilder(config.metadata_path)
     run = builder.run("2026-11-29T10:00:00")
     examples = builder.artifact(names.EXAMPLES, f"{config.pipeline_root}/CsvExampleGen/examples/1")
     builder.step(run, names.EXAMPLE_GEN, outputs={"examples": [examples]})
@@ -94,3 +94,50 @@ def test_a_first_run_needs_no_store(config):
     config.pipeline_root.mkdir(parents=True)  # made, but holding nothing yet
     check_store(config)
     assert repair(config).lines() == []
+
+
+def test_store_check_names_what_is_left_running_gone_or_unrecorded(config, tmp_path):
+    from pipeline.recovery import inspect
+
+    builder = StoreBuilder(config.metadata_path)
+    _killed_during_transform(config, builder)
+    run = builder.run("r2")
+    gone = builder.artifact(names.MODEL, str(tmp_path / "deleted-model"))
+    builder.step(run, names.TRAINER, outputs={"model": [gone]})
+    recorded = config.serving_dir / "1000"
+    pushed = builder.artifact(
+        names.PUSHED_MODEL, "/p", pushed=1, pushed_version=1000, pushed_destination=str(recorded)
+    )
+    builder.step(run, names.PUSHER, outputs={"pushed_model": [pushed]})
+    (config.serving_dir / "1001").mkdir(parents=True)
+
+    found = {(f.kind, f.subject.split(" (")[0].split(":")[0]) for f in inspect(config)}
+
+    assert found == {
+        ("LEFT_RUNNING", names.TRANSFORM),
+        ("FILES_GONE", f"{names.MODEL} {gone.id}"),
+        ("UNRECORDED_VERSION", str(config.serving_dir / "1001")),
+        ("VERSION_GONE", str(recorded)),
+    }
+
+
+def test_store_check_finds_a_corrupt_file(config):
+    from pipeline.recovery import inspect
+
+    _killed_during_transform(config)
+    data = bytearray(config.metadata_path.read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # a page of the file overwritten
+    config.metadata_path.write_bytes(bytes(data))
+    [finding, *_] = inspect(config)
+    assert finding.kind == "CORRUPT" and str(config.metadata_path) in finding.subject
+
+
+def test_a_backup_is_a_whole_store_and_never_overwrites(config, tmp_path):
+    from metadata.store import MetadataError
+    from pipeline.recovery import backup
+
+    _killed_during_transform(config)
+    copy = backup(config, tmp_path / "copy.sqlite")
+    assert MetadataReader(open_store(sqlite=copy)).run_ids() == ["2026-11-29T10:00:00"]
+    with pytest.raises(MetadataError, match="exists; choose a new file"):
+        backup(config, copy)
