@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import warnings
 
 from cli import (
@@ -44,21 +45,47 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class _Interrupts:
+    """Ctrl-C, noted before it is raised: TensorFlow's C++ code can turn the KeyboardInterrupt
+    raised inside it into another error (a bare TypeError from `nest.flatten` was seen), and
+    whatever escapes after a Ctrl-C is the interruption, not a bug."""
+
+    seen = False
+
+    @classmethod
+    def listen(cls) -> None:
+        cls.seen = False
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored
+            signal.signal(signal.SIGINT, cls._on_interrupt)
+
+    @classmethod
+    def _on_interrupt(cls, signum, frame):
+        cls.seen = True
+        raise KeyboardInterrupt
+
+
+def _interrupted() -> int:
+    render.user_error("interrupted; the next run closes what this one left")
+    return exits.EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     quiet_logs()
+    _Interrupts.listen()
     try:
         return args.handle(args)
     except exits.user_errors() as err:
         render.user_error(err)
         return exits.EXIT_USER_ERROR
     except KeyboardInterrupt:
-        render.user_error("interrupted; the next run closes what this one left")
-        return exits.EXIT_INTERRUPTED
+        return _interrupted()
     except BrokenPipeError:  # the reader went away (`tfxp runs | head`): nothing to say to it
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
         return exits.EXIT_OK
     except Exception as err:
+        if _Interrupts.seen:
+            return _interrupted()
         line = exits.environment_error(err)
         if line is None:
             raise

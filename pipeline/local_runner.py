@@ -52,10 +52,13 @@ def named_run_dag_runner(run_id: str):
     return NamedRunDagRunner()
 
 
-def local_placement(config: PipelineConfig, served_span: int = 0) -> Placement:
+def local_placement(
+    config: PipelineConfig, served_span: int = 0, pushed: frozenset[str] = frozenset()
+) -> Placement:
     """Local files, SQLite ML Metadata, Beam in this process, caching on; the span resolved
     and its files hashed now, so the cache key covers exactly the files ExampleGen reads.
-    `served_span`: the span the served model was trained up to (0: push whatever the span)."""
+    `served_span`: the span the served model was trained up to (0: push whatever the span);
+    `pushed`: the version folders the store recorded pushes to."""
     from tfx.proto import trainer_pb2
 
     from pipeline.definition import Placement
@@ -79,7 +82,7 @@ def local_placement(config: PipelineConfig, served_span: int = 0) -> Placement:
             if serving_root
             else None
         ),
-        served_state=served_state(config.serving_dir),
+        served_state=served_state(config.serving_dir, set(pushed)),
         served_span=served_span,
     )
 
@@ -143,12 +146,14 @@ def judged_spans(config: PipelineConfig) -> set[int]:
     return MetadataReader(open_store(sqlite=config.metadata_path)).judged_spans(config.name)
 
 
-def served_span_of(config: PipelineConfig) -> int:
-    """The span the model now served was trained up to, per the store; 0 when unknown."""
+def served_of(config: PipelineConfig) -> tuple[int, frozenset[str]]:
+    """Per the store: the span the model now served was trained up to (0 when unknown), and
+    the version folders pushes were recorded to."""
     if not config.metadata_path.is_file() or config.metadata_path.stat().st_size == 0:
-        return 0
+        return 0, frozenset()
     reader = MetadataReader(open_store(sqlite=config.metadata_path))
-    return reader.served_span(str(config.serving_dir)) or 0
+    span = reader.served_span(str(config.serving_dir)) or 0
+    return span, frozenset(reader.pushed_destinations())
 
 
 def run(
@@ -203,8 +208,8 @@ def run_once(
 
     config.pipeline_root.mkdir(parents=True, exist_ok=True)
     config.metadata_path.parent.mkdir(parents=True, exist_ok=True)
-    served = 0 if replace_newer else served_span_of(config)
-    placement = local_placement(config, served_span=served)
+    served_span, pushed = served_of(config)
+    placement = local_placement(config, 0 if replace_newer else served_span, pushed)
     pipeline = build_pipeline(config, placement, data_only=data_only)
     facts = run_facts(config, placement.data_fingerprint, placement.span)
     if replace_newer:

@@ -144,14 +144,26 @@ def _quarantine_unrecorded(serving_dir: pathlib.Path, recorded: set[str]) -> lis
     return moved
 
 
-def served_state(serving_dir: pathlib.Path) -> str:
-    """The versions in the serving folder, as BlessedPusher's cache key sees them: deleting a
-    served version changes it, so the next run pushes again instead of reusing the push."""
-    if not serving_dir.is_dir():
-        return ""
-    return ",".join(
+def served_state(serving_dir: pathlib.Path, recorded: set[str]) -> str:
+    """The serving folder as BlessedPusher's cache key sees it: the versions there, and the
+    recorded pushes no longer there. Deleting a served version changes it (to a state no
+    earlier run had: "gone" only grows), so the next run pushes again instead of reusing the
+    cached push."""
+    present = (
         sorted((p.name for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()), key=int)
+        if serving_dir.is_dir()
+        else []
     )
+    folder = os.path.normpath(str(serving_dir))
+    gone = sorted(
+        (
+            os.path.basename(path)
+            for path in map(os.path.normpath, recorded)
+            if os.path.dirname(path) == folder and os.path.basename(path) not in present
+        ),
+        key=int,
+    )
+    return ",".join(present) + (f"; gone {','.join(gone)}" if gone else "")
 
 
 @dataclasses.dataclass(frozen=True)

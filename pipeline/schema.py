@@ -45,6 +45,7 @@ def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig
             f"{config.schema_file}: does not declare column(s) {', '.join(missing)} "
             f"that {config.config_file.name} uses"
         )
+    _check_numeric_columns(schema, config)
     targets = declared | {model.label.name, "<dataset>", "*"}
     for entry in config.validation.allow:
         if entry.partition(":")[2] not in targets:
@@ -52,4 +53,33 @@ def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig
                 f"allow entry {entry!r}: {config.schema_file.name} declares no "
                 f"column {entry.partition(':')[2]!r} (nor is it the label, "
                 "'<dataset>' or '*')"
+            )
+
+
+_NUMBER_TYPES = (schema_pb2.INT, schema_pb2.FLOAT)
+_NUMERIC_KINDS = ("numeric", "bucketized")  # models.features: z-scored or bucketized numbers
+
+
+def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) -> None:
+    """Numbers where the config needs numbers: each numeric or bucketized feature, and the
+    label's source columns (every label rule compares numbers). Otherwise Transform or the
+    gate fails on a cast deep inside Beam."""
+    types = {f.name: f.type for f in schema.feature}
+    where = f"{config.schema_file.name} types"
+    for feature in config.model.features:
+        if feature.kind in _NUMERIC_KINDS and types[feature.name] not in _NUMBER_TYPES:
+            raise SchemaError(
+                f"feature {feature.name!r} is `kind: {feature.kind}` in "
+                f"{config.config_file.name}, but {where} it as "
+                f"{schema_pb2.FeatureType.Name(types[feature.name])}: a column with text in it "
+                "(an 'NA' token, say) is read as text; clean the column, or make the feature "
+                "`kind: categorical`"
+            )
+    label = config.model.label
+    for column in label.source_columns:
+        if types[column] not in _NUMBER_TYPES:
+            raise SchemaError(
+                f"label column {column!r} is {schema_pb2.FeatureType.Name(types[column])} in "
+                f"{config.schema_file.name}, but label rule {label.rule!r} compares numbers: "
+                "recode the column to 0/1 (or numbers), or derive the label from a numeric column"
             )

@@ -190,3 +190,30 @@ def test_a_slice_on_an_undeclared_column_is_refused(config):
     )
     with pytest.raises(SchemaError, match="trip_start_hours"):
         _build(config.__class__(**{**config.__dict__, "evaluation": evaluation}))
+
+
+@pytest.mark.parametrize(
+    "column, expected",
+    [
+        (
+            "fare",
+            "feature 'fare' is `kind: numeric` in .*, but schema.pbtxt types it as BYTES",
+        ),
+        ("tips", "label column 'tips' is BYTES in schema.pbtxt, but label rule"),
+    ],
+)
+def test_text_where_the_config_needs_numbers_is_refused_saying_what_to_change(
+    config, tmp_path, column, expected
+):
+    """An 'NA' token in a numeric column makes the column text: Transform would fail on a
+    cast deep inside Beam."""
+    from pipeline.schema import SchemaError
+
+    text = config.schema_file.read_text()
+    start = text.index(f'name: "{column}"')
+    typed = text.index("type: FLOAT", start)
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text(text[:typed] + "type: BYTES" + text[typed + len("type: FLOAT") :])
+    with pytest.raises(SchemaError, match=expected.replace("`", ".")) as refused:
+        _build(config.__class__(**{**config.__dict__, "schema_file": schema}))
+    assert "\n" not in str(refused.value)

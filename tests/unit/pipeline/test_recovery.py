@@ -65,7 +65,7 @@ def test_staging_is_removed_and_an_unrecorded_version_is_quarantined(config):
         (config.serving_dir / version).mkdir(parents=True)
         (config.serving_dir / version / "saved_model.pb").write_bytes(b"graph")
     (config.serving_dir / ".tmp-0f0f").mkdir()
-    assert served_state(config.serving_dir) == "1000,1001"
+    assert served_state(config.serving_dir, {str(recorded)}) == "1000,1001"
 
     repairs = repair(config)
 
@@ -73,7 +73,9 @@ def test_staging_is_removed_and_an_unrecorded_version_is_quarantined(config):
     assert repairs.removed == (str(config.serving_dir / ".tmp-0f0f"),)
     assert sorted(p.name for p in config.serving_dir.iterdir()) == [QUARANTINE, "1000"]
     assert (config.serving_dir / QUARANTINE / "1001" / "saved_model.pb").exists()
-    assert served_state(config.serving_dir) == "1000"
+    assert served_state(config.serving_dir, {str(recorded)}) == "1000"
+    (config.serving_dir / "1000").rename(config.serving_dir / "deleted")
+    assert served_state(config.serving_dir, {str(recorded)}) == "; gone 1000"
     assert any("1001" in line and QUARANTINE in line for line in repairs.lines())
 
 
