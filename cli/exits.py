@@ -3,8 +3,10 @@
 0 done (a model that misses its thresholds is a result, not an error); 2 a mistake the user or
 the environment can make (bad config, profile, schema, data folder, store, id, a non-portable
 pipeline, an unreachable endpoint, a store another run holds, a full disk, a read-only folder),
-reported as one line; 3 the data gate stopped the run, or `tfxp validate` found problems;
-130 interrupted (Ctrl-C); 1 anything else: a bug, with its traceback.
+reported as one line (`TFXP_DEBUG=1` prints the traceback of an environment fault too); 3 the
+data gate stopped the run, or `tfxp validate` found problems; 130 interrupted (Ctrl-C); 141 the
+reader of the output went away (`tfxp runs | head`); 1 anything else: a bug, with its
+traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_FINDINGS = 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader went away (`tfxp runs | head`), as git does
 
 
 class UsageError(ValueError):
@@ -95,9 +98,17 @@ _WORDINGS = {
 _PATH = re.compile(r"(/[^\s;:'\"\]\[]+)")
 
 
+def _wraps_io(err: BaseException) -> bool:
+    """Error types that carry an I/O failure only as text: TensorFlow's and ML Metadata's
+    status errors, SQLite's, and the RuntimeError Beam re-raises a worker's error as."""
+    module = type(err).__module__.split(".")[0]
+    return type(err) is RuntimeError or module in ("tensorflow", "ml_metadata", "sqlite3")
+
+
 def environment_error(err: BaseException | None) -> str | None:
     """One line for a fault the environment caused (a full disk, a read-only folder, ...),
-    found in `err` or what caused it, naming the path where it shows; None for anything else."""
+    found in `err` or what it was raised from, naming the path where it shows; None for
+    anything else (a bug keeps its traceback)."""
     seen = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
@@ -105,11 +116,11 @@ def environment_error(err: BaseException | None) -> str | None:
             where = err.filename
             problem = ENVIRONMENT_ERRNOS[err.errno]
             return f"{where}: {problem}" if where else problem
-        text = str(err)
+        text = str(err).lower() if _wraps_io(err) else ""
         for wording, code in _WORDINGS.items():
-            if wording in text.lower():
-                path = _PATH.search(text)
+            if wording in text:
+                path = _PATH.search(str(err))
                 problem = ENVIRONMENT_ERRNOS[code]
                 return f"{path.group(1)}: {problem}" if path else problem
-        err = err.__cause__ or err.__context__
+        err = err.__cause__ or (None if err.__suppress_context__ else err.__context__)
     return None

@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import signal
+import sys
+import traceback
 import warnings
 
 from cli import (
@@ -74,20 +76,24 @@ def main(argv: list[str] | None = None) -> int:
     quiet_logs()
     _Interrupts.listen()
     try:
-        return args.handle(args)
+        code = args.handle(args)
+        sys.stdout.flush()  # a reader that went away is found here, not at exit
+        return code
     except exits.user_errors() as err:
         render.user_error(err)
         return exits.EXIT_USER_ERROR
     except KeyboardInterrupt:
         return _interrupted()
     except BrokenPipeError:  # the reader went away (`tfxp runs | head`): nothing to say to it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        return exits.EXIT_OK
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exits.EXIT_BROKEN_PIPE
     except Exception as err:
         if _Interrupts.seen:
             return _interrupted()
         line = exits.environment_error(err)
         if line is None:
             raise
+        if os.environ.get("TFXP_DEBUG"):  # the whole story, for a fault that is not one
+            traceback.print_exc()
         render.user_error(line)
         return exits.EXIT_USER_ERROR

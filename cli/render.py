@@ -99,9 +99,13 @@ def span_refused(refused) -> None:
     finding as `tfxp validate` prints it; nothing ran."""
     for finding in refused.findings:
         print(f"{finding.split}: column '{finding.feature}': {finding.kind}: {finding.description}")
+    then = (
+        "it stays out of the training window; going on"
+        if refused.data_only
+        else "nothing ran. Fix the files (`tfxp validate FILE` checks one) and run again"
+    )
     print(
-        f"tfxp: span {refused.span}: {len(refused.findings)} problem(s) in its files; nothing "
-        "ran. Fix the files (`tfxp validate FILE` checks one) and run again",
+        f"tfxp: span {refused.span}: {len(refused.findings)} problem(s) in its files; {then}",
         file=sys.stderr,
     )
 

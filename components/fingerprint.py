@@ -48,8 +48,9 @@ _GENERATED = ("saved_model.pb", "fingerprint.pb")  # embed names and counters of
 
 
 def model_fingerprint(saved_model_dir: str) -> str:
-    """What makes a SavedModel the same model: its weights and assets, and its signatures
-    (names, methods, input and output keys, types and shapes).
+    """What makes a SavedModel the same model: its weights and assets, its signatures (names,
+    methods, input and output keys, types and shapes) and what its functions compute (the
+    operations of each, names left out).
 
     Not the bytes of `saved_model.pb`: two saves of the same weights write different function
     names and counters there, so a retrain that changes nothing would count as a new model.
@@ -75,6 +76,10 @@ def model_fingerprint(saved_model_dir: str) -> str:
                 for key, info in sorted(tensors.items())
             ]
             signatures.append(repr((name, signature.method_name, ends)))
+        signatures += sorted(
+            repr((len(f.signature.input_arg), sorted(node.op for node in f.node_def)))
+            for f in graph.graph_def.library.function
+        )
     digest = hashlib.sha256(content_fingerprint(files, root=saved_model_dir).encode())
     digest.update("\n".join(signatures).encode())
     return digest.hexdigest()

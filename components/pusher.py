@@ -8,6 +8,7 @@ into place (on object storage, where there is no rename, copied in with saved_mo
 and a version number is never reused.
 """
 
+import errno
 import os
 import re
 import signal
@@ -96,7 +97,11 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
                 if os.environ.get(CRASH_AFTER_RENAME):  # fault tests only: see the constant
                     os.kill(os.getpid(), signal.SIGKILL)
                 return version, target
-            except (OSError, *_name_taken_errors()):  # taken meanwhile: the next number
+            except (FileExistsError, *_name_taken_errors()):  # taken meanwhile: the next number
+                version += 1
+            except OSError as err:
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise  # a full disk or a read-only folder is not a name collision
                 version += 1
         raise PushError(f"{serving_dir}: no free version number after 100 attempts")
     finally:
@@ -106,10 +111,10 @@ def push_version(model_dir: str, serving_dir: str, now: float | None = None) -> 
 
 def _name_taken_errors() -> tuple[type[Exception], ...]:
     """What TensorFlow's file system raises when a rename's target exists (its own error
-    types, not OSError)."""
+    type, not OSError)."""
     import tensorflow as tf
 
-    return (tf.errors.AlreadyExistsError, tf.errors.FailedPreconditionError)
+    return (tf.errors.AlreadyExistsError,)
 
 
 def _next_version(serving_dir: str, now: float | None) -> int:

@@ -469,8 +469,10 @@ class MetadataReader:
                 for a in stored
                 if number(a.custom_properties, names.PUSHED)
                 and os.path.isdir(a.custom_properties[names.PUSHED_DESTINATION].string_value)
-                and os.path.dirname(a.custom_properties[names.PUSHED_DESTINATION].string_value)
-                == os.path.normpath(serving_dir)
+                and os.path.dirname(
+                    os.path.realpath(a.custom_properties[names.PUSHED_DESTINATION].string_value)
+                )
+                == os.path.realpath(serving_dir)
             ),
             key=lambda pair: pair[0],
         )
@@ -480,6 +482,16 @@ class MetadataReader:
         run = self._where(producer)[1] if producer else None
         span = self.run(run).provenance.get("span") if run else None
         return int(span) if span and span.isdigit() else None
+
+    def newest_execution_id(self) -> int:
+        """The highest execution id in the store (0 for none): TFX names output folders
+        after execution ids, so none on disk may be higher."""
+        newest = self.store.get_executions(
+            list_options=metadata_store.ListOptions(
+                limit=1, order_by=metadata_store.OrderByField.ID, is_asc=False
+            )
+        )
+        return newest[0].id if newest else 0
 
     def stateful_dir_index(self, execution_id: int) -> str | None:
         """TFX's name for an execution's private working folder (see `names`)."""

@@ -117,7 +117,13 @@ def backup_sqlite(path: pathlib.Path, destination: pathlib.Path) -> None:
     if destination.exists():
         raise MetadataError(f"{destination}: exists; choose a new file for the copy")
     partial = destination.with_name(f".{destination.name}.partial")
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source:
-        with contextlib.closing(sqlite3.connect(partial)) as copy:
-            source.backup(copy)
-    os.replace(partial, destination)
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source:
+            with contextlib.closing(sqlite3.connect(partial)) as copy:
+                source.backup(copy)
+        os.replace(partial, destination)
+    except sqlite3.Error as err:
+        raise MetadataError(f"{destination}: the copy failed ({err})") from None
+    finally:
+        if partial.exists():
+            partial.unlink()

@@ -111,16 +111,13 @@ def plan(
     ]
 
 
-def refused_span(planned_runs: list[PlannedRun]) -> SpanRefused | None:
-    """The first planned span whose files fail the structural checks, if any: then nothing
-    runs (a malformed file crashes Beam's CSV reader mid-run)."""
-    for planned in planned_runs:
-        schema = read_schema(planned.config.schema_file)
-        files = span_files(planned.config.data_root, planned.span)[1]
-        findings = span_findings(files, schema)
-        if findings:
-            return SpanRefused(planned.span, tuple(findings))
-    return None
+def malformed(planned: PlannedRun) -> SpanRefused | None:
+    """The span's structural findings, if its files have any (a malformed file would crash
+    Beam's CSV reader mid-run)."""
+    schema = read_schema(planned.config.schema_file)
+    files = span_files(planned.config.data_root, planned.span)[1]
+    findings = span_findings(files, schema)
+    return SpanRefused(planned.span, tuple(findings), planned.data_only) if findings else None
 
 
 def unjudged_window_spans(config: PipelineConfig, span: int) -> list[int]:
@@ -177,13 +174,17 @@ def run(
     with run_lock(config.metadata_path):
         check_store(config)
         planned_runs = plan(config, span, allow, backfill)
-        refused = refused_span(planned_runs)
+        refused = malformed(planned_runs[-1])  # the span asked for: nothing runs
         if refused is not None:
             on_refused(refused)
             return refused
         on_repairs(repair(config))
         outcome = None
         for planned in planned_runs:
+            skipped = malformed(planned) if planned.data_only else None
+            if skipped is not None:  # like a gate stop: out of the window, going on
+                on_refused(skipped)
+                continue
             on_start(planned)  # a failure then names the span it happened on
             outcome = run_once(planned.config, planned.data_only, replace_newer)
             on_outcome(outcome)

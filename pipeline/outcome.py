@@ -51,6 +51,7 @@ class SpanRefused:
 
     span: int
     findings: tuple[Finding, ...]
+    data_only: bool = False  # a backfilled span: it stays out of the window, the run goes on
 
 
 @dataclasses.dataclass(frozen=True)

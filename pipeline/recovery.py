@@ -17,6 +17,7 @@ import os
 import pathlib
 import shutil
 
+from metadata import names
 from metadata.reader import MetadataReader
 from metadata.store import MetadataError, backup_sqlite, open_store, sqlite_integrity
 from metadata.writer import close_abandoned
@@ -51,13 +52,44 @@ class Repairs:
         return found
 
 
+def _node_folders(root: pathlib.Path) -> list[pathlib.Path]:
+    """Folders TFX made for a node's executions (each holds a `.system` folder)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / ".system").is_dir())
+
+
+def _newest_output_id(root: pathlib.Path) -> int:
+    """The highest execution id among the output folders `<node>/<key>/<id>`."""
+    ids = [
+        int(folder.name)
+        for node in _node_folders(root)
+        for key in node.iterdir()
+        if key.is_dir() and key.name not in _TFX_SYSTEM_FOLDERS
+        for folder in key.iterdir()
+        if folder.name.isdigit()
+    ]
+    return max(ids, default=0)
+
+
 def check_store(config: PipelineConfig) -> None:
-    """Refuse a missing or empty store when the pipeline root holds earlier runs' artifacts."""
+    """Refuse a store that does not go with the pipeline root: missing or empty beside the
+    artifacts of earlier runs, or older than them (a copy restored from before later runs).
+    Either way TFX would number new executions into folders that hold other runs' outputs."""
     store = config.metadata_path
-    if store.is_file() and store.stat().st_size > 0:
-        return
     root = config.pipeline_root
-    earlier = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if store.is_file() and store.stat().st_size > 0:
+        newest = _newest_output_id(root)
+        known = MetadataReader(open_store(sqlite=store)).newest_execution_id()
+        if newest > known:
+            raise StoreMissing(
+                f"{store}: the store's newest execution is {known}, but {root} holds outputs "
+                f"of execution {newest}: the store is older than the artifacts (restored from "
+                "an earlier copy?) and new runs would write into their folders. Restore the "
+                "newest copy, or move the pipeline root away to start afresh"
+            )
+        return
+    earlier = [p.name for p in _node_folders(root)]
     if earlier:
         state = "empty" if store.is_file() else "missing"
         raise StoreMissing(
@@ -81,8 +113,12 @@ def repair(config: PipelineConfig) -> Repairs:
     closed = set(close_abandoned(config.metadata_path, [e.id for e in running]))
     abandoned = [e for e in running if e.id in closed]
     removed += _remove_staging(config.serving_dir)
-    recorded = reader.pushed_destinations()
-    quarantined = _quarantine_unrecorded(config.serving_dir, recorded)
+    crashed_pushes = [e for e in abandoned if e.node == names.PUSHER]
+    quarantined = (
+        _quarantine_unrecorded(config.serving_dir, reader.pushed_destinations())
+        if crashed_pushes
+        else []
+    )
     return Repairs(
         abandoned=tuple(f"{e.node} (execution {e.id}, run {e.run})" for e in abandoned),
         removed=tuple(removed),
@@ -128,17 +164,29 @@ def _remove_staging(serving_dir: pathlib.Path) -> list[str]:
 
 
 def _quarantine_unrecorded(serving_dir: pathlib.Path, recorded: set[str]) -> list[str]:
+    """After a push died: the versions in `serving_dir` newer than every recorded one there
+    (what a kill between the rename and the record leaves). Older unrecorded versions (pushed
+    by another store, say) are left where they are; `tfxp store check` reports them."""
     if not serving_dir.is_dir():
         return []
-    known = {os.path.normpath(p) for p in recorded}
+    folder = os.path.realpath(serving_dir)
+    known = [
+        int(os.path.basename(path))
+        for path in map(os.path.realpath, recorded)
+        if os.path.dirname(path) == folder and os.path.basename(path).isdigit()
+    ]
+    newest_known = max(known, default=0)
     moved = []
-    for version in sorted(p for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()):
-        if os.path.normpath(str(version)) in known:
+    for version in sorted(
+        (p for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()),
+        key=lambda p: int(p.name),
+    ):
+        if int(version.name) <= newest_known or int(version.name) in known:
             continue
         aside = serving_dir / QUARANTINE / version.name
+        while aside.exists():  # an earlier copy stays
+            aside = aside.with_name(aside.name + "-again")
         aside.parent.mkdir(exist_ok=True)
-        if aside.exists():
-            shutil.rmtree(aside)
         os.rename(version, aside)
         moved.append(version.name)
     return moved
@@ -178,23 +226,21 @@ class StoreFinding:
 def inspect(config: PipelineConfig) -> list[StoreFinding]:
     """`tfxp store check`: the store file's integrity, executions a dead run left running,
     artifacts whose files are gone, and served versions the store and the folder disagree on.
-    Reads only."""
+    Reads only (beside the store's lock file)."""
     path = config.metadata_path
     broken = sqlite_integrity(path) if path.is_file() else []
     if broken:
         fix = "restore the store from a copy (`tfxp store backup` makes one)"
         return [StoreFinding("CORRUPT", f"{path}: {line}", fix) for line in broken]
     reader = MetadataReader(open_store(sqlite=path))
-    found = []
-    if not _run_in_progress(path):
-        found += [
-            StoreFinding(
-                "LEFT_RUNNING",
-                f"{e.node} (execution {e.id}, run {e.run})",
-                "a dead run left it; the next `tfxp run` closes it and removes its outputs",
-            )
-            for e in reader.running_executions()
-        ]
+    found = [
+        StoreFinding(
+            "LEFT_RUNNING",
+            f"{e.node} (execution {e.id}, run {e.run})",
+            "a dead run left it; the next `tfxp run` closes it and removes its outputs",
+        )
+        for e in _left_running(reader, path)
+    ]
     found += [
         StoreFinding(
             "FILES_GONE",
@@ -230,14 +276,15 @@ def inspect(config: PipelineConfig) -> list[StoreFinding]:
     return found
 
 
-def _run_in_progress(path: pathlib.Path) -> bool:
-    """Whether a run holds the store now (when the lock cannot even be taken, say on a
-    read-only folder, assume one does: then nothing is called abandoned)."""
+def _left_running(reader: MetadataReader, path: pathlib.Path) -> list:
+    """Executions recorded as running while no run holds the store: listed under the lock, so
+    a run starting meanwhile is not taken for a dead one. When the lock is held, or cannot be
+    taken (a read-only folder), nothing is called left running."""
     try:
         with run_lock(path, holder="tfxp store check"):
-            return False
+            return reader.running_executions()
     except (StoreBusy, OSError):
-        return True
+        return []
 
 
 def backup(config: PipelineConfig, destination: pathlib.Path) -> pathlib.Path:
@@ -246,6 +293,8 @@ def backup(config: PipelineConfig, destination: pathlib.Path) -> pathlib.Path:
     path = config.metadata_path
     if not path.is_file():
         raise MetadataError(f"{path}: no ML Metadata store there (has the pipeline run?)")
+    if not destination.parent.is_dir():
+        raise MetadataError(f"{destination}: no folder {destination.parent} for the copy")
     with run_lock(path, holder="tfxp store backup"):
         backup_sqlite(path, destination)
     open_store(sqlite=destination)

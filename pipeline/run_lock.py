@@ -14,6 +14,7 @@ import datetime
 import fcntl
 import os
 import pathlib
+import time
 from collections.abc import Iterator
 
 
@@ -25,22 +26,33 @@ def lock_path(metadata_path: pathlib.Path) -> pathlib.Path:
     return metadata_path.with_name(metadata_path.name + ".lock")
 
 
+_BRIEF_HOLDERS = "tfxp store"  # `store check` and `store backup` hold the lock for seconds
+_WAIT_FOR_BRIEF = 60.0  # seconds a run waits for them before it is refused
+
+
 @contextlib.contextmanager
 def run_lock(metadata_path: pathlib.Path, holder: str = "tfxp run") -> Iterator[None]:
-    """Hold the store's lock for the block; refuse at once if another run holds it. `holder`
-    is what a refused process is told holds it."""
+    """Hold the store's lock for the block; refuse at once if another run holds it (a brief
+    holder, `tfxp store check` or `backup`, is waited for). `holder` is what a refused
+    process is told holds it."""
     path = lock_path(metadata_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "a process"
-            raise StoreBusy(
-                f"{metadata_path}: another run is using this store ({holder}); "
-                "wait for it to end, then run again"
-            ) from None
+        deadline = time.monotonic() + _WAIT_FOR_BRIEF
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                held_by = handle.read().strip() or "a process"
+                if held_by.startswith(_BRIEF_HOLDERS) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                raise StoreBusy(
+                    f"{metadata_path}: another run is using this store ({held_by}); "
+                    "wait for it to end, then run again"
+                ) from None
         started = datetime.datetime.now().isoformat(timespec="seconds")
         handle.seek(0)
         handle.truncate()

@@ -201,3 +201,12 @@ def test_a_malformed_span_is_refused_with_file_and_line_and_nothing_runs(
     assert f"{span_4 / 'data.csv'}: column" in out and expected in out
     assert "span 4:" in err and "nothing ran" in err and "Traceback" not in err
     assert calls == []
+
+
+def test_a_malformed_backfill_span_stays_out_and_the_run_goes_on(four_spans, monkeypatch, capsys):
+    calls = _record_runs(monkeypatch)
+    write_sample(four_spans.parent / "data", 5, _break_line_3("ragged-row"), span=3)
+    assert _backfill(four_spans) == 0
+    assert [(span, data_only) for span, data_only, _ in calls] == [(2, True), (4, False)]
+    err = capsys.readouterr().err
+    assert "span 3: 1 problem(s) in its files; it stays out of the training window" in err

@@ -215,3 +215,36 @@ def test_a_model_of_older_spans_than_the_served_one_is_not_pushed(serving_model,
     assert not serving.exists()
     newer = _run_pusher(serving_model, serving, judged, span=4, served_span=4)
     assert newer.get_int_custom_property("pushed") == 1
+
+
+def test_a_changed_serving_computation_with_equal_weights_is_a_new_model(tmp_path):
+    import tensorflow as tf
+
+    serving = str(tmp_path / "serving")
+    push_version(str(_save(tmp_path / "a", 2.0)), serving, now=1000)
+    module = tf.Module()
+    module.weight = tf.Variable(2.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def serve(x):
+        return {"scores": tf.sigmoid(x * module.weight)}
+
+    tf.saved_model.save(module, str(tmp_path / "b"), signatures={"serving_default": serve})
+    assert serving_version_of(str(tmp_path / "b"), serving) is None
+
+
+def test_a_full_disk_during_the_rename_is_not_taken_for_a_name_collision(
+    model_dir, tmp_path, monkeypatch
+):
+    import errno
+
+    from tfx.dsl.io import fileio
+
+    def rename(source, target, overwrite=False):
+        raise OSError(errno.ENOSPC, "No space left on device", target)
+
+    monkeypatch.setattr(fileio, "rename", rename)
+    with pytest.raises(OSError) as raised:
+        push_version(str(model_dir), str(tmp_path / "serving"), now=1000)
+    assert raised.value.errno == errno.ENOSPC
+    assert [p.name for p in (tmp_path / "serving").iterdir()] == []  # staging removed

@@ -37,6 +37,8 @@ def _killed_during_transform(config, builder=None) -> tuple[int, pathlib.Path]:
         config.pipeline_root / names.TRANSFORM / ".system" / "executor_execution" / str(transform)
     ).mkdir(parents=True)
     (config.pipeline_root / "CsvExampleGen" / "examples" / "1").mkdir(parents=True)
+    for node in ("CsvExampleGen", names.TRANSFORM):
+        (config.pipeline_root / node / ".system").mkdir(parents=True, exist_ok=True)
     return transform, partial
 
 
@@ -53,7 +55,9 @@ def test_a_dead_runs_execution_is_closed_as_abandoned_and_its_partial_output_del
     assert repair(config).abandoned == ()  # closed once
 
 
-def test_staging_is_removed_and_an_unrecorded_version_is_quarantined(config):
+def _served_1000(config, crashed_push: bool) -> tuple[StoreBuilder, pathlib.Path]:
+    """Version 1000 pushed and recorded; then, if `crashed_push`, a run whose push died
+    (its BlessedPusher execution left running)."""
     builder = StoreBuilder(config.metadata_path)
     run = builder.run("r1")
     recorded = config.serving_dir / "1000"
@@ -61,6 +65,13 @@ def test_staging_is_removed_and_an_unrecorded_version_is_quarantined(config):
         names.PUSHED_MODEL, "/p", pushed=1, pushed_version=1000, pushed_destination=str(recorded)
     )
     builder.step(run, names.PUSHER, outputs={"pushed_model": [pushed]})
+    if crashed_push:
+        builder.step(builder.run("r2"), names.PUSHER, pb.Execution.RUNNING)
+    return builder, recorded
+
+
+def test_after_a_crashed_push_staging_is_removed_and_the_unrecorded_version_quarantined(config):
+    _, recorded = _served_1000(config, crashed_push=True)
     for version in ("1000", "1001"):
         (config.serving_dir / version).mkdir(parents=True)
         (config.serving_dir / version / "saved_model.pb").write_bytes(b"graph")
@@ -79,9 +90,30 @@ def test_staging_is_removed_and_an_unrecorded_version_is_quarantined(config):
     assert any("1001" in line and QUARANTINE in line for line in repairs.lines())
 
 
+def test_unrecorded_versions_stay_unless_a_push_died_and_then_only_newer_ones(config):
+    """A version pushed by another store, or older than the newest recorded one, is not
+    what a crash between rename and record leaves: it stays served."""
+    builder, _ = _served_1000(config, crashed_push=False)
+    for version in ("999", "1000", "1001"):
+        (config.serving_dir / version).mkdir(parents=True)
+    assert repair(config).quarantined == ()
+    assert versions_in(config.serving_dir) == ["1000", "1001", "999"]
+
+    (config.serving_dir / QUARANTINE / "1001").mkdir(parents=True)  # an earlier quarantine
+    builder.step(builder.run("r2"), names.PUSHER, pb.Execution.RUNNING)
+    assert repair(config).quarantined == ("1001",)
+    assert versions_in(config.serving_dir) == ["1000", "999"]
+    assert versions_in(config.serving_dir / QUARANTINE) == ["1001", "1001-again"]
+
+
+def versions_in(folder: pathlib.Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name != QUARANTINE)
+
+
 @pytest.mark.parametrize("store", ["missing", "empty"])
 def test_a_store_gone_beside_earlier_artifacts_is_refused_in_one_line(config, store):
     (config.pipeline_root / "CsvExampleGen" / "examples" / "1").mkdir(parents=True)
+    (config.pipeline_root / "CsvExampleGen" / ".system").mkdir()
     if store == "empty":
         config.metadata_path.write_bytes(b"")
     with pytest.raises(StoreMissing) as refused:
@@ -89,6 +121,19 @@ def test_a_store_gone_beside_earlier_artifacts_is_refused_in_one_line(config, st
     message = str(refused.value)
     assert f"store is {store}" in message and str(config.pipeline_root) in message
     assert "CsvExampleGen" in message and "\n" not in message
+
+
+def test_a_store_older_than_the_artifacts_is_refused(config):
+    transform, _ = _killed_during_transform(config)
+    check_store(config)  # the store knows every output folder
+    later = config.pipeline_root / "CsvExampleGen" / "examples" / str(transform + 5)
+    later.mkdir(parents=True)  # a run the restored copy does not know
+    expected = (
+        f"newest execution is {transform}, but .* outputs of execution {transform + 5}: "
+        "the store is older than the artifacts"
+    )
+    with pytest.raises(StoreMissing, match=expected):
+        check_store(config)
 
 
 def test_a_first_run_needs_no_store(config):

@@ -4,6 +4,7 @@ the lock goes with the process that held it, however that process ends."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -28,7 +29,8 @@ def _hold_in_another_process(store):
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(store)], stdout=subprocess.PIPE, text=True
     )
-    assert holder.stdout.readline().strip() == "held"
+    ready, _, _ = select.select([holder.stdout], [], [], 120)
+    assert ready and holder.stdout.readline().strip() == "held"
     return holder
 
 

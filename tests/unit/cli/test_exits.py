@@ -1,0 +1,108 @@
+"""What the environment or the user causes is one line and its own exit code; a bug keeps its
+traceback."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from cli import exits
+from cli.main import main
+from tests.conftest import ROOT
+from tests.unit.metadata.store_builder import StoreBuilder
+
+
+class PermissionDenied(Exception):
+    """Like google.api_core's 403: a server's refusal, not a folder's."""
+
+
+def _raised_from(inner: BaseException, outer: BaseException, suppress: bool = False):
+    try:
+        try:
+            raise inner
+        except BaseException:
+            if suppress:
+                raise outer from None
+            raise outer  # noqa: B904 - the context is what is being tested
+    except BaseException as err:
+        return err
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device", "/out/m.sqlite"),
+            "/out/m.sqlite: no space",
+        ),
+        (OSError(errno.EROFS, "Read-only file system", "/out"), "/out: read-only file system"),
+        (
+            RuntimeError(
+                "ResourceExhaustedError: /out/root/Transform/9/x.pb; No space left on device "
+                "[while running 'Analyze']"
+            ),
+            "/out/root/Transform/9/x.pb: no space left on the device",
+        ),
+        (sqlite3.OperationalError("database or disk is full"), "no space left on the device"),
+        (
+            _raised_from(OSError(errno.EACCES, "Permission denied", "/srv"), ValueError("bad")),
+            "/srv: permission denied",
+        ),
+    ],
+)
+def test_environment_faults_become_one_line_naming_the_path(error, expected):
+    line = exits.environment_error(error)
+    assert line is not None and line.startswith(expected) and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("permission denied"),  # a bug's own words are not an environment fault
+        PermissionDenied("403 Permission denied on resource /projects/p"),
+        _raised_from(OSError(errno.ENOSPC, "full", "/x"), KeyError("k"), suppress=True),
+        OSError(errno.ENOENT, "No such file or directory", "/x"),
+    ],
+)
+def test_anything_else_is_left_to_its_traceback(error):
+    assert exits.environment_error(error) is None
+
+
+def test_ctrl_c_is_130_and_one_line_even_when_it_surfaces_as_another_error(monkeypatch, capsys):
+    import cli.runs
+
+    def interrupted_inside_a_library(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10_000_000):  # the handler runs between bytecodes
+                pass
+        except KeyboardInterrupt:
+            raise TypeError from None  # what TensorFlow's C++ code was seen to turn it into
+        return 0
+
+    monkeypatch.setattr(cli.runs, "handle", interrupted_inside_a_library)
+    assert main(["runs"]) == exits.EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "tfxp: interrupted; the next run closes what this one left\n"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    store = tmp_path / "m.sqlite"
+    builder = StoreBuilder(store)
+    for n in range(300):  # more output than a pipe holds
+        builder.step(builder.run(f"run-{n:04d}"), "CsvExampleGen")
+    command = [sys.executable, "-c", "import sys, cli.main; sys.exit(cli.main.main())"]
+    process = subprocess.Popen(
+        [*command, "runs", "--metadata", str(store)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # the reader is gone before the first line is written
+    assert process.wait(timeout=120) == exits.EXIT_BROKEN_PIPE
+    assert process.stderr.read() == b""
