@@ -2,7 +2,16 @@
 
 from setuptools import find_packages, setup
 
-PACKAGES = ("pipeline", "components", "models", "metadata", "datatools", "cli", "kubeflow")
+PACKAGES = (
+    "pipeline",
+    "components",
+    "models",
+    "metadata",
+    "datatools",
+    "cli",
+    "kubeflow",
+    "serving",
+)
 
 setup(
     name="tfxp",

@@ -20,13 +20,14 @@ from cli import (
     run,
     runs,
     schema,
+    serve,
     show,
     spec,
     store,
     validate,
 )
 
-NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff, store)
+NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff, store, serve)
 
 
 def quiet_logs() -> None:

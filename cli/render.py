@@ -442,6 +442,16 @@ def store_findings(found, config) -> None:
         )
 
 
+def serving_started(name: str, repository, host: str, port: int) -> None:
+    versions = repository.versions()
+    found = f"versions {', '.join(map(str, versions))}" if versions else "no version yet"
+    print(
+        f"tfxp: serving '{name}' ({found}) from {repository.serving_dir} at "
+        f"http://{host}:{port}/v1/models/{name} (TensorFlow Serving's REST API); Ctrl-C stops",
+        flush=True,
+    )
+
+
 def written(paths: Iterable[pathlib.Path], note: str = "") -> None:
     for path in paths:
         print(f"tfxp: wrote {path}{note}")

@@ -20,7 +20,8 @@ LAYERS = {
     "pipeline": {"components", "metadata", "models"},
     "datatools": {"pipeline", "components", "metadata", "models"},
     "kubeflow": {"pipeline", "components", "metadata", "models"},
-    "cli": {"datatools", "kubeflow", "pipeline", "components", "metadata", "models"},
+    "serving": {"pipeline", "components", "metadata", "models"},
+    "cli": {"datatools", "kubeflow", "serving", "pipeline", "components", "metadata", "models"},
 }
 
 

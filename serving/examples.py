@@ -1,0 +1,104 @@
+"""Raw feature values, as a client sends them in JSON, into the serialized `tf.Example`s the
+model's `serving_default` signature takes, typed by the curated schema.
+
+A request is checked whole before anything is scored: an unknown feature, a value of the wrong
+type, a required feature left out are each a `RequestError` naming the feature and the row,
+the message TF Serving's 400 carries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+SERVING = "SERVING"
+
+
+class RequestError(ValueError):
+    """What is wrong with a request, in one line; the server answers 400 with it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestSchema:
+    """What a request may and must carry: the serving features' types, and which the model
+    cannot do without."""
+
+    types: Mapping[str, int]  # feature -> schema_pb2.FeatureType
+    required: frozenset[str]
+
+    @classmethod
+    def from_schema(cls, schema: schema_pb2.Schema, model_features: Sequence[str]) -> RequestSchema:
+        """Features the SERVING environment has (the label is not one); required: those the
+        model consumes that the schema says are always present."""
+        serving = {
+            f.name: f.type
+            for f in schema.feature
+            if SERVING not in f.not_in_environment
+            and (not f.in_environment or SERVING in f.in_environment)
+        }
+        always = {
+            f.name for f in schema.feature if f.presence.min_fraction >= 1.0 and f.name in serving
+        }
+        return cls(serving, frozenset(always & set(model_features)))
+
+
+def to_examples(rows: Any, request: RequestSchema) -> list[bytes]:
+    """`rows` (a list of {feature: value}) as serialized tf.Examples; `None` or "" is a missing
+    value (the model's preprocessing fills it), a list is a feature with several values."""
+    import tensorflow as tf
+
+    if not isinstance(rows, list) or not rows:
+        raise RequestError("expected a non-empty list of rows, each an object of feature values")
+    serialized = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise RequestError(
+                f"row {index}: expected an object of feature values, got {_kind(row)}"
+            )
+        unknown = sorted(set(row) - set(request.types))
+        if unknown:  # first: a misspelt name is also a missing one
+            raise RequestError(f"row {index}: unknown feature '{unknown[0]}'")
+        missing = sorted(request.required - set(row))
+        if missing:
+            raise RequestError(f"row {index}: missing required feature '{missing[0]}'")
+        features = {
+            name: _feature(tf, name, request.types[name], value, index)
+            for name, value in row.items()
+        }
+        serialized.append(
+            tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+        )
+    return serialized
+
+
+def _feature(tf, name: str, kind: int, value: Any, row: int):
+    values = value if isinstance(value, list) else [value]
+    values = [v for v in values if v is not None and v != ""]
+    where = f"row {row}: feature '{name}'"
+    if kind == schema_pb2.BYTES:
+        if not all(isinstance(v, str) for v in values):
+            raise RequestError(f"{where}: expected a string, got {_kinds(values)}")
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode() for v in values]))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise RequestError(f"{where}: expected a number, got {_kinds(values)}")
+    if not all(math.isfinite(v) for v in values):
+        raise RequestError(f"{where}: expected a finite number, got {values}")
+    if kind == schema_pb2.INT:
+        if not all(float(v).is_integer() for v in values):
+            raise RequestError(f"{where}: expected an integer, got {values}")
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
+    return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", str: "a string", list: "a list", dict: "an object"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _kinds(values: list) -> str:
+    return ", ".join(sorted({_kind(v) for v in values})) or "nothing"

@@ -1,0 +1,85 @@
+"""The versions in the serving folder, as TF Serving sees them, loaded on demand.
+
+A version is a numbered folder holding `saved_model.pb` (`components.pusher.served_versions`:
+hidden staging folders and half-written pushes are not versions). The folder is listed again at
+most every `refresh_seconds`, so a new push is served without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+from components.pusher import served_versions
+
+SIGNATURE = "serving_default"
+
+
+class VersionNotFound(LookupError):
+    pass
+
+
+class ModelRepository:
+    def __init__(self, serving_dir: str, refresh_seconds: float = 0.5, keep: int = 4):
+        self.serving_dir = serving_dir
+        self.refresh_seconds, self.keep = refresh_seconds, keep
+        self._listed: list[int] = []
+        self._listed_at = -float("inf")
+        self._loaded: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def versions(self) -> list[int]:
+        """Whole versions, oldest first."""
+        now = time.monotonic()
+        if now - self._listed_at >= self.refresh_seconds:
+            self._listed, self._listed_at = served_versions(self.serving_dir), now
+        return self._listed
+
+    def resolve(self, version: int | None) -> int:
+        """The version asked for, or the newest one."""
+        versions = self.versions()
+        if version is None:
+            if not versions:
+                raise VersionNotFound("no version in the serving folder yet")
+            return versions[-1]
+        if version not in versions:
+            raise VersionNotFound(f"version {version} not found (versions: {versions or 'none'})")
+        return version
+
+    def path(self, version: int) -> str:
+        return os.path.join(self.serving_dir, str(version))
+
+    def signature(self, version: int):
+        """The version's serving signature, loaded once (the newest few are kept)."""
+        with self._lock:
+            if version not in self._loaded:
+                import tensorflow as tf
+
+                self._loaded[version] = tf.saved_model.load(self.path(version))
+                for old in sorted(self._loaded)[: -self.keep]:
+                    del self._loaded[old]
+            return self._loaded[version].signatures[SIGNATURE]
+
+    def scores(self, version: int, examples: list[bytes]) -> list[list[float]]:
+        """The model's scores for serialized examples, a list per example."""
+        import tensorflow as tf
+
+        outputs = self.signature(version)(examples=tf.constant(examples))
+        return outputs["scores"].numpy().tolist()
+
+    def signature_def(self, version: int) -> dict:
+        """The version's signatures as TF Serving's metadata call shows them."""
+        from google.protobuf import json_format
+        from tensorflow.core.protobuf import saved_model_pb2
+
+        saved = saved_model_pb2.SavedModel()
+        with open(os.path.join(self.path(version), "saved_model.pb"), "rb") as handle:
+            saved.ParseFromString(handle.read())
+        graph = saved.meta_graphs[0]
+        return {
+            name: json_format.MessageToDict(signature)
+            for name, signature in graph.signature_def.items()
+            if not name.startswith("__")
+        }
