@@ -60,6 +60,9 @@ def user_errors() -> tuple[type[Exception], ...]:
     from pipeline.run_lock import StoreBusy
     from pipeline.schema import SchemaError
     from pipeline.spans import DataError
+    from serving.deployment import DeploymentError
+    from serving.examples import RequestError
+    from serving.repository import VersionNotFound
 
     return (
         ConfigError,
@@ -72,6 +75,9 @@ def user_errors() -> tuple[type[Exception], ...]:
         OutputError,
         UsageError,
         StoreBusy,
+        DeploymentError,
+        RequestError,
+        VersionNotFound,
     )
 
 

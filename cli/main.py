@@ -16,6 +16,7 @@ from cli import (
     diff,
     exits,
     lineage,
+    models,
     render,
     run,
     runs,
@@ -27,7 +28,21 @@ from cli import (
     validate,
 )
 
-NOUNS = (run, validate, schema, data, spec, runs, artifacts, show, lineage, diff, store, serve)
+NOUNS = (
+    run,
+    validate,
+    schema,
+    data,
+    spec,
+    runs,
+    artifacts,
+    show,
+    lineage,
+    diff,
+    store,
+    serve,
+    models,
+)
 
 
 def quiet_logs() -> None:

@@ -281,6 +281,10 @@ def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
         for key, value in node["run"].items():
             if key != "run":
                 yield f"  {key}: {value}"
+    for step in node.get("deployments", []):
+        percent = f" {step.percent:g}%" if step.mode == "canary" else ""
+        why = f": {step.why}" if step.why else ""
+        yield f"{step.action} {step.version} ({step.mode}{percent}) by {step.who} at {step.at}{why}"
     artifact: ArtifactView = node["artifact"]
     props = ", ".join(f"{k}={v}" for k, v in artifact.properties.items() if k in _TREE_PROPERTIES)
     yield (
@@ -450,6 +454,34 @@ def serving_started(name: str, repository, host: str, port: int) -> None:
         f"http://{host}:{port}/v1/models/{name} (TensorFlow Serving's REST API); Ctrl-C stops",
         flush=True,
     )
+
+
+def models(found) -> None:
+    """`tfxp models`: one line per pushed version, newest first."""
+    if not found:
+        print("tfxp: no version pushed yet")
+    for m in found:
+        auc = m.metrics.get("auc")
+        shown = f"auc {auc:.4f}" if auc is not None else "no evaluation"
+        print(
+            f"{m.version:>12}  {m.role:<24} span {m.span or '?':<3} {shown:<12} "
+            f"{'blessed' if m.blessed else 'not blessed' if m.blessed is False else '?':<11} "
+            f"run {m.run or '?'}  pushed {m.pushed_at}"
+        )
+
+
+def rollout(done) -> None:
+    """`tfxp deploy`, `promote`, `rollback`: what is live and on trial now."""
+    after = done.after
+    trial = (
+        f"; candidate {after.candidate.version} ({after.candidate.mode}"
+        + (f" {after.candidate.percent:g}%" if after.candidate.mode == "canary" else "")
+        + ")"
+        if after.candidate
+        else ""
+    )
+    record = f" (recorded as execution {done.execution_id})" if done.execution_id else ""
+    print(f"tfxp: {done.action}: live {after.live}{trial}{record}")
 
 
 def written(paths: Iterable[pathlib.Path], note: str = "") -> None:

@@ -1,4 +1,5 @@
-"""`tfxp serve`: the pushed model over TensorFlow Serving's REST API, on loopback by default."""
+"""`tfxp serve`: the pushed model over TensorFlow Serving's REST API, on loopback by default;
+`tfxp predict --csv FILE`: the same model on a file, no server."""
 
 from __future__ import annotations
 
@@ -16,18 +17,50 @@ def register(commands) -> None:
     serve.add_argument("--port", type=int, default=8501, help="TF Serving's REST port: 8501")
     serve.set_defaults(handle=handle)
 
+    predict = commands.add_parser("predict", help="score a CSV file with the served model")
+    predict.add_argument("--csv", required=True, help="rows of raw feature values, a header line")
+    predict.add_argument("--version", type=int, default=None, help="default: the live version")
+    predict.add_argument("--output", default=None, help="default: FILE.scored.csv beside it")
+    predict.add_argument("--config", default=DEFAULT_CONFIG)
+    predict.set_defaults(handle=handle_predict)
+
 
 def handle(args) -> int:
     from pipeline.config import load_config
     from pipeline.schema import read_schema
     from serving.examples import RequestSchema
+    from serving.prediction_log import PredictionLog
     from serving.repository import ModelRepository
-    from serving.server import run
+    from serving.server import predictions_dir, run
 
     config = load_config(args.config)
     features = [f.name for f in config.model.features]
     request = RequestSchema.from_schema(read_schema(config.schema_file), features)
     repository = ModelRepository(str(config.serving_dir))
+    log = PredictionLog(predictions_dir(config.serving_dir))
     render.serving_started(config.name, repository, args.host, args.port)
-    run(config.name, repository, request, args.host, args.port)
+    run(config.name, repository, request, log, args.host, args.port)
+    return exits.EXIT_OK
+
+
+def handle_predict(args) -> int:
+    import pathlib
+
+    from pipeline.config import load_config
+    from pipeline.schema import read_schema
+    from serving.batch import score_csv
+    from serving.deployment import read_state
+    from serving.examples import RequestSchema
+    from serving.repository import ModelRepository
+
+    config = load_config(args.config)
+    features = [f.name for f in config.model.features]
+    request = RequestSchema.from_schema(read_schema(config.schema_file), features)
+    repository = ModelRepository(str(config.serving_dir))
+    live = read_state(config.serving_dir).live_version(repository.versions())
+    version = repository.resolve(args.version if args.version is not None else live)
+    source = pathlib.Path(args.csv)
+    output = pathlib.Path(args.output) if args.output else source.with_suffix(".scored.csv")
+    rows = score_csv(source, output, repository, request, version)
+    render.written([output], f" ({rows} rows scored by version {version})")
     return exits.EXIT_OK

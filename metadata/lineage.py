@@ -68,6 +68,8 @@ def upstream(reader: MetadataReader, artifact_id: int) -> dict:
     if run:
         facts = reader.run(run).provenance
         tree["run"] = {"run": run, **{k: v for k, v in facts.items() if k != "config"}}
+    if tree["artifact"].type == names.PUSHED_MODEL:  # when it went live, on trial, back
+        tree["deployments"] = reader.deployments(artifact_id)
     return tree
 
 

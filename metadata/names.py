@@ -93,6 +93,16 @@ GATE_VERDICT = "verdict"
 GATE_ACCEPTED = "accepted"
 GATE_STOPPED = "stopped"
 
+# A rollout step (`tfxp deploy`, `promote`, `rollback`): an execution of this type reading the
+# PushedModel it concerns, attributed to the pipeline's context, with these properties.
+DEPLOYMENT = "tfxp.Deployment"
+DEPLOYMENT_ACTION = "action"  # deploy, promote, rollback
+DEPLOYMENT_VERSION = "version"
+DEPLOYMENT_MODE = "mode"  # live, shadow, canary, blue-green
+DEPLOYMENT_PERCENT = "percent"
+DEPLOYMENT_WHO = "who"
+DEPLOYMENT_WHY = "why"
+
 # TFX's launcher (1.16): an execution's private working folder is
 # <pipeline_root>/<node>/.system/stateful_working_dir/<this property's value>.
 STATEFUL_DIR_INDEX = "__stateful_working_dir_index__"

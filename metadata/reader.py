@@ -108,6 +108,31 @@ class RunView:
         return bool(steps) and set(steps.values()) == {"cached"}
 
 
+@dataclasses.dataclass(frozen=True)
+class PushView:
+    """One version a push put in a serving folder."""
+
+    artifact_id: int  # the PushedModel
+    version: int
+    destination: str
+    run: str | None
+    pushed_at: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DeploymentView:
+    """One rollout step (`tfxp deploy`, `promote`, `rollback`)."""
+
+    execution_id: int
+    at: str
+    action: str
+    version: int
+    mode: str
+    percent: float
+    who: str
+    why: str
+
+
 def state_of(execution: metadata_store_pb2.Execution) -> str:
     if names.ABANDONED in execution.custom_properties:
         return ABANDONED
@@ -498,6 +523,56 @@ class MetadataReader:
         found = self.store.get_executions_by_id([execution_id])
         value = found[0].custom_properties.get(names.STATEFUL_DIR_INDEX) if found else None
         return value.string_value if value is not None else None
+
+    def pushed_models(self) -> list[PushView]:
+        """Every recorded push (pushed=1), oldest version first."""
+        stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))
+        views = []
+        for artifact in stored:
+            props = artifact.custom_properties
+            if not number(props, names.PUSHED) or names.PUSHED_DESTINATION not in props:
+                continue
+            producer = self.producer(artifact.id)
+            views.append(
+                PushView(
+                    artifact.id,
+                    number(props, names.PUSHED_VERSION),
+                    props[names.PUSHED_DESTINATION].string_value,
+                    self._where(producer)[1] if producer else None,
+                    timestamp(artifact.create_time_since_epoch),
+                )
+            )
+        return sorted(views, key=lambda v: (v.version, v.artifact_id))
+
+    def deployments(self, pushed_model_id: int | None = None) -> list[DeploymentView]:
+        """Rollout steps, oldest first; those of one pushed model when given."""
+        try:
+            executions = self.store.get_executions_by_type(names.DEPLOYMENT)
+        except Exception:  # no rollout was ever recorded
+            return []
+        if pushed_model_id is not None:
+            readers = set(self.consumers(pushed_model_id))
+            executions = [e for e in executions if e.id in readers]
+        views = []
+        for execution in sorted(executions, key=lambda e: e.id):
+            props = execution.custom_properties
+
+            def text(key: str, props=props) -> str:
+                return props[key].string_value if key in props else ""
+
+            views.append(
+                DeploymentView(
+                    execution.id,
+                    timestamp(execution.create_time_since_epoch),
+                    text(names.DEPLOYMENT_ACTION),
+                    number(props, names.DEPLOYMENT_VERSION) or 0,
+                    text(names.DEPLOYMENT_MODE),
+                    float(number(props, names.DEPLOYMENT_PERCENT) or 0),
+                    text(names.DEPLOYMENT_WHO),
+                    text(names.DEPLOYMENT_WHY),
+                )
+            )
+        return views
 
     def pushed_destinations(self) -> set[str]:
         """Every version folder a push recorded (pushed=1)."""

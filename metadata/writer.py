@@ -49,3 +49,50 @@ def close_abandoned(metadata_path: pathlib.Path, execution_ids: list[int]) -> li
     if closed:
         store.put_executions(closed)
     return [e.id for e in closed]
+
+
+def record_deployment(
+    metadata_path: pathlib.Path,
+    pipeline: str,
+    pushed_model_id: int | None,
+    facts: Mapping[str, str | int | float],
+) -> int:
+    """A rollout step, on record: who, when (the execution's time), why, which version and
+    how. It reads the version's PushedModel, so the model's lineage shows its deployments.
+    Retries briefly while a run holds SQLite's write lock."""
+    import time
+
+    from ml_metadata import errors
+
+    for attempt in range(50):
+        try:
+            store = open_store(sqlite=metadata_path, writable=True)
+            type_id = store.put_execution_type(
+                metadata_store_pb2.ExecutionType(name=names.DEPLOYMENT)
+            )
+            execution = metadata_store_pb2.Execution(
+                type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE
+            )
+            for key, value in facts.items():
+                field = (
+                    "string_value"
+                    if isinstance(value, str)
+                    else ("int_value" if isinstance(value, int) else "double_value")
+                )
+                setattr(execution.custom_properties[key], field, value)
+            events = []
+            if pushed_model_id is not None:
+                [artifact] = store.get_artifacts_by_id([pushed_model_id])
+                event = metadata_store_pb2.Event(type=metadata_store_pb2.Event.INPUT)
+                event.path.steps.add().key = "pushed_model"
+                events.append((artifact, event))
+            context = store.get_context_by_type_and_name(names.PIPELINE, pipeline)
+            execution_id, _, _ = store.put_execution(
+                execution, events, [context] if context else [], force_reuse_context=True
+            )
+            return execution_id
+        except errors.InternalError as err:  # "database is locked": a run is writing
+            if "locked" not in str(err) or attempt == 49:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")

@@ -29,6 +29,7 @@ class RequestSchema:
 
     types: Mapping[str, int]  # feature -> schema_pb2.FeatureType
     required: frozenset[str]
+    known: frozenset[str] = frozenset()  # every column the schema declares (the label too)
 
     @classmethod
     def from_schema(cls, schema: schema_pb2.Schema, model_features: Sequence[str]) -> RequestSchema:
@@ -43,7 +44,8 @@ class RequestSchema:
         always = {
             f.name for f in schema.feature if f.presence.min_fraction >= 1.0 and f.name in serving
         }
-        return cls(serving, frozenset(always & set(model_features)))
+        known = frozenset(f.name for f in schema.feature)
+        return cls(serving, frozenset(always & set(model_features)), known)
 
 
 def to_examples(rows: Any, request: RequestSchema) -> list[bytes]:

@@ -12,8 +12,6 @@ import threading
 import time
 from typing import Any
 
-from components.pusher import served_versions
-
 SIGNATURE = "serving_default"
 
 
@@ -32,6 +30,8 @@ class ModelRepository:
 
     def versions(self) -> list[int]:
         """Whole versions, oldest first."""
+        from components.pusher import served_versions  # TFX: not for one-line errors
+
         now = time.monotonic()
         if now - self._listed_at >= self.refresh_seconds:
             self._listed, self._listed_at = served_versions(self.serving_dir), now

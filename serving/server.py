@@ -6,6 +6,12 @@ serving folder loads in the official image): model status, metadata, `:predict` 
 values, turned into `tf.Example`s by the curated schema (`examples`). A bad request is a 400
 with TF Serving's `{"error": ...}` naming the feature; nothing a client sends stops the server.
 Scoring runs in a thread pool, so a slow batch does not hold other requests.
+
+Which version answers follows the deployment state (`deployment`), read again whenever its file
+changes: the live version, a canary's share of requests (sticky per `X-Request-Key`), a shadow
+scored after the answer is sent and only logged; labels `live` and `candidate` name them. Every
+answer is logged (`prediction_log`) under its request id (`X-Request-Id`, made up if absent and
+returned), which `POST /v1/feedback` takes with the true label.
 """
 
 from __future__ import annotations
@@ -14,11 +20,18 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
+import pathlib
 import re
+import time
+import uuid
 
 from aiohttp import web
 
+from serving import deployment
+from serving.deployment import CANDIDATE, LIVE, SHADOW, DeploymentState
 from serving.examples import RequestError, RequestSchema, to_examples
+from serving.prediction_log import FEEDBACK, PREDICTIONS, PredictionLog
 from serving.repository import SIGNATURE, ModelRepository, VersionNotFound
 
 MAX_BODY = 4 * 1024 * 1024  # bytes; a larger request is refused with a 400
@@ -63,24 +76,105 @@ def _target(tail: str) -> Target:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """Who answers one request: the version and its role (live, canary, shadow...)."""
+
+    version: int
+    role: str
+    shadow: int | None = None  # a shadow candidate also scores this request, unseen
+
+
+class StateWatch:
+    """The deployment state, read again when its file changes (checked on each request: one
+    stat call), so a rollout reaches the running server at once."""
+
+    def __init__(self, serving_dir: str):
+        self.path = deployment.state_path(pathlib.Path(serving_dir))
+        self.serving_dir = pathlib.Path(serving_dir)
+        self._seen: tuple | None = None
+        self.state = DeploymentState(live=None)
+
+    def current(self) -> tuple[DeploymentState, bool]:
+        """The state, and whether it changed since the last call."""
+        try:
+            stat = os.stat(self.path)
+            seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except FileNotFoundError:
+            seen = None
+        if seen == self._seen:
+            return self.state, False
+        try:
+            self.state = deployment.read_state(self.serving_dir)
+        except deployment.DeploymentError:
+            _LOG.exception("deployment state unreadable; keeping the last one")
+            return self.state, False
+        self._seen = seen
+        return self.state, True
+
+
 class Server:
     """One model name over one serving folder."""
 
-    def __init__(self, name: str, repository: ModelRepository, request: RequestSchema):
-        self.name, self.repository, self.request = name, repository, request
+    def __init__(
+        self,
+        name: str,
+        repository: ModelRepository,
+        request: RequestSchema,
+        log: PredictionLog | None = None,
+    ):
+        self.name, self.repository, self.request, self.log = name, repository, request, log
+        self.watch = StateWatch(repository.serving_dir)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_get("/v1/models/{tail:.*}", self.get)
         app.router.add_post("/v1/models/{tail:.*}", self.post)
+        app.router.add_post("/v1/feedback", self.feedback)
+        app.on_cleanup.append(self._flush_log)
         return app
 
+    async def _flush_log(self, app: web.Application) -> None:
+        """On shutdown (Ctrl-C), every queued log row is written before the process ends."""
+        if self.log is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.log.flush)
+
+    def _state(self) -> DeploymentState:
+        state, changed = self.watch.current()
+        if changed:  # load what may answer now before a request needs it (blue-green: both)
+            loop = asyncio.get_running_loop()
+            versions = self.repository.versions()
+            for version in {
+                state.live_version(versions),
+                getattr(state.candidate, "version", None),
+            }:
+                if version in versions:
+                    loop.run_in_executor(None, self.repository.signature, version)
+        return state
+
     def _version(self, target: Target) -> int:
+        return self._route(target, None).version
+
+    def _route(self, target: Target, key: str | None) -> Route:
         if target.name != self.name:
             raise VersionNotFound(f"Servable not found for request: Latest({target.name})")
-        if target.label is not None:
+        versions = self.repository.versions()
+        state = self._state()
+        live = state.live_version(versions)
+        candidate = state.candidate
+        if target.version is not None:
+            version = self.repository.resolve(target.version)
+            return Route(version, LIVE if version == live else "version")
+        if target.label == CANDIDATE and candidate is not None:
+            return Route(self.repository.resolve(candidate.version), candidate.mode)
+        if target.label not in (None, LIVE):
             raise VersionNotFound(f"Unrecognized servable version label: {target.label}")
-        return self.repository.resolve(target.version)
+        if live is None:
+            raise VersionNotFound("no version in the serving folder yet")
+        if target.label is None and state.answering(key) == CANDIDATE:
+            return Route(self.repository.resolve(candidate.version), candidate.mode)
+        shadow = candidate.version if candidate and candidate.mode == SHADOW else None
+        return Route(self.repository.resolve(live), LIVE, shadow if shadow in versions else None)
 
     async def get(self, request: web.Request) -> web.Response:
         try:
@@ -98,16 +192,20 @@ class Server:
             return _error(404, str(err))
 
     async def post(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         try:
             target = _target(request.match_info["tail"])
             if target.verb not in ("predict", "classify"):
                 return _error(404, f"unsupported method {target.verb!r}: predict or classify")
-            version = self._version(target)
+            route = self._route(target, request.headers.get("X-Request-Key"))
             body = await _json_body(request)
             rows = _rows(body, target.verb)
             examples = to_examples(rows, self.request)
             loop = asyncio.get_running_loop()
-            scores = await loop.run_in_executor(None, self.repository.scores, version, examples)
+            scores = await loop.run_in_executor(
+                None, self.repository.scores, route.version, examples
+            )
         except RequestError as err:
             return _error(400, str(err))
         except VersionNotFound as err:
@@ -117,10 +215,70 @@ class Server:
         except Exception as err:  # the model failed on a request it accepted: the server stays
             _LOG.exception("scoring failed")
             return _error(500, f"scoring failed: {type(err).__name__}: {err}")
+        latency = (time.perf_counter() - started) * 1000
+        self._log(request_id, route.version, route.role, rows, scores, latency)
+        if route.shadow is not None:  # after the answer: the client never waits for it
+            asyncio.get_running_loop().create_task(
+                self._shadow(request_id, route.shadow, rows, examples)
+            )
+        headers = {"X-Request-Id": request_id}
         if target.verb == "classify":
             results = [[["0", 1.0 - s[0]], ["1", s[0]]] for s in scores]
-            return web.json_response({"results": results})
-        return web.json_response({"predictions": scores})
+            return web.json_response({"results": results}, headers=headers)
+        return web.json_response({"predictions": scores}, headers=headers)
+
+    async def _shadow(self, request_id: str, version: int, rows: list, examples: list) -> None:
+        started = time.perf_counter()
+        try:
+            loop = asyncio.get_running_loop()
+            scores = await loop.run_in_executor(None, self.repository.scores, version, examples)
+        except Exception:  # the shadow's failure is logged, never the client's
+            _LOG.exception("shadow version %s failed", version)
+            return
+        self._log(request_id, version, SHADOW, rows, scores, (time.perf_counter() - started) * 1000)
+
+    def _log(self, request_id, version, role, rows, scores, latency_ms) -> None:
+        if self.log is None:
+            return
+        when = time.time()
+        for index, (row, score) in enumerate(zip(rows, scores, strict=True)):
+            self.log.append(
+                PREDICTIONS,
+                {
+                    "time": when,
+                    "request_id": request_id,
+                    "row": index,
+                    "model": self.name,
+                    "version": version,
+                    "role": role,
+                    "features": row,
+                    "score": score[0] if len(score) == 1 else score,
+                    "latency_ms": round(latency_ms, 3),
+                },
+            )
+
+    async def feedback(self, request: web.Request) -> web.Response:
+        """The true label of an answered request (row 0 unless `row` says), for monitoring."""
+        try:
+            body = await _json_body(request)
+            request_id, label = body.get("request_id"), body.get("label")
+            row = body.get("row", 0)
+            if not isinstance(request_id, str) or not request_id:
+                raise RequestError("feedback takes 'request_id': the X-Request-Id of the answer")
+            if isinstance(label, bool) or not isinstance(label, (int, float)):
+                raise RequestError(f"feedback takes a numeric 'label', got {label!r}")
+            if isinstance(row, bool) or not isinstance(row, int) or row < 0:
+                raise RequestError(f"'row' must be a row number of the request, got {row!r}")
+        except RequestError as err:
+            return _error(400, str(err))
+        except web.HTTPRequestEntityTooLarge:
+            return _error(400, f"request body over {MAX_BODY} bytes")
+        if self.log is not None:
+            self.log.append(
+                FEEDBACK,
+                {"time": time.time(), "request_id": request_id, "row": row, "label": label},
+            )
+        return web.json_response({})
 
     def _metadata(self, version: int) -> dict:
         return {
@@ -182,10 +340,22 @@ def _rows(body: dict, verb: str) -> list:
     raise RequestError("predict takes 'instances' (rows) or 'inputs' (columns)")
 
 
-def run(name: str, repository: ModelRepository, request: RequestSchema, host: str, port: int):
+def predictions_dir(serving_dir) -> pathlib.Path:
+    """`outputs/<name>/predictions/`, beside the serving folder."""
+    return pathlib.Path(serving_dir).parent / "predictions"
+
+
+def run(
+    name: str,
+    repository: ModelRepository,
+    request: RequestSchema,
+    log: PredictionLog,
+    host: str,
+    port: int,
+):
     """Serve until interrupted."""
     web.run_app(
-        Server(name, repository, request).app(),
+        Server(name, repository, request, log).app(),
         host=host,
         port=port,
         print=None,

@@ -1,0 +1,83 @@
+"""The prediction log: every answered request's features, version, role, score, latency and
+request id, and the feedback labels that arrive later, as JSON lines under
+`outputs/<name>/predictions/`.
+
+Writing never holds a response: rows go through a bounded queue to one writer thread, which
+starts a new file when the current one reaches `max_bytes`. When the queue is full a row is
+dropped and counted (`dropped`), never waited for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pathlib
+import queue
+import threading
+
+PREDICTIONS = "predictions"
+FEEDBACK = "feedback"
+
+
+class PredictionLog:
+    def __init__(
+        self, folder: pathlib.Path, max_bytes: int = 64 * 1024 * 1024, capacity: int = 10_000
+    ):
+        self.folder = pathlib.Path(folder)
+        self.max_bytes = max_bytes
+        self.dropped = 0
+        self._rows: queue.Queue = queue.Queue(maxsize=capacity)
+        self._files: dict[str, tuple[pathlib.Path, object]] = {}
+        self._writer = threading.Thread(
+            target=self._write_forever, name="prediction-log", daemon=True
+        )
+        self._writer.start()
+
+    def append(self, kind: str, row: dict) -> None:
+        """Queue one row of `kind` (predictions or feedback); never blocks."""
+        try:
+            self._rows.put_nowait((kind, row))
+        except queue.Full:
+            self.dropped += 1
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until every queued row is on disk (for tests and shutdown)."""
+        done = threading.Event()
+        self._rows.put((None, done))
+        done.wait(timeout)
+
+    def _write_forever(self) -> None:
+        while True:
+            kind, row = self._rows.get()
+            if kind is None:
+                for _, handle in self._files.values():
+                    handle.flush()
+                row.set()
+                continue
+            try:
+                self._write(kind, row)
+            except OSError:  # a full disk loses log rows, never answers
+                self.dropped += 1
+
+    def _write(self, kind: str, row: dict) -> None:
+        path, handle = self._files.get(kind, (None, None))
+        if handle is None or path.stat().st_size >= self.max_bytes:
+            if handle is not None:
+                handle.close()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            path = self.folder / f"{kind}-{stamp}.jsonl"
+            handle = open(path, "a", encoding="utf-8")
+            self._files[kind] = (path, handle)
+        handle.write(json.dumps(row, sort_keys=True) + "\n")
+        if self._rows.empty():
+            handle.flush()
+
+
+def read_rows(folder: pathlib.Path, kind: str) -> list[dict]:
+    """Every row of `kind` in the log, oldest file first."""
+    rows = []
+    for path in sorted(pathlib.Path(folder).glob(f"{kind}-*.jsonl")):
+        with open(path, encoding="utf-8") as handle:
+            rows += [json.loads(line) for line in handle if line.strip()]
+    return rows

@@ -1,0 +1,85 @@
+"""`tfxp deploy`, `promote`, `rollback`: change the deployment state the server follows, then
+put the step on record in ML Metadata (who, when, why, which version, how), against the
+version's PushedModel.
+
+The state file is written first: a rollback takes effect at once, even while a pipeline run
+holds the store (the record waits for SQLite's lock, briefly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import pathlib
+
+from metadata import names
+from metadata.reader import MetadataReader
+from metadata.store import open_store
+from metadata.writer import record_deployment
+from pipeline.config import PipelineConfig
+from serving import deployment
+from serving.repository import ModelRepository
+
+
+@dataclasses.dataclass(frozen=True)
+class Rollout:
+    """What a rollout command did: the state before and after, and its record's id."""
+
+    action: str
+    before: deployment.DeploymentState
+    after: deployment.DeploymentState
+    execution_id: int | None
+
+
+def apply(
+    config: PipelineConfig,
+    action: str,
+    why: str,
+    version: int | None = None,
+    mode: str = deployment.BLUE_GREEN,
+    percent: float = 0.0,
+) -> Rollout:
+    serving_dir = pathlib.Path(config.serving_dir)
+    versions = ModelRepository(str(serving_dir)).versions()
+    before = deployment.read_state(serving_dir)
+    if action == "deploy":
+        after = deployment.deploy(before, versions, version, mode, percent)
+    elif action == "promote":
+        after = deployment.promote(before, versions)
+    else:
+        after = deployment.rollback(before, versions)
+    deployment.write_state(serving_dir, after)
+    affected = version if action == "deploy" else after.live
+    facts = {
+        names.DEPLOYMENT_ACTION: action,
+        names.DEPLOYMENT_VERSION: int(affected),
+        names.DEPLOYMENT_MODE: mode if action == "deploy" else deployment.LIVE,
+        names.DEPLOYMENT_PERCENT: float(percent if action == "deploy" else 0.0),
+        names.DEPLOYMENT_WHO: _who(),
+        names.DEPLOYMENT_WHY: why,
+    }
+    execution_id = None
+    if config.metadata_path.is_file():
+        execution_id = record_deployment(
+            config.metadata_path,
+            config.name,
+            _pushed_model_id(config, serving_dir, affected),
+            facts,
+        )
+    return Rollout(action, before, after, execution_id)
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _pushed_model_id(config: PipelineConfig, serving_dir: pathlib.Path, version: int) -> int | None:
+    reader = MetadataReader(open_store(sqlite=config.metadata_path))
+    folder = serving_dir.resolve()
+    for push in reader.pushed_models():
+        if push.version == version and pathlib.Path(push.destination).resolve().parent == folder:
+            return push.artifact_id
+    return None
