@@ -61,7 +61,7 @@ class PredictionLog:
 
     def _write(self, kind: str, row: dict) -> None:
         path, handle = self._files.get(kind, (None, None))
-        if handle is None or path.stat().st_size >= self.max_bytes:
+        if handle is None or handle.tell() >= self.max_bytes:
             if handle is not None:
                 handle.close()
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ class ModelRepository:
         self._listed: list[int] = []
         self._listed_at = -float("inf")
         self._loaded: dict[int, Any] = {}
+        self._loading: dict[int, threading.Lock] = {}  # one per version being loaded
         self._lock = threading.Lock()
 
     def versions(self) -> list[int]:
@@ -52,15 +53,23 @@ class ModelRepository:
         return os.path.join(self.serving_dir, str(version))
 
     def signature(self, version: int):
-        """The version's serving signature, loaded once (the newest few are kept)."""
-        with self._lock:
-            if version not in self._loaded:
-                import tensorflow as tf
+        """The version's serving signature, loaded once (the newest few are kept). Loading
+        one version holds only requests for that version: the others keep being answered."""
+        model = self._loaded.get(version)
+        if model is None:
+            with self._lock:
+                loading = self._loading.setdefault(version, threading.Lock())
+            with loading:
+                model = self._loaded.get(version)
+                if model is None:
+                    import tensorflow as tf
 
-                self._loaded[version] = tf.saved_model.load(self.path(version))
-                for old in sorted(self._loaded)[: -self.keep]:
-                    del self._loaded[old]
-            return self._loaded[version].signatures[SIGNATURE]
+                    model = tf.saved_model.load(self.path(version))
+                    with self._lock:
+                        self._loaded[version] = model
+                        for old in sorted(self._loaded)[: -self.keep]:
+                            del self._loaded[old]
+        return model.signatures[SIGNATURE]
 
     def scores(self, version: int, examples: list[bytes]) -> list[list[float]]:
         """The model's scores for serialized examples, a list per example."""

@@ -301,6 +301,34 @@ def test_feedback_is_logged_against_the_request_and_a_bad_one_is_a_400(server):
     assert row["features"] == instance and 0 <= row["score"] <= 1 and row["latency_ms"] > 0
 
 
+def test_predict_csv_scores_a_file_as_the_server_does(server, tmp_path):
+    source = tmp_path / "trips.csv"
+    with open(server["runs"]["data"]) as handle:
+        source.write_text("".join(handle.readlines()[: ROWS + 1]))  # with its label column
+    tfxp(server, "predict", "--csv", str(source))
+    with open(tmp_path / "trips.scored.csv") as handle:
+        scored = list(csv.DictReader(handle))
+    instances, _ = _rows(server["runs"])
+    _, body = call(server["base"], "/v1/models/taxi/labels/live:predict", {"instances": instances})
+    np.testing.assert_allclose(
+        [float(r["score"]) for r in scored], [p[0] for p in body["predictions"]], atol=1e-6
+    )
+    assert scored[0]["tips"] != ""  # the label is carried over, not scored
+    lines = source.read_text().splitlines()
+    lines[3] = lines[3].replace(",", ",abc,", 1).rsplit(",", 1)[0]  # a text cell in a number
+    source.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [TFXP, "predict", "--csv", str(source), "--config", str(server["config"])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    said = [line for line in done.stderr.splitlines() if line.startswith("tfxp:")]
+    assert said == [f"tfxp: {source}: line 4: feature 'fare': expected a number, got 'abc'"]
+
+
 def test_a_new_version_is_served_without_a_restart(server):
     serving = server["serving"]
     newest = max(int(p.name) for p in serving.iterdir() if p.name.isdigit())
