@@ -89,6 +89,7 @@ ENVIRONMENT_ERRNOS = {
     errno.EACCES: "permission denied; make it writable or point the config elsewhere",
     errno.EPERM: "operation not permitted; make it writable or point the config elsewhere",
     errno.ENAMETOOLONG: "file name too long; shorten the pipeline name or the folder path",
+    errno.EADDRINUSE: "address already in use; choose another --port or stop what holds it",
 }
 # The same faults as TensorFlow, Beam and SQLite word them: they wrap the OS error in their own
 # exception types (Beam re-raises a worker's error as a RuntimeError holding its text).

@@ -54,6 +54,8 @@ def score_csv(
                     f"got {record[column]!r}"
                 ) from None
         rows.append(row)
+    if not output.parent.is_dir():
+        raise RequestError(f"{output}: no folder {output.parent} to write the scores in")
     scores = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]

@@ -9,12 +9,15 @@ through `metadata.writer`; the server only reads the file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import pathlib
 import random
+from collections.abc import Iterator
 
 STATE_FILE = ".deployment.json"  # hidden: TF Serving serves numbered folders only
 SHADOW, CANARY, BLUE_GREEN = "shadow", "canary", "blue-green"
@@ -80,7 +83,7 @@ def read_state(serving_dir: pathlib.Path) -> DeploymentState:
         return DeploymentState(live=None)
     try:
         return DeploymentState.from_json(path.read_text())
-    except (ValueError, TypeError, KeyError) as err:
+    except Exception as err:  # anything a hand edit can make of it
         raise DeploymentError(f"{path}: not a deployment state ({err}); fix or remove it") from None
 
 
@@ -90,6 +93,15 @@ def write_state(serving_dir: pathlib.Path, state: DeploymentState) -> None:
     partial = path.with_name(f"{STATE_FILE}.{os.getpid()}.tmp")
     partial.write_text(state.to_json())
     os.replace(partial, path)
+
+
+@contextlib.contextmanager
+def state_lock(serving_dir: pathlib.Path) -> Iterator[None]:
+    """One rollout command at a time: two at once would each change the state they read."""
+    path = pathlib.Path(serving_dir) / f"{STATE_FILE}.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def deploy(
@@ -114,6 +126,11 @@ def promote(state: DeploymentState, versions: list[int]) -> DeploymentState:
     """The candidate becomes live; the live version becomes the one to roll back to."""
     if state.candidate is None:
         raise DeploymentError("no candidate to promote: deploy a version first")
+    if state.candidate.version not in versions:
+        raise DeploymentError(
+            f"candidate {state.candidate.version} is no longer in the serving folder; deploy "
+            "another version"
+        )
     live = state.live_version(versions)
     previous = state.previous + ((live,) if live is not None else ())
     return DeploymentState(live=state.candidate.version, candidate=None, previous=previous)

@@ -48,9 +48,13 @@ class RequestSchema:
         return cls(serving, frozenset(always & set(model_features)), known)
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def to_examples(rows: Any, request: RequestSchema) -> list[bytes]:
     """`rows` (a list of {feature: value}) as serialized tf.Examples; `None` or "" is a missing
-    value (the model's preprocessing fills it), a list is a feature with several values."""
+    value (the model's preprocessing fills it), a list is a feature with several values. A row
+    `{"b64": ...}` is a serialized tf.Example already, as a client of TF Serving sends it."""
     import tensorflow as tf
 
     if not isinstance(rows, list) or not rows:
@@ -61,6 +65,9 @@ def to_examples(rows: Any, request: RequestSchema) -> list[bytes]:
             raise RequestError(
                 f"row {index}: expected an object of feature values, got {_kind(row)}"
             )
+        if set(row) == {"b64"}:
+            serialized.append(_serialized_example(row["b64"], index))
+            continue
         unknown = sorted(set(row) - set(request.types))
         if unknown:  # first: a misspelt name is also a missing one
             raise RequestError(f"row {index}: unknown feature '{unknown[0]}'")
@@ -77,6 +84,19 @@ def to_examples(rows: Any, request: RequestSchema) -> list[bytes]:
     return serialized
 
 
+def _serialized_example(text: Any, row: int) -> bytes:
+    import base64
+
+    from tensorflow.core.example import example_pb2
+
+    try:
+        data = base64.b64decode(text, validate=True)
+        example_pb2.Example.FromString(data)
+    except Exception:  # not base64, or not a tf.Example: the client's mistake
+        raise RequestError(f"row {row}: 'b64' must hold a base64 serialized tf.Example") from None
+    return data
+
+
 def _feature(tf, name: str, kind: int, value: Any, row: int):
     values = value if isinstance(value, list) else [value]
     values = [v for v in values if v is not None and v != ""]
@@ -84,16 +104,27 @@ def _feature(tf, name: str, kind: int, value: Any, row: int):
     if kind == schema_pb2.BYTES:
         if not all(isinstance(v, str) for v in values):
             raise RequestError(f"{where}: expected a string, got {_kinds(values)}")
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode() for v in values]))
+        try:
+            encoded = [v.encode() for v in values]
+        except UnicodeEncodeError:
+            raise RequestError(f"{where}: not valid Unicode text") from None
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=encoded))
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         raise RequestError(f"{where}: expected a number, got {_kinds(values)}")
-    if not all(math.isfinite(v) for v in values):
+    if not all(_finite(v) for v in values):
         raise RequestError(f"{where}: expected a finite number, got {values}")
     if kind == schema_pb2.INT:
-        if not all(float(v).is_integer() for v in values):
-            raise RequestError(f"{where}: expected an integer, got {values}")
+        if not all(float(v).is_integer() and _INT64[0] <= int(v) <= _INT64[1] for v in values):
+            raise RequestError(f"{where}: expected a 64-bit integer, got {values}")
         return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
     return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _kind(value: Any) -> str:

@@ -28,6 +28,7 @@ class PredictionLog:
         self.dropped = 0
         self._rows: queue.Queue = queue.Queue(maxsize=capacity)
         self._files: dict[str, tuple[pathlib.Path, object]] = {}
+        self._written: dict[str, int] = {}  # bytes in each kind's current file
         self._writer = threading.Thread(
             target=self._write_forever, name="prediction-log", daemon=True
         )
@@ -41,9 +42,12 @@ class PredictionLog:
             self.dropped += 1
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Wait until every queued row is on disk (for tests and shutdown)."""
+        """Wait until every queued row is on disk (for tests and shutdown), `timeout` at most."""
         done = threading.Event()
-        self._rows.put((None, done))
+        try:
+            self._rows.put((None, done), timeout=timeout)
+        except queue.Full:
+            return
         done.wait(timeout)
 
     def _write_forever(self) -> None:
@@ -56,12 +60,12 @@ class PredictionLog:
                 continue
             try:
                 self._write(kind, row)
-            except OSError:  # a full disk loses log rows, never answers
+            except (OSError, ValueError):  # a full disk (or a NaN) loses a row, never answers
                 self.dropped += 1
 
     def _write(self, kind: str, row: dict) -> None:
         path, handle = self._files.get(kind, (None, None))
-        if handle is None or handle.tell() >= self.max_bytes:
+        if handle is None or self._written.get(kind, 0) >= self.max_bytes:
             if handle is not None:
                 handle.close()
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +73,10 @@ class PredictionLog:
             path = self.folder / f"{kind}-{stamp}.jsonl"
             handle = open(path, "a", encoding="utf-8")
             self._files[kind] = (path, handle)
-        handle.write(json.dumps(row, sort_keys=True) + "\n")
+            self._written[kind] = 0
+        line = json.dumps(row, sort_keys=True, allow_nan=False) + "\n"
+        handle.write(line)
+        self._written[kind] += len(line.encode())
         if self._rows.empty():
             handle.flush()
 

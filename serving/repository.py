@@ -7,6 +7,7 @@ most every `refresh_seconds`, so a new push is served without a restart.
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ class ModelRepository:
         self.refresh_seconds, self.keep = refresh_seconds, keep
         self._listed: list[int] = []
         self._listed_at = -float("inf")
-        self._loaded: dict[int, Any] = {}
+        self._loaded: collections.OrderedDict[int, Any] = collections.OrderedDict()
         self._loading: dict[int, threading.Lock] = {}  # one per version being loaded
         self._lock = threading.Lock()
 
@@ -52,10 +53,15 @@ class ModelRepository:
     def path(self, version: int) -> str:
         return os.path.join(self.serving_dir, str(version))
 
-    def signature(self, version: int):
-        """The version's serving signature, loaded once (the newest few are kept). Loading
-        one version holds only requests for that version: the others keep being answered."""
-        model = self._loaded.get(version)
+    def model(self, version: int):
+        """The version's SavedModel, loaded once; the `keep` most recently used stay loaded.
+        Loading one version holds only requests for that version: the others keep being
+        answered. Callers hold the model for the whole call (a signature alone does not keep
+        its model alive)."""
+        with self._lock:
+            model = self._loaded.get(version)
+            if model is not None:
+                self._loaded.move_to_end(version)
         if model is None:
             with self._lock:
                 loading = self._loading.setdefault(version, threading.Lock())
@@ -67,15 +73,16 @@ class ModelRepository:
                     model = tf.saved_model.load(self.path(version))
                     with self._lock:
                         self._loaded[version] = model
-                        for old in sorted(self._loaded)[: -self.keep]:
-                            del self._loaded[old]
-        return model.signatures[SIGNATURE]
+                        while len(self._loaded) > self.keep:
+                            self._loaded.popitem(last=False)
+        return model
 
     def scores(self, version: int, examples: list[bytes]) -> list[list[float]]:
         """The model's scores for serialized examples, a list per example."""
         import tensorflow as tf
 
-        outputs = self.signature(version)(examples=tf.constant(examples))
+        model = self.model(version)  # held until the call returns
+        outputs = model.signatures[SIGNATURE](examples=tf.constant(examples))
         return outputs["scores"].numpy().tolist()
 
     def signature_def(self, version: int) -> dict:
@@ -88,7 +95,7 @@ class ModelRepository:
             saved.ParseFromString(handle.read())
         graph = saved.meta_graphs[0]
         return {
-            name: json_format.MessageToDict(signature)
+            name: json_format.MessageToDict(signature, preserving_proto_field_name=True)
             for name, signature in graph.signature_def.items()
             if not name.startswith("__")
         }

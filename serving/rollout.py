@@ -14,7 +14,7 @@ import pathlib
 
 from metadata import names
 from metadata.reader import MetadataReader
-from metadata.store import open_store
+from metadata.store import MetadataError, open_store
 from metadata.writer import record_deployment
 from pipeline.config import PipelineConfig
 from serving import deployment
@@ -40,16 +40,27 @@ def apply(
     percent: float = 0.0,
 ) -> Rollout:
     serving_dir = pathlib.Path(config.serving_dir)
+    if not config.metadata_path.is_file():
+        raise MetadataError(
+            f"{config.metadata_path}: no ML Metadata store to record the {action} in"
+        )
     versions = ModelRepository(str(serving_dir)).versions()
-    before = deployment.read_state(serving_dir)
-    if action == "deploy":
-        after = deployment.deploy(before, versions, version, mode, percent)
-    elif action == "promote":
-        after = deployment.promote(before, versions)
-    else:
-        after = deployment.rollback(before, versions)
-    deployment.write_state(serving_dir, after)
-    affected = version if action == "deploy" else after.live
+    with deployment.state_lock(serving_dir):
+        before = deployment.read_state(serving_dir)
+        if action == "deploy":
+            after = deployment.deploy(before, versions, version, mode, percent)
+        elif action == "promote":
+            after = deployment.promote(before, versions)
+        else:
+            after = deployment.rollback(before, versions)
+        affected = version if action == "deploy" else after.live
+        pushed = _pushed_model_id(config, serving_dir, affected)
+        if pushed is None:
+            raise MetadataError(
+                f"version {affected}: no push in {config.metadata_path} recorded it, so it "
+                "would have no lineage; push it with `tfxp run`"
+            )
+        deployment.write_state(serving_dir, after)  # first: a rollback takes effect at once
     facts = {
         names.DEPLOYMENT_ACTION: action,
         names.DEPLOYMENT_VERSION: int(affected),
@@ -58,14 +69,14 @@ def apply(
         names.DEPLOYMENT_WHO: _who(),
         names.DEPLOYMENT_WHY: why,
     }
-    execution_id = None
-    if config.metadata_path.is_file():
-        execution_id = record_deployment(
-            config.metadata_path,
-            config.name,
-            _pushed_model_id(config, serving_dir, affected),
-            facts,
-        )
+    try:
+        execution_id = record_deployment(config.metadata_path, config.name, pushed, facts)
+    except Exception as err:  # the state changed; say so, and what is missing
+        first = str(err).splitlines()[0] if str(err) else repr(err)
+        raise MetadataError(
+            f"{action} done (live is now {after.live}), but not recorded in "
+            f"{config.metadata_path}: {first}"
+        ) from None
     return Rollout(action, before, after, execution_id)
 
 

@@ -17,9 +17,11 @@ returned), which `POST /v1/feedback` takes with the true label.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import json
 import logging
+import math
 import os
 import pathlib
 import re
@@ -35,6 +37,7 @@ from serving.prediction_log import FEEDBACK, PREDICTIONS, PredictionLog
 from serving.repository import SIGNATURE, ModelRepository, VersionNotFound
 
 MAX_BODY = 4 * 1024 * 1024  # bytes; a larger request is refused with a 400
+SHADOW_QUEUE = 64  # shadow scorings waiting at most; more are dropped, never the answers
 _LOG = logging.getLogger("tfxp.serve")
 # <name>[/versions/<v> | /labels/<label>][/metadata | :predict | :classify]
 _PATH = re.compile(
@@ -60,10 +63,7 @@ def _error(status: int, message: str) -> web.Response:
 def _target(tail: str) -> Target:
     match = _PATH.match(tail)
     if match is None:
-        raise web.HTTPNotFound(
-            text=json.dumps({"error": f"Malformed request: /v1/models/{tail}"}),
-            content_type="application/json",
-        )
+        raise RequestError(f"Malformed request: /v1/models/{tail}")
     version = match["version"]
     if version is not None and not version.isdigit():
         raise RequestError(f"version must be a number, got {version!r}")
@@ -72,7 +72,7 @@ def _target(tail: str) -> Target:
         int(version) if version else None,
         match["label"],
         bool(match["metadata"]),
-        match["verb"],
+        match["verb"].lower() if match["verb"] else None,  # TF Serving ignores its case
     )
 
 
@@ -125,6 +125,9 @@ class Server:
     ):
         self.name, self.repository, self.request, self.log = name, repository, request, log
         self.watch = StateWatch(repository.serving_dir)
+        self._shadow_pool = concurrent.futures.ThreadPoolExecutor(1, "shadow")
+        self._shadows_busy = 0
+        self._shadow_tasks: set = set()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -149,13 +152,17 @@ class Server:
                 getattr(state.candidate, "version", None),
             }:
                 if version in versions:
-                    loop.run_in_executor(None, self.repository.signature, version)
+                    loop.run_in_executor(None, self.repository.model, version)
         return state
 
     def _version(self, target: Target) -> int:
-        return self._route(target, None).version
+        """The version a status or metadata call is about: the one named, else live."""
+        return self._route(target, None, split=False).version
 
-    def _route(self, target: Target, key: str | None) -> Route:
+    def _route(self, target: Target, key: str | None, split: bool = True) -> Route:
+        """Who answers: the version or label named, else a canary's share (`split`), else
+        the live version with a shadow beside it. A candidate gone from disk answers nothing:
+        its share goes to the live version."""
         if target.name != self.name:
             raise VersionNotFound(f"Servable not found for request: Latest({target.name})")
         versions = self.repository.versions()
@@ -165,14 +172,16 @@ class Server:
         if target.version is not None:
             version = self.repository.resolve(target.version)
             return Route(version, LIVE if version == live else "version")
+        if candidate is not None and candidate.version not in versions:
+            candidate = None
         if target.label == CANDIDATE and candidate is not None:
-            return Route(self.repository.resolve(candidate.version), candidate.mode)
+            return Route(candidate.version, candidate.mode)
         if target.label not in (None, LIVE):
             raise VersionNotFound(f"Unrecognized servable version label: {target.label}")
         if live is None:
             raise VersionNotFound("no version in the serving folder yet")
-        if target.label is None and state.answering(key) == CANDIDATE:
-            return Route(self.repository.resolve(candidate.version), candidate.mode)
+        if split and candidate and target.label is None and state.answering(key) == CANDIDATE:
+            return Route(candidate.version, candidate.mode)
         shadow = candidate.version if candidate and candidate.mode == SHADOW else None
         return Route(self.repository.resolve(live), LIVE, shadow if shadow in versions else None)
 
@@ -212,29 +221,40 @@ class Server:
             return _error(404, str(err))
         except web.HTTPRequestEntityTooLarge:
             return _error(400, f"request body over {MAX_BODY} bytes")
+        except web.HTTPException:
+            raise
         except Exception as err:  # the model failed on a request it accepted: the server stays
             _LOG.exception("scoring failed")
             return _error(500, f"scoring failed: {type(err).__name__}: {err}")
         latency = (time.perf_counter() - started) * 1000
         self._log(request_id, route.version, route.role, rows, scores, latency)
-        if route.shadow is not None:  # after the answer: the client never waits for it
-            asyncio.get_running_loop().create_task(
+        if route.shadow is not None and self._shadows_busy < SHADOW_QUEUE:
+            self._shadows_busy += 1  # after the answer, on its own thread; dropped when busy
+            task = asyncio.get_running_loop().create_task(
                 self._shadow(request_id, route.shadow, rows, examples)
             )
+            self._shadow_tasks.add(task)
+            task.add_done_callback(self._shadow_tasks.discard)
         headers = {"X-Request-Id": request_id}
         if target.verb == "classify":
             results = [[["0", 1.0 - s[0]], ["1", s[0]]] for s in scores]
             return web.json_response({"results": results}, headers=headers)
+        if "inputs" in body:  # TF Serving answers the columnar format in kind
+            return web.json_response({"outputs": scores}, headers=headers)
         return web.json_response({"predictions": scores}, headers=headers)
 
     async def _shadow(self, request_id: str, version: int, rows: list, examples: list) -> None:
         started = time.perf_counter()
         try:
             loop = asyncio.get_running_loop()
-            scores = await loop.run_in_executor(None, self.repository.scores, version, examples)
+            scores = await loop.run_in_executor(
+                self._shadow_pool, self.repository.scores, version, examples
+            )
         except Exception:  # the shadow's failure is logged, never the client's
             _LOG.exception("shadow version %s failed", version)
             return
+        finally:
+            self._shadows_busy -= 1
         self._log(request_id, version, SHADOW, rows, scores, (time.perf_counter() - started) * 1000)
 
     def _log(self, request_id, version, role, rows, scores, latency_ms) -> None:
@@ -265,7 +285,11 @@ class Server:
             row = body.get("row", 0)
             if not isinstance(request_id, str) or not request_id:
                 raise RequestError("feedback takes 'request_id': the X-Request-Id of the answer")
-            if isinstance(label, bool) or not isinstance(label, (int, float)):
+            if (
+                isinstance(label, bool)
+                or not isinstance(label, (int, float))
+                or not math.isfinite(label)
+            ):
                 raise RequestError(f"feedback takes a numeric 'label', got {label!r}")
             if isinstance(row, bool) or not isinstance(row, int) or row < 0:
                 raise RequestError(f"'row' must be a row number of the request, got {row!r}")
@@ -301,11 +325,11 @@ def _status(version: int) -> dict:
 
 
 async def _json_body(request: web.Request) -> dict:
-    text = await request.text()
+    raw = await request.read()
     try:
-        body = json.loads(text)
-    except ValueError as err:
-        raise RequestError(f"the body is not JSON: {err}") from None
+        body = json.loads(raw)  # UTF-8, whatever Content-Type claims
+    except ValueError as err:  # UnicodeDecodeError is one
+        raise RequestError(f"the body is not JSON in UTF-8: {err}") from None
     if not isinstance(body, dict):
         raise RequestError("the body must be a JSON object")
     return body
@@ -314,11 +338,11 @@ async def _json_body(request: web.Request) -> dict:
 def _rows(body: dict, verb: str) -> list:
     """Rows of feature values from TF Serving's request shapes: `instances` (rows) or `inputs`
     (columns) for predict, `examples` (with an optional shared `context`) for classify."""
-    signature = body.get("signature_name", SIGNATURE)
+    signature = body.get("signature_name") or SIGNATURE  # "" is the default, as in TF Serving
     if signature != SIGNATURE:
         raise RequestError(f"unknown signature_name {signature!r}; this model has {SIGNATURE!r}")
     if verb == "classify":
-        if "examples" not in body:
+        if not isinstance(body.get("examples"), list):
             raise RequestError("classify takes 'examples': a list of objects of feature values")
         context = body.get("context", {})
         if not isinstance(context, dict):

@@ -63,14 +63,14 @@ def server(runs):
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
+    deadline, ready = time.monotonic() + 120, False
+    while not ready and time.monotonic() < deadline and process.poll() is None:
         try:
-            if call(base, "/v1/models/taxi")[0] == 200:
-                break
+            ready = call(base, "/v1/models/taxi")[0] == 200
         except OSError:
-            time.sleep(0.2)
-    assert process.poll() is None, process.stderr.read()
+            pass
+        time.sleep(0.2)
+    assert ready and process.poll() is None, process.stderr.read()
     yield {
         "base": base,
         "serving": serving,
@@ -141,7 +141,7 @@ def test_predict_scores_equal_the_saved_models_own(server):
     np.testing.assert_allclose(np.array(body["predictions"]), expected.numpy(), atol=1e-6)
     columns = {name: [row[name] for row in instances] for name in instances[0]}
     status, by_columns = call(server["base"], "/v1/models/taxi:predict", {"inputs": columns})
-    assert status == 200 and by_columns["predictions"] == body["predictions"]
+    assert status == 200 and by_columns == {"outputs": body["predictions"]}  # TF Serving's shape
     status, classified = call(server["base"], "/v1/models/taxi:classify", {"examples": instances})
     assert status == 200
     assert [r[1][1] for r in classified["results"]] == [p[0] for p in body["predictions"]]
@@ -158,6 +158,9 @@ def test_predict_scores_equal_the_saved_models_own(server):
         (":predict", {"rows": []}, 400, "predict takes 'instances' (rows) or 'inputs'"),
         ("/versions/1:predict", "valid", 404, "version 1 not found"),
         ("/labels/canary:predict", "valid", 404, "Unrecognized servable version label"),
+        ("/a/b:predict", "valid", 400, "Malformed request: /v1/models/taxi/a/b:predict"),
+        (":classify", {"examples": 5}, 400, "classify takes 'examples': a list"),
+        (":predict", b'{"instances": ["\xff"]}', 400, "the body is not JSON in UTF-8"),
     ],
 )
 def test_a_bad_request_is_answered_in_tf_servings_error_shape_and_the_server_stays_up(
@@ -331,6 +334,7 @@ def test_predict_csv_scores_a_file_as_the_server_does(server, tmp_path):
 
 def test_a_new_version_is_served_without_a_restart(server):
     serving = server["serving"]
+    (serving / ".deployment.json").unlink(missing_ok=True)  # no rollout: the newest is live
     newest = max(int(p.name) for p in serving.iterdir() if p.name.isdigit())
     shutil.copytree(serving / str(newest), serving / ".tmp-copy")
     (serving / ".tmp-copy").rename(serving / str(newest + 10))  # as BlessedPusher does
@@ -343,8 +347,9 @@ def test_a_new_version_is_served_without_a_restart(server):
         time.sleep(0.2)
     assert str(newest + 10) in versions
     instance = _rows(server["runs"])[0][0]
-    status, body = call(server["base"], "/v1/models/taxi:predict", {"instances": [instance]})
-    assert status == 200 and len(body["predictions"]) == 1
+    request_id = send(server, instance)
+    rows = logged(server, PREDICTIONS, lambda r: request_id in {x["request_id"] for x in r})
+    assert [r["version"] for r in rows if r["request_id"] == request_id] == [newest + 10]
     status, _ = call(
         server["base"], f"/v1/models/taxi/versions/{newest + 10}:predict", {"instances": [instance]}
     )

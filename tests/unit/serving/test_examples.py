@@ -30,6 +30,13 @@ def test_values_are_typed_by_the_schema_and_null_is_a_missing_value():
     assert not features["company"].bytes_list.value
 
 
+def test_a_serialized_example_in_b64_passes_through_as_tf_serving_takes_it():
+    import base64
+
+    [typed] = to_examples([ROW], REQUEST)
+    assert to_examples([{"b64": base64.b64encode(typed).decode()}], REQUEST) == [typed]
+
+
 def test_the_label_is_not_a_serving_feature_and_only_always_present_model_features_are_required():
     assert "tips" not in REQUEST.types
     assert REQUEST.required == {"fare", "payment_type", "trip_start_hour"}
@@ -45,13 +52,17 @@ def test_the_label_is_not_a_serving_feature_and_only_always_present_model_featur
         ([{**ROW, "payment_type": 3}], "row 0: feature 'payment_type': expected a string, got a n"),
         (
             [{**ROW, "trip_start_hour": 2.5}],
-            "row 0: feature 'trip_start_hour': expected an integer",
+            "row 0: feature 'trip_start_hour': expected a 64-bit",
         ),
         ([{**ROW, "fare": True}], "row 0: feature 'fare': expected a number, got a boolean"),
         ([{**ROW, "fare": float("inf")}], "row 0: feature 'fare': expected a finite number"),
         ([], "expected a non-empty list of rows"),
         (["fare=7"], "row 0: expected an object of feature values, got a string"),
         ({"fare": 7}, "expected a non-empty list of rows"),
+        ([{**ROW, "trip_start_hour": 2**70}], "row 0: feature 'trip_start_hour': expected a 64"),
+        ([{**ROW, "fare": 10**400}], "row 0: feature 'fare': expected a finite number"),
+        ([{**ROW, "payment_type": "\ud800"}], "row 0: feature 'payment_type': not valid Unicode"),
+        ([{"b64": "not base64!"}], "row 0: 'b64' must hold a base64 serialized tf.Example"),
     ],
 )
 def test_a_bad_value_is_refused_naming_row_and_feature(rows, message):
