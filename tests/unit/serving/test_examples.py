@@ -27,6 +27,7 @@ def test_values_are_typed_by_the_schema_and_null_is_a_missing_value():
     assert list(features["payment_type"].bytes_list.value) == [b"Cash"]
     assert list(features["trip_start_hour"].int64_list.value) == [21]
     assert list(features["trip_miles"].float_list.value) == [2.0]  # an int where a float goes
+    assert features["company"].WhichOneof("kind") == "bytes_list"  # typed, with no value
     assert not features["company"].bytes_list.value
 
 

@@ -7,7 +7,7 @@ single rows from N clients, batches of 100 from one client and from N clients. P
 latency and rows/s per case, the in-process signature's rows/s on single rows and on batches,
 and the ratios. Traffic goes to 127.0.0.1 only. Not a test: compare figures of one run.
 
-    .venv/bin/python bench/serving.py [--config pipeline/configs/taxi.yaml] [--clients 4]
+    .venv/bin/python bench/serving_load.py [--config pipeline/configs/taxi.yaml] [--clients 4]
                                       [--seconds 10]
 """
 
