@@ -6,6 +6,7 @@ from __future__ import annotations
 import pathlib
 
 from cli import DEFAULT_CONFIG, exits, render
+from kubeflow.profile import TARGETS
 
 DEFAULT_BUILD_DIR = "kubeflow/build"
 
@@ -18,7 +19,7 @@ def register(commands) -> None:
     compile_.add_argument("--yaml", action="store_true", help="also write the spec as YAML")
     compile_.add_argument(
         "--target",
-        choices=("vertex", "kfp"),
+        choices=TARGETS,
         default=None,
         help="backend: Vertex AI Pipelines or open-source Kubeflow Pipelines (default: profile's)",
     )
@@ -28,7 +29,7 @@ def register(commands) -> None:
     )
     submit.add_argument(
         "--target",
-        choices=("vertex", "kfp"),
+        choices=TARGETS,
         default=None,
         help="backend (default: vertex with --project, kfp with --host)",
     )
