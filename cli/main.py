@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 import warnings
 
@@ -73,7 +74,10 @@ class _Interrupts:
     @classmethod
     def listen(cls) -> None:
         cls.seen = False
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored
+        if (
+            threading.current_thread() is threading.main_thread()  # signals go there only
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored
+        ):
             signal.signal(signal.SIGINT, cls._on_interrupt)
 
     @classmethod

@@ -28,7 +28,7 @@ from tests.e2e.kfp_launcher import Launcher
 from tests.kfp_metadata import KfpMetadata
 
 BUCKET = "gs://tfxp-e2e"
-ROWS = 3000
+ROWS = 1500
 EVERY_TASK = {
     "CsvExampleGen",
     "CuratedSchemaImporter",

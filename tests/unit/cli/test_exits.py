@@ -106,3 +106,23 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
     process.stdout.close()  # the reader is gone before the first line is written
     assert process.wait(timeout=120) == exits.EXIT_BROKEN_PIPE
     assert process.stderr.read() == b""
+
+
+def test_a_command_run_from_another_thread_works(tmp_path):
+    """Signal handlers can only be set from the main thread: a caller's worker thread (a
+    test's, a scheduler's) still runs commands."""
+    import threading
+
+    import cli.main
+
+    result = {}
+    thread = threading.Thread(
+        target=lambda: result.update(code=cli.main.main(["runs", "--metadata", str(tmp_path)]))
+    )
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        thread.start()
+        thread.join(timeout=60)
+    finally:
+        signal.signal(signal.SIGINT, saved)
+    assert result == {"code": exits.EXIT_USER_ERROR}  # a folder is not a store: one line
