@@ -28,7 +28,7 @@ from tests.e2e.kfp_launcher import Launcher
 from tests.kfp_metadata import KfpMetadata
 
 BUCKET = "gs://tfxp-e2e"
-ROWS = 1500
+ROWS = 3000
 EVERY_TASK = {
     "CsvExampleGen",
     "CuratedSchemaImporter",
