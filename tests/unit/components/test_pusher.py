@@ -9,13 +9,17 @@ import pytest
 from components.pusher import PushError, existing_versions, push_version, serving_version_of
 
 
-@pytest.fixture
-def model_dir(tmp_path) -> pathlib.Path:
-    model = tmp_path / "model" / "Format-Serving"
+def _model_files(model: pathlib.Path) -> pathlib.Path:
+    """A folder shaped like a SavedModel (its bytes are not a graph)."""
     (model / "variables").mkdir(parents=True)
     (model / "saved_model.pb").write_bytes(b"graph")
     (model / "variables" / "variables.index").write_bytes(b"index")
     return model
+
+
+@pytest.fixture
+def model_dir(tmp_path) -> pathlib.Path:
+    return _model_files(tmp_path / "model" / "Format-Serving")
 
 
 def test_push_copies_the_model_into_a_version_directory(model_dir, tmp_path):
@@ -150,11 +154,7 @@ def _run_pusher(model_dir, serving, judged_uri: str, blessed: int = 1, **paramet
 @pytest.fixture
 def serving_model(tmp_path):
     """A Trainer-shaped model: <uri>/Format-Serving/saved_model.pb."""
-    model = tmp_path / "Trainer" / "model" / "Format-Serving"
-    (model / "variables").mkdir(parents=True)
-    (model / "saved_model.pb").write_bytes(b"graph")
-    (model / "variables" / "variables.index").write_bytes(b"index")
-    return model
+    return _model_files(tmp_path / "Trainer" / "model" / "Format-Serving")
 
 
 def test_a_blessing_for_this_model_is_pushed_whatever_its_id_says(serving_model, tmp_path):

@@ -27,6 +27,15 @@ def _artifact(title: str, uri: str, **metadata) -> dict:
     return {"type": {"schemaTitle": title}, "uri": uri, "metadata": metadata}
 
 
+def _ingest(record: KfpMetadata, run: str, span: int, tmp_path) -> tuple[int, str]:
+    """CsvExampleGen's task in `run` over `span`, as TFX's entrypoint reports its Examples
+    (span as a property and as "custom:span"): the artifact's id and URI."""
+    task = record.start_task(run, names.EXAMPLE_GEN, {}, {}, f"pod-gen-{run}")
+    uri = f"{tmp_path}/taxi/{run}/{names.EXAMPLE_GEN}/s{span}/examples"
+    examples = _artifact("tfx.Examples", uri, span=span, **{"custom:span": span})
+    return record.finish_task(run, task, {"examples": examples}, failed=False)["examples"], uri
+
+
 @pytest.fixture
 def kfp(tmp_path):
     """Run one: span 1 accepted, a model blessed and pushed as version 3. Run two: span 2,
@@ -35,14 +44,7 @@ def kfp(tmp_path):
     record = KfpMetadata(store, "taxi", ROOT)
     provenance = json.dumps({"models_sha256": "ab" * 32, "git_revision": "c0ffee"})
     record.start_run("run-1", {"provenance": provenance, "train_args": '{"num_steps": 5}'})
-    gen = record.start_task("run-1", names.EXAMPLE_GEN, {}, {}, "pod-a")
-    examples_uri = f"{tmp_path}/taxi/run-1/{names.EXAMPLE_GEN}/s1/examples"
-    ingested = record.finish_task(
-        "run-1",
-        gen,
-        {"examples": _artifact("tfx.Examples", examples_uri, span=1, **{"custom:span": 1})},
-        failed=False,
-    )["examples"]
+    ingested, _ = _ingest(record, "run-1", 1, tmp_path)
     gate = record.start_task("run-1", names.GATE, {}, {"examples": [ingested]}, "pod-b")
     accepted = record.finish_task(
         "run-1",
@@ -78,14 +80,7 @@ def kfp(tmp_path):
     record.finish_run("run-1", failed=False)
 
     record.start_run("run-2", {"provenance": provenance})
-    gen = record.start_task("run-2", names.EXAMPLE_GEN, {}, {}, "pod-f")
-    examples_uri = f"{tmp_path}/taxi/run-2/{names.EXAMPLE_GEN}/s2/examples"
-    stopped = record.finish_task(
-        "run-2",
-        gen,
-        {"examples": _artifact("tfx.Examples", examples_uri, span=2, **{"custom:span": 2})},
-        failed=False,
-    )["examples"]
+    stopped, examples_uri = _ingest(record, "run-2", 2, tmp_path)
     gate = record.start_task("run-2", names.GATE, {}, {"examples": [stopped]}, "pod-g")
     report = gate_report_path(examples_uri, 2, "pod-g")
     pathlib.Path(report).parent.mkdir(parents=True)
