@@ -17,7 +17,6 @@ from typing import Any
 
 from metadata import names
 from metadata.evaluation import overall_metrics, slice_metrics
-from metadata.layout import number
 from metadata.reader import NOT_RUN, MetadataReader
 from metadata.store import MetadataError
 from metadata.verdicts import latest_verdicts, span_of
@@ -47,12 +46,7 @@ class RunDiff:
 
 def pushed_model(reader: MetadataReader, version: str) -> int:
     """The PushedModel artifact id of `version`, or of the newest push for 'latest'."""
-    stored = reader.store.get_artifacts_by_type(reader.layout.stored_type(names.PUSHED_MODEL))
-    versions = {
-        a.id: number(a.custom_properties, names.PUSHED_VERSION)
-        for a in stored
-        if number(a.custom_properties, names.PUSHED)
-    }
+    versions = {push.artifact_id: push.version for push in reader.pushed_models()}
     if version != "latest":
         versions = {i: v for i, v in versions.items() if str(v) == version}
     if not versions:

@@ -487,25 +487,14 @@ class MetadataReader:
     def served_span(self, serving_dir: str) -> int | None:
         """The span the newest version still in `serving_dir` was trained up to: the span of
         the run that pushed it. None when no recorded push is there any more."""
-        stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))
-        pushes = sorted(
-            (
-                (number(a.custom_properties, names.PUSHED_VERSION), a)
-                for a in stored
-                if number(a.custom_properties, names.PUSHED)
-                and os.path.isdir(a.custom_properties[names.PUSHED_DESTINATION].string_value)
-                and os.path.dirname(
-                    os.path.realpath(a.custom_properties[names.PUSHED_DESTINATION].string_value)
-                )
-                == os.path.realpath(serving_dir)
-            ),
-            key=lambda pair: pair[0],
-        )
-        if not pushes:
-            return None
-        producer = self.producer(pushes[-1][1].id)
-        run = self._where(producer)[1] if producer else None
-        span = self.run(run).provenance.get("span") if run else None
+        folder = os.path.realpath(serving_dir)
+        there = [
+            push
+            for push in self.pushed_models()
+            if os.path.isdir(push.destination)
+            and os.path.dirname(os.path.realpath(push.destination)) == folder
+        ]
+        span = self.run(there[-1].run).provenance.get("span") if there and there[-1].run else None
         return int(span) if span and span.isdigit() else None
 
     def newest_execution_id(self) -> int:
@@ -524,14 +513,21 @@ class MetadataReader:
         value = found[0].custom_properties.get(names.STATEFUL_DIR_INDEX) if found else None
         return value.string_value if value is not None else None
 
-    def pushed_models(self) -> list[PushView]:
-        """Every recorded push (pushed=1), oldest version first."""
+    def _pushes(self) -> list[metadata_store_pb2.Artifact]:
+        """PushedModel artifacts of pushes that happened (pushed=1, a destination)."""
         stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))
+        return [
+            a
+            for a in stored
+            if number(a.custom_properties, names.PUSHED)
+            and names.PUSHED_DESTINATION in a.custom_properties
+        ]
+
+    def pushed_models(self) -> list[PushView]:
+        """Every recorded push, oldest version first, with the run that made it."""
         views = []
-        for artifact in stored:
+        for artifact in self._pushes():
             props = artifact.custom_properties
-            if not number(props, names.PUSHED) or names.PUSHED_DESTINATION not in props:
-                continue
             producer = self.producer(artifact.id)
             views.append(
                 PushView(
@@ -575,14 +571,8 @@ class MetadataReader:
         return views
 
     def pushed_destinations(self) -> set[str]:
-        """Every version folder a push recorded (pushed=1)."""
-        stored = self.store.get_artifacts_by_type(self.layout.stored_type(names.PUSHED_MODEL))
-        return {
-            a.custom_properties[names.PUSHED_DESTINATION].string_value
-            for a in stored
-            if number(a.custom_properties, names.PUSHED)
-            and names.PUSHED_DESTINATION in a.custom_properties
-        }
+        """Every version folder a push recorded (no run lookups: called before each run)."""
+        return {a.custom_properties[names.PUSHED_DESTINATION].string_value for a in self._pushes()}
 
     # spans ------------------------------------------------------------------------------------
     def ingested_examples(self, pipeline: str) -> list[metadata_store_pb2.Artifact]:
