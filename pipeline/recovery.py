@@ -177,10 +177,7 @@ def _quarantine_unrecorded(serving_dir: pathlib.Path, recorded: set[str]) -> lis
     ]
     newest_known = max(known, default=0)
     moved = []
-    for version in sorted(
-        (p for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()),
-        key=lambda p: int(p.name),
-    ):
+    for version in version_folders(serving_dir):
         if int(version.name) <= newest_known or int(version.name) in known:
             continue
         aside = serving_dir / QUARANTINE / version.name
@@ -192,16 +189,21 @@ def _quarantine_unrecorded(serving_dir: pathlib.Path, recorded: set[str]) -> lis
     return moved
 
 
+def version_folders(serving_dir: pathlib.Path) -> list[pathlib.Path]:
+    """The numbered folders in the serving folder, oldest first, whole or not (a quick look,
+    without TFX: `components.pusher.served_versions` checks each holds a SavedModel)."""
+    if not serving_dir.is_dir():
+        return []
+    found = (p for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir())
+    return sorted(found, key=lambda p: int(p.name))
+
+
 def served_state(serving_dir: pathlib.Path, recorded: set[str]) -> str:
     """The serving folder as BlessedPusher's cache key sees it: the versions there, and the
     recorded pushes no longer there. Deleting a served version changes it (to a state no
     earlier run had: "gone" only grows), so the next run pushes again instead of reusing the
     cached push."""
-    present = (
-        sorted((p.name for p in serving_dir.iterdir() if p.name.isdigit() and p.is_dir()), key=int)
-        if serving_dir.is_dir()
-        else []
-    )
+    present = [p.name for p in version_folders(serving_dir)]
     folder = os.path.normpath(str(serving_dir))
     gone = sorted(
         (
@@ -255,11 +257,7 @@ def inspect(config: PipelineConfig) -> list[StoreFinding]:
     ]
     recorded = {os.path.normpath(p) for p in reader.pushed_destinations()}
     serving = config.serving_dir
-    on_disk = (
-        {os.path.normpath(str(p)) for p in serving.iterdir() if p.name.isdigit()}
-        if serving.is_dir()
-        else set()
-    )
+    on_disk = {os.path.normpath(str(p)) for p in version_folders(serving)}
     found += [
         StoreFinding(
             "UNRECORDED_VERSION",
