@@ -34,24 +34,18 @@ def _rows(config, count: int) -> list[dict]:
     """`count` rows of the newest span, typed as a client sends them (no label)."""
     from pipeline.schema import read_schema
     from pipeline.spans import span_files
+    from serving.batch import typed_cell
 
     types = {f.name: f.type for f in read_schema(config.schema_file).feature}
     _, files = span_files(config.data_root)
     rows = []
     with open(files[0]) as handle:
         for record in csv.DictReader(handle):
-            row = {}
-            for name, value in record.items():
-                if name == config.model.label.column or name not in types:
-                    continue
-                if value == "":
-                    row[name] = None
-                elif types[name] == 1:
-                    row[name] = value
-                elif types[name] == 2:
-                    row[name] = int(float(value))
-                else:
-                    row[name] = float(value)
+            row = {
+                name: typed_cell(value, types[name])
+                for name, value in record.items()
+                if name != config.model.label.column and name in types
+            }
             rows.append(row)
             if len(rows) == count:
                 break

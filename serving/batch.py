@@ -47,7 +47,7 @@ def score_csv(
         row = {}
         for column in scored:
             try:
-                row[column] = _typed(record[column], request.types[column])
+                row[column] = typed_cell(record[column], request.types[column])
             except ValueError:
                 raise RequestError(
                     f"{path}: line {line}: feature '{column}': expected a number, "
@@ -74,7 +74,8 @@ def score_csv(
     return len(scores)
 
 
-def _typed(cell: str, kind: int):
+def typed_cell(cell: str, kind: int):
+    """A CSV cell as a request's value for a feature of schema type `kind` ("" is missing)."""
     if cell == "":
         return None
     if kind == 1:  # BYTES
