@@ -11,6 +11,7 @@ PACKAGES = (
     "cli",
     "kubeflow",
     "serving",
+    "monitoring",
 )
 
 setup(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import exits, render
+from cli import DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
@@ -25,9 +25,28 @@ def register(commands) -> None:
     synth.add_argument("--out", default="outputs/synth", help="folder for span-<k>/data.csv")
     synth.set_defaults(handle=handle_synth)
 
+    from_log = data_commands.add_parser(
+        "from-log", help="logged requests with feedback labels, as a new span for `tfxp run`"
+    )
+    from_log.add_argument(
+        "--label-from", choices=["feedback"], default="feedback", help="where labels come from"
+    )
+    from_log.add_argument("--span", type=int, default=None, help="default: the newest + 1")
+    from_log.add_argument("--config", default=DEFAULT_CONFIG)
+    from_log.set_defaults(handle=handle_from_log)
+
 
 def handle_synth(args) -> int:
     from datatools.synth import synthesize
 
     render.written(synthesize(pathlib.Path(args.out), args.rows, args.spans, args.drift, args.seed))
+    return exits.EXIT_OK
+
+
+def handle_from_log(args) -> int:
+    from monitoring.from_log import export_span
+    from pipeline.config import load_config
+
+    done = export_span(load_config(args.config), args.span)
+    render.exported(done)
     return exits.EXIT_OK

@@ -4,9 +4,9 @@
 the environment can make (bad config, profile, schema, data folder, store, id, a non-portable
 pipeline, an unreachable endpoint, a store another run holds, a full disk, a read-only folder),
 reported as one line (`TFXP_DEBUG=1` prints the traceback of an environment fault too); 3 the
-data gate stopped the run, or `tfxp validate` found problems; 130 interrupted (Ctrl-C); 141 the
-reader of the output went away (`tfxp runs | head`); 1 anything else: a bug, with its
-traceback.
+data gate stopped the run, `tfxp validate` found problems, or `tfxp monitor` a finding; 130
+interrupted (Ctrl-C); 141 the reader of the output went away (`tfxp runs | head`); 1 anything
+else: a bug, with its traceback.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from pipeline.spans import DataError
     from serving.deployment import DeploymentError
     from serving.examples import RequestError
+    from serving.replay import ReplayError
     from serving.repository import VersionNotFound
 
     return (
@@ -78,6 +79,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         DeploymentError,
         RequestError,
         VersionNotFound,
+        ReplayError,
     )
 
 

@@ -18,6 +18,7 @@ from cli import (
     exits,
     lineage,
     models,
+    monitor,
     render,
     run,
     runs,
@@ -43,6 +44,7 @@ NOUNS = (
     store,
     serve,
     models,
+    monitor,
 )
 
 

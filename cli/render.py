@@ -484,6 +484,89 @@ def rollout(done) -> None:
     print(f"tfxp: {done.action}: live {after.live}{trial}{record}")
 
 
+def _figure(value, fmt: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def monitor_report(report) -> None:
+    """`tfxp monitor`: per window the system line and one line per version and role, the
+    quality per version, then the findings and where the page and record are."""
+    print(
+        f"tfxp: monitoring '{report.name}' {report.since} .. {report.until}, windows of "
+        f"{report.window_seconds} s: {report.predictions} predictions"
+    )
+    for window in report.windows:
+        print(
+            f"  window {window.start}: {window.requests} requests, {window.failed} failed, "
+            f"latency p50 {_figure(window.latency_p50_ms, '.1f')} ms, "
+            f"p99 {_figure(window.latency_p99_ms, '.1f')} ms"
+        )
+        for group in window.groups:
+            drifted = sorted(
+                {f"{m.feature} ({m.check} {m.value:.2f})" for m in group.measurements if m.exceeded}
+            )
+            unseen = sorted(f"{k}={v}" for k, vals in group.unseen.items() for v in vals)
+            notes = [f"shifted: {', '.join(drifted)}"] if drifted else []
+            notes += [f"unseen: {', '.join(unseen[:5])}"] if unseen else []
+            notes += [] if group.judged else ["too few rows to judge"]
+            shift = group.score_shift.value if group.score_shift else None
+            print(
+                f"    v{group.version} {group.role:<9} {group.predictions:>6} rows  "
+                f"mean score {_figure(group.score_mean)}  score drift {_figure(shift)}  "
+                f"null {group.null_outputs}" + (f"  {'; '.join(notes)}" if notes else "")
+            )
+    for entry in report.quality:
+        q = entry.quality
+        judged = "" if entry.judged else "  not judged: too few labels"
+        print(
+            f"  quality v{entry.version} {entry.role:<9} {q.labels:>6} labels  auc "
+            f"{_figure(q.auc)}  precision {_figure(q.precision)}  recall {_figure(q.recall)}"
+            f"{judged}"
+        )
+    if not report.windows:
+        print("  nothing logged in this range")
+    for alert in report.alerts:
+        print(f"FINDING {alert}")
+    if report.withdrawn is not None:
+        rollout(report.withdrawn)
+    print(
+        f"tfxp: {len(report.alerts)} finding(s); page {report.page}; recorded as "
+        f"execution(s) {', '.join(map(str, report.recorded)) or 'none'}"
+    )
+
+
+def retrained(done) -> None:
+    """What `tfxp monitor --retrain` did (nothing without the flag)."""
+    if done is None:
+        return
+    if not done.reasons:
+        print(f"tfxp: retrain: no trigger fired ({done.new_labels} new labelled answers)")
+    elif done.export is None:
+        print(
+            f"tfxp: retrain: {', '.join(done.reasons)} fired, but no labelled answer since the "
+            "last export to train on"
+        )
+    else:
+        print(
+            f"tfxp: retrain ({', '.join(done.reasons)}): span {done.export.span} from "
+            f"{done.export.rows} labelled answers ({done.export.path})"
+        )
+
+
+def replayed(done, url: str) -> None:
+    print(
+        f"tfxp: replayed {done.rows} rows in {done.requests} requests to {url} "
+        f"({done.failed} failed), {done.feedback} labels posted"
+    )
+
+
+def exported(done) -> None:
+    print(
+        f"tfxp: wrote span {done.span}: {done.rows} labelled answers in {done.path}; "
+        "`tfxp run` ingests it"
+    )
+
+
 def written(paths: Iterable[pathlib.Path], note: str = "") -> None:
     for path in paths:
         print(f"tfxp: wrote {path}{note}")

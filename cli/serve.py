@@ -29,9 +29,9 @@ def handle(args) -> int:
     from pipeline.config import load_config
     from pipeline.schema import read_schema
     from serving.examples import RequestSchema
-    from serving.prediction_log import PredictionLog
+    from serving.prediction_log import PredictionLog, predictions_dir
     from serving.repository import ModelRepository
-    from serving.server import predictions_dir, run
+    from serving.server import run
 
     config = load_config(args.config)
     features = [f.name for f in config.model.features]

@@ -110,3 +110,13 @@ STATEFUL_DIR_INDEX = "__stateful_working_dir_index__"
 # Files TFX components write inside their artifacts (TFX 1.16).
 STATISTICS_FILE = "FeatureStats.pb"  # StatisticsGen, one per split folder
 SCHEMA_FILE = "schema.pbtxt"  # SchemaGen, ImportSchemaGen and our CuratedSchemaImporter
+
+# A `tfxp monitor` pass over one served version's traffic: an execution of this type reading
+# the version's PushedModel, attributed to the pipeline's context, with these properties.
+MONITORING = "tfxp.Monitoring"
+MONITORING_SINCE = "since"  # the range, ISO 8601 moments
+MONITORING_UNTIL = "until"
+MONITORING_PREDICTIONS = "predictions"
+MONITORING_LABELS = "labels"
+MONITORING_FINDINGS = "findings"  # a JSON list of one-line findings
+MONITORING_PAGE = "page"  # the HTML page written with it

@@ -133,6 +133,20 @@ class DeploymentView:
     why: str
 
 
+@dataclasses.dataclass(frozen=True)
+class MonitoringView:
+    """One `tfxp monitor` pass over a served version's traffic."""
+
+    execution_id: int
+    at: str
+    since: str
+    until: str
+    predictions: int
+    labels: int
+    findings: list[str]
+    page: str
+
+
 def state_of(execution: metadata_store_pb2.Execution) -> str:
     if names.ABANDONED in execution.custom_properties:
         return ABANDONED
@@ -540,17 +554,47 @@ class MetadataReader:
             )
         return sorted(views, key=lambda v: (v.version, v.artifact_id))
 
-    def deployments(self, pushed_model_id: int | None = None) -> list[DeploymentView]:
-        """Rollout steps, oldest first; those of one pushed model when given."""
+    def _steps_on_pushed_models(
+        self, execution_type: str, pushed_model_id: int | None
+    ) -> list[metadata_store_pb2.Execution]:
+        """Executions of one of our step types, oldest first; those reading one pushed model
+        when given."""
         try:
-            executions = self.store.get_executions_by_type(names.DEPLOYMENT)
-        except Exception:  # no rollout was ever recorded
+            executions = self.store.get_executions_by_type(execution_type)
+        except Exception:  # no such step was ever recorded
             return []
         if pushed_model_id is not None:
             readers = set(self.consumers(pushed_model_id))
             executions = [e for e in executions if e.id in readers]
+        return sorted(executions, key=lambda e: e.id)
+
+    def monitorings(self, pushed_model_id: int | None = None) -> list[MonitoringView]:
+        """`tfxp monitor` passes, oldest first; those over one pushed model when given."""
         views = []
-        for execution in sorted(executions, key=lambda e: e.id):
+        for execution in self._steps_on_pushed_models(names.MONITORING, pushed_model_id):
+            props = execution.custom_properties
+
+            def text(key: str, props=props) -> str:
+                return props[key].string_value if key in props else ""
+
+            views.append(
+                MonitoringView(
+                    execution.id,
+                    timestamp(execution.create_time_since_epoch),
+                    text(names.MONITORING_SINCE),
+                    text(names.MONITORING_UNTIL),
+                    number(props, names.MONITORING_PREDICTIONS) or 0,
+                    number(props, names.MONITORING_LABELS) or 0,
+                    json.loads(text(names.MONITORING_FINDINGS) or "[]"),
+                    text(names.MONITORING_PAGE),
+                )
+            )
+        return views
+
+    def deployments(self, pushed_model_id: int | None = None) -> list[DeploymentView]:
+        """Rollout steps, oldest first; those of one pushed model when given."""
+        views = []
+        for execution in self._steps_on_pushed_models(names.DEPLOYMENT, pushed_model_id):
             props = execution.custom_properties
 
             def text(key: str, props=props) -> str:

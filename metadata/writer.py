@@ -51,15 +51,17 @@ def close_abandoned(metadata_path: pathlib.Path, execution_ids: list[int]) -> li
     return [e.id for e in closed]
 
 
-def record_deployment(
+def record_on_pushed_model(
     metadata_path: pathlib.Path,
     pipeline: str,
+    execution_type: str,
     pushed_model_id: int | None,
     facts: Mapping[str, str | int | float],
 ) -> int:
-    """A rollout step, on record: who, when (the execution's time), why, which version and
-    how. It reads the version's PushedModel, so the model's lineage shows its deployments.
-    Retries briefly while a run holds SQLite's write lock."""
+    """A step taken on a served version, on record as an execution of `execution_type`
+    (a rollout: who, why, which version and how; a monitoring: the range and what was found)
+    at the execution's time. It reads the version's PushedModel, so the model's lineage shows
+    it. Retries briefly while a run holds SQLite's write lock."""
     import time
 
     from ml_metadata import errors
@@ -68,7 +70,7 @@ def record_deployment(
         try:
             store = open_store(sqlite=metadata_path, writable=True)
             type_id = store.put_execution_type(
-                metadata_store_pb2.ExecutionType(name=names.DEPLOYMENT)
+                metadata_store_pb2.ExecutionType(name=execution_type)
             )
             execution = metadata_store_pb2.Execution(
                 type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE

@@ -68,6 +68,42 @@ class Label:
         """Raw columns the label reads; none of them may be a model feature (that is leakage)."""
         return (self.column,) + ((self.of_column,) if self.of_column else ())
 
+    def derive(self, row: Mapping[str, Any]) -> int:
+        """The label of one raw row, as `preprocessing.derive_label` computes it in the graph
+        (a unit test holds the two together): for clients that have no TensorFlow."""
+
+        def number(column: str | None) -> float | None:
+            value = row.get(column) if column else None
+            try:
+                return float(value) if value not in (None, "") else None
+            except (TypeError, ValueError):
+                return None
+
+        value = number(self.column)
+        if value is None:
+            return 0
+        if self.rule == AS_IS:
+            return int(value > 0.5)
+        if self.rule == GREATER_THAN:
+            return int(value > self.threshold)
+        of = number(self.of_column)
+        return int(of is not None and value > self.threshold * of)
+
+    def underive(self, label: int, row: Mapping[str, Any]) -> dict[str, float]:
+        """Raw column values that `derive` turns into `label` given the row's other columns:
+        how a labelled request becomes a training row again. The threshold rules keep only
+        the side of the threshold the label tells (a tipper of 25% of the fare, or none)."""
+        if self.rule == AS_IS:
+            return {self.column: float(label)}
+        if self.rule == GREATER_THAN:
+            return {self.column: self.threshold + 1.0 if label else min(self.threshold, 0.0)}
+        of = row.get(self.of_column)
+        base = float(of) if of not in (None, "") else 0.0
+        bound = self.threshold * base
+        if not label:
+            return {self.column: min(0.0, bound)}
+        return {self.column: round(max(bound * 1.25, bound + 0.01), 2)}
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainingParams:

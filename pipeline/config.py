@@ -75,6 +75,28 @@ class Beam:
         ]
 
 
+RETRAIN_TRIGGERS = ("drift", "quality", "new_labels")
+
+
+@dataclasses.dataclass(frozen=True)
+class Monitoring:
+    """What `tfxp monitor` judges served traffic by (the config's `monitoring:`); input drift
+    and skew use the curated schema's comparators, as the data gate does."""
+
+    window_seconds: int = 3600  # the default `--window`
+    min_rows: int = 100  # a window with fewer predictions is measured, not judged
+    max_latency_p99_ms: float = 250.0
+    max_error_rate: float = 0.01  # failed requests (4xx and 5xx) among all
+    max_null_output_rate: float = 0.0  # answers with no finite score
+    max_score_drift: float = 0.1  # Jensen-Shannon divergence of the score histogram
+    min_labels: int = 100  # feedback labels a version needs before its quality is judged
+    quality_floors: tuple[tuple[str, float], ...] = (("auc", 0.7),)  # metric, lowest allowed
+    max_candidate_drop: float = 0.02  # candidate's AUC below live's by more: it is worse
+    rollback_canary: bool = False  # withdraw a canary the monitor finds worse than live
+    retrain_on: tuple[str, ...] = ("drift", "quality", "new_labels")
+    retrain_min_new_labels: int = 1000  # labelled rows since the last `data from-log` span
+
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """One dataset's pipeline: where the data is, what the model learns, where results go."""
@@ -94,6 +116,7 @@ class PipelineConfig:
     metadata_path: pathlib.Path
     serving_dir: pathlib.Path
     beam: Beam
+    monitoring: Monitoring = Monitoring()
 
 
 class Reader:
@@ -236,6 +259,7 @@ def config_from_dict(
         raise beam_reader.fail("direct_running_mode", f"unknown mode {beam.direct_running_mode!r}")
 
     schema_file = path_of(top, "schema")
+    monitoring = _monitoring(top.child("monitoring", {}))
     top.done()
     return PipelineConfig(
         name=name,
@@ -253,6 +277,7 @@ def config_from_dict(
         metadata_path=metadata_path,
         serving_dir=serving_dir,
         beam=beam,
+        monitoring=monitoring,
     )
 
 
@@ -426,3 +451,64 @@ def _evaluation(reader: Reader) -> Evaluation:
         # the change thresholds are skipped: the first model would be judged on nothing.
         raise reader.fail("thresholds", "must give at least one lower_bound or upper_bound")
     return Evaluation(slices=tuple(slices), thresholds=tuple(thresholds))
+
+
+QUALITY_METRICS = ("auc", "precision", "recall")
+_DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: Any, where: str) -> int:
+    """`90s`, `30m`, `1h`, `7d` (or a number of seconds) as seconds; `where` names the key."""
+    if isinstance(text, int) and not isinstance(text, bool) and text > 0:
+        return text
+    if isinstance(text, str) and len(text) > 1 and text[-1] in _DURATION:
+        count = text[:-1]
+        if count.isdigit() and int(count) > 0:
+            return int(count) * _DURATION[text[-1]]
+    raise ConfigError(f"{where} must be a duration like 90s, 30m, 1h or 7d, got {text!r}")
+
+
+def _monitoring(reader: Reader) -> Monitoring:
+    default = Monitoring()
+
+    def rate(name: str, value_default: float) -> float:
+        value = reader.get(name, float, value_default)
+        if not 0 <= value <= 1:
+            raise reader.fail(name, f"must be within 0..1, got {value!r}")
+        return value
+
+    window = reader.get("window", (str, int), "1h")
+    floors_reader = reader.child("quality_floors", dict(default.quality_floors))
+    floors = []
+    for metric in floors_reader.raw:
+        if metric not in QUALITY_METRICS:
+            raise floors_reader.fail(metric, f"is not one of {', '.join(QUALITY_METRICS)}")
+        value = floors_reader.get(metric, float)
+        if not 0 <= value <= 1:
+            raise floors_reader.fail(metric, f"must be within 0..1, got {value!r}")
+        floors.append((metric, value))
+    floors_reader.done()
+    retrain = reader.child("retrain", {})
+    triggers = retrain.get("triggers", list, list(default.retrain_on))
+    unknown = [t for t in triggers if t not in RETRAIN_TRIGGERS]
+    if unknown:
+        raise retrain.fail("triggers", f"knows {', '.join(RETRAIN_TRIGGERS)}, got {unknown[0]!r}")
+    monitoring = Monitoring(
+        window_seconds=duration_seconds(window, f"{reader.source}: '{reader.key('window')}'"),
+        min_rows=reader.positive("min_rows", int, default.min_rows),
+        max_latency_p99_ms=reader.positive("max_latency_p99_ms", float, default.max_latency_p99_ms),
+        max_error_rate=rate("max_error_rate", default.max_error_rate),
+        max_null_output_rate=rate("max_null_output_rate", default.max_null_output_rate),
+        max_score_drift=rate("max_score_drift", default.max_score_drift),
+        min_labels=reader.positive("min_labels", int, default.min_labels),
+        quality_floors=tuple(floors),
+        max_candidate_drop=rate("max_candidate_drop", default.max_candidate_drop),
+        rollback_canary=reader.get("rollback_canary", bool, default.rollback_canary),
+        retrain_on=tuple(triggers),
+        retrain_min_new_labels=retrain.positive(
+            "min_new_labels", int, default.retrain_min_new_labels
+        ),
+    )
+    retrain.done()
+    reader.done()
+    return monitoring

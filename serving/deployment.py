@@ -146,3 +146,10 @@ def rollback(state: DeploymentState, versions: list[int]) -> DeploymentState:
     if not previous:
         raise DeploymentError("no earlier live version to roll back to")
     return DeploymentState(live=previous[-1], candidate=None, previous=tuple(previous[:-1]))
+
+
+def withdraw(state: DeploymentState) -> DeploymentState:
+    """The candidate leaves; the live version stays live (a canary found worse than live)."""
+    if state.candidate is None:
+        raise DeploymentError("no candidate to withdraw")
+    return dataclasses.replace(state, candidate=None)

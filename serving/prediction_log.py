@@ -1,6 +1,6 @@
 """The prediction log: every answered request's features, version, role, score, latency and
-request id, and the feedback labels that arrive later, as JSON lines under
-`outputs/<name>/predictions/`.
+request id, every failed request's status, and the feedback labels that arrive later, as JSON
+lines under `outputs/<name>/predictions/`.
 
 Writing never holds a response: rows go through a bounded queue to one writer thread, which
 starts a new file when the current one reaches `max_bytes`. When the queue is full a row is
@@ -17,6 +17,12 @@ import threading
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
+ERRORS = "errors"  # requests answered with an error status
+
+
+def predictions_dir(serving_dir) -> pathlib.Path:
+    """`outputs/<name>/predictions/`, beside the serving folder."""
+    return pathlib.Path(serving_dir).parent / "predictions"
 
 
 class PredictionLog:

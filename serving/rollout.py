@@ -15,10 +15,12 @@ import pathlib
 from metadata import names
 from metadata.reader import MetadataReader
 from metadata.store import MetadataError, open_store
-from metadata.writer import record_deployment
+from metadata.writer import record_on_pushed_model
 from pipeline.config import PipelineConfig
 from serving import deployment
 from serving.repository import ModelRepository
+
+WITHDRAW = "withdraw"  # a candidate taken out, live unchanged (the monitor's canary rollback)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,10 +53,18 @@ def apply(
             after = deployment.deploy(before, versions, version, mode, percent)
         elif action == "promote":
             after = deployment.promote(before, versions)
+        elif action == WITHDRAW:
+            after = deployment.withdraw(before)
         else:
             after = deployment.rollback(before, versions)
-        affected = version if action == "deploy" else after.live
-        pushed = _pushed_model_id(config, serving_dir, affected)
+        affected = (
+            version
+            if action == "deploy"
+            else before.candidate.version
+            if action == WITHDRAW
+            else after.live
+        )
+        pushed = pushed_model_id(config, serving_dir, affected)
         if pushed is None:
             raise MetadataError(
                 f"version {affected}: no push in {config.metadata_path} recorded it, so it "
@@ -70,7 +80,9 @@ def apply(
         names.DEPLOYMENT_WHY: why,
     }
     try:
-        execution_id = record_deployment(config.metadata_path, config.name, pushed, facts)
+        execution_id = record_on_pushed_model(
+            config.metadata_path, config.name, names.DEPLOYMENT, pushed, facts
+        )
     except Exception as err:  # the state changed; say so, and what is missing
         first = str(err).splitlines()[0] if str(err) else repr(err)
         raise MetadataError(
@@ -87,7 +99,8 @@ def _who() -> str:
         return "unknown"
 
 
-def _pushed_model_id(config: PipelineConfig, serving_dir: pathlib.Path, version: int) -> int | None:
+def pushed_model_id(config: PipelineConfig, serving_dir: pathlib.Path, version: int) -> int | None:
+    """The PushedModel that put `version` in `serving_dir`, if a push recorded it."""
     reader = MetadataReader(open_store(sqlite=config.metadata_path))
     folder = serving_dir.resolve()
     for push in reader.pushed_models():

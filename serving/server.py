@@ -33,7 +33,7 @@ from aiohttp import web
 from serving import deployment
 from serving.deployment import CANDIDATE, LIVE, SHADOW, DeploymentState
 from serving.examples import RequestError, RequestSchema, to_examples
-from serving.prediction_log import FEEDBACK, PREDICTIONS, PredictionLog
+from serving.prediction_log import ERRORS, FEEDBACK, PREDICTIONS, PredictionLog
 from serving.repository import SIGNATURE, ModelRepository, VersionNotFound
 
 MAX_BODY = 4 * 1024 * 1024  # bytes; a larger request is refused with a 400
@@ -206,7 +206,8 @@ class Server:
         try:
             target = _target(request.match_info["tail"])
             if target.verb not in ("predict", "classify"):
-                return _error(404, f"unsupported method {target.verb!r}: predict or classify")
+                message = f"unsupported method {target.verb!r}: predict or classify"
+                return self._failed(request_id, started, 404, message)
             route = self._route(target, request.headers.get("X-Request-Key"))
             body = await _json_body(request)
             rows = _rows(body, target.verb)
@@ -216,16 +217,17 @@ class Server:
                 None, self.repository.scores, route.version, examples
             )
         except RequestError as err:
-            return _error(400, str(err))
+            return self._failed(request_id, started, 400, str(err))
         except VersionNotFound as err:
-            return _error(404, str(err))
+            return self._failed(request_id, started, 404, str(err))
         except web.HTTPRequestEntityTooLarge:
-            return _error(400, f"request body over {MAX_BODY} bytes")
+            return self._failed(request_id, started, 400, f"request body over {MAX_BODY} bytes")
         except web.HTTPException:
             raise
         except Exception as err:  # the model failed on a request it accepted: the server stays
             _LOG.exception("scoring failed")
-            return _error(500, f"scoring failed: {type(err).__name__}: {err}")
+            message = f"scoring failed: {type(err).__name__}: {err}"
+            return self._failed(request_id, started, 500, message)
         latency = (time.perf_counter() - started) * 1000
         self._log(request_id, route.version, route.role, rows, scores, latency)
         if route.shadow is not None and self._shadows_busy < SHADOW_QUEUE:
@@ -272,10 +274,26 @@ class Server:
                     "version": version,
                     "role": role,
                     "features": row,
-                    "score": score[0] if len(score) == 1 else score,
+                    "score": _loggable(score),
                     "latency_ms": round(latency_ms, 3),
                 },
             )
+
+    def _failed(self, request_id: str, started: float, status: int, message: str):
+        """The error answer, logged: the monitor counts failed requests in the error rate."""
+        if self.log is not None:
+            self.log.append(
+                ERRORS,
+                {
+                    "time": time.time(),
+                    "request_id": request_id,
+                    "model": self.name,
+                    "status": status,
+                    "error": message[:500],
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                },
+            )
+        return _error(status, message)
 
     async def feedback(self, request: web.Request) -> web.Response:
         """The true label of an answered request (row 0 unless `row` says), for monitoring."""
@@ -314,6 +332,13 @@ class Server:
                 }
             },
         }
+
+
+def _loggable(score: list) -> float | list | None:
+    """A score as logged: a non-finite one is null (JSON has no NaN), which the monitor counts
+    as an answer without a score."""
+    values = [float(v) if math.isfinite(v) else None for v in score]
+    return values[0] if len(values) == 1 else values
 
 
 def _status(version: int) -> dict:
@@ -362,11 +387,6 @@ def _rows(body: dict, verb: str) -> list:
             for values in zip(*columns.values(), strict=True)
         ]
     raise RequestError("predict takes 'instances' (rows) or 'inputs' (columns)")
-
-
-def predictions_dir(serving_dir) -> pathlib.Path:
-    """`outputs/<name>/predictions/`, beside the serving folder."""
-    return pathlib.Path(serving_dir).parent / "predictions"
 
 
 def run(

@@ -21,7 +21,17 @@ LAYERS = {
     "datatools": {"pipeline", "components", "metadata", "models"},
     "kubeflow": {"pipeline", "components", "metadata", "models"},
     "serving": {"pipeline", "components", "metadata", "models"},
-    "cli": {"datatools", "kubeflow", "serving", "pipeline", "components", "metadata", "models"},
+    "monitoring": {"serving", "pipeline", "components", "metadata", "models"},
+    "cli": {
+        "datatools",
+        "kubeflow",
+        "monitoring",
+        "serving",
+        "pipeline",
+        "components",
+        "metadata",
+        "models",
+    },
 }
 
 

@@ -1,0 +1,451 @@
+"""`tfxp monitor`: the served model's traffic judged per window, version and role, the
+findings put on record in ML Metadata against each version's PushedModel, and a page.
+
+Per window: system (requests, failed share, latency p50/p99), per version and role: inputs
+(the schema's checks, skew against the version's training data, drift against the previous
+window, missing values, unseen categories) and outputs (null answers, score drift). Over the
+whole range, per version and role: quality from feedback labels against the configured
+floors, and a canary's or shadow's quality against live's. A window or version with too few
+rows is measured, not judged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import time
+from collections.abc import Callable
+
+from components.validation import Finding, Measurement
+from metadata import names
+from metadata.reader import MetadataReader
+from metadata.store import MetadataError, open_store
+from metadata.writer import record_on_pushed_model
+from monitoring import measures
+from monitoring.measures import Quality
+from monitoring.traffic import Scored, Traffic, Window, groups, moment, read_traffic, windows
+from pipeline.config import PipelineConfig
+from pipeline.schema import read_schema
+from serving import deployment
+from serving.deployment import CANARY, CANDIDATE, LIVE
+from serving.prediction_log import predictions_dir
+
+# The monitor's own finding kinds, beside the data gate's (TFDV's and SKEW_...).
+LATENCY_P99 = "LATENCY_P99_HIGH"
+ERROR_RATE = "ERROR_RATE_HIGH"
+NULL_OUTPUTS = "NULL_OUTPUTS"
+SCORE_DRIFT = "SCORE_DRIFT"
+QUALITY_FLOOR = "QUALITY_BELOW_FLOOR"
+CANDIDATE_WORSE = "CANDIDATE_WORSE_THAN_LIVE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """One finding above its threshold: where (window, version, role), what, and why."""
+
+    window: str  # the window's start, or "range" for checks over the whole range
+    version: int | None  # None: the whole window (system checks)
+    role: str
+    area: str  # system, input, output, quality, candidate
+    subject: str  # a feature or a metric
+    kind: str
+    description: str
+
+    def __str__(self) -> str:
+        who = f"version {self.version} ({self.role})" if self.version is not None else "all"
+        return f"{self.window} {who}: {self.area} '{self.subject}': {self.kind}: {self.description}"
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupReport:
+    """One version and role in one window."""
+
+    version: int
+    role: str
+    predictions: int
+    judged: bool  # enough rows to judge inputs and outputs
+    missing: dict[str, float]  # feature -> share of rows without a value (only those > 0)
+    unseen: dict[str, dict[str, int]]  # feature -> value outside the domain -> count
+    null_outputs: int
+    score_mean: float | None
+    score_shift: Measurement | None  # against the previous window's scores
+    against_live: Measurement | None  # a candidate's scores against live's in this window
+    measurements: tuple[Measurement, ...]  # input skew and drift values, each feature
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowReport:
+    start: str
+    end: str
+    requests: int
+    failed: int
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    groups: tuple[GroupReport, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionQuality:
+    version: int
+    role: str
+    quality: Quality
+    judged: bool  # enough labels
+
+
+@dataclasses.dataclass(frozen=True)
+class MonitorReport:
+    name: str
+    since: str
+    until: str
+    window_seconds: int
+    windows: tuple[WindowReport, ...]
+    quality: tuple[VersionQuality, ...]
+    alerts: tuple[Alert, ...]
+    recorded: tuple[int, ...]  # ML Metadata executions, one per version monitored
+    page: str | None
+    withdrawn: object | None = None  # the canary rollback made, a serving.rollout.Rollout
+
+    @property
+    def predictions(self) -> int:
+        return sum(g.predictions for w in self.windows for g in w.groups)
+
+
+def monitor(
+    config: PipelineConfig,
+    since: float | None = None,
+    until: float | None = None,
+    window_seconds: int | None = None,
+    now: Callable[[], float] = time.time,
+) -> MonitorReport:
+    """Judge the logged traffic in [since, until) (default: from the first logged row to
+    now), record the result against each version seen and write the page."""
+    if not config.metadata_path.is_file():
+        raise MetadataError(f"{config.metadata_path}: no ML Metadata store to monitor against")
+    limits = config.monitoring
+    length = window_seconds or limits.window_seconds
+    traffic = read_traffic(predictions_dir(config.serving_dir))
+    end = until if until is not None else now()
+    first = min([s.time for s in traffic.scored] + [f.time for f in traffic.failed], default=end)
+    start = since if since is not None else first
+    schema = read_schema(config.schema_file)
+    training = _TrainingStatistics(config)
+    alerts: list[Alert] = []
+    reports = []
+    previous = _window_inputs(traffic.between(start - length, start), schema)
+    for window in windows(start, end, length):
+        current = traffic.between(window.start, window.end)
+        inputs = _window_inputs(current, schema)
+        report, found = _judge_window(window, current, inputs, previous, training, schema, config)
+        reports.append(report)
+        alerts += found
+        previous = inputs
+    in_range = traffic.between(start, end)
+    qualities, found = _judge_quality(in_range, config)
+    alerts += found
+    report = MonitorReport(
+        name=config.name,
+        since=moment(start),
+        until=moment(end),
+        window_seconds=length,
+        windows=tuple(r for r in reports if r.requests or r.groups),
+        quality=tuple(qualities),
+        alerts=tuple(alerts),
+        recorded=(),
+        page=None,
+    )
+    report = dataclasses.replace(report, withdrawn=_withdraw_worse_canary(config, report))
+    page = _write_page(config, report)
+    recorded = _record(config, report, in_range, page)
+    return dataclasses.replace(report, page=str(page), recorded=recorded)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GroupInputs:
+    rows: list[Scored]
+    statistics: object  # input statistics
+    scores: object  # score statistics
+
+
+def _window_inputs(traffic: Traffic, schema) -> dict[tuple[int, str], _GroupInputs]:
+    return {
+        key: _GroupInputs(
+            rows, measures.input_statistics(rows, schema), measures.score_statistics(rows)
+        )
+        for key, rows in groups(traffic.scored).items()
+    }
+
+
+def _judge_window(window: Window, traffic: Traffic, inputs, previous, training, schema, config):
+    limits = config.monitoring
+    alerts = []
+    answered = traffic.answered()
+    latencies = list({s.request_id: s.latency_ms for s in answered}.values()) + [
+        f.latency_ms for f in traffic.failed
+    ]
+    requests = len({s.request_id for s in answered} | {f.request_id for f in traffic.failed})
+    failed = len({f.request_id for f in traffic.failed})
+    p99 = measures.percentile(latencies, 99)
+    if requests >= limits.min_rows:
+
+        def system(subject: str, kind: str, text: str) -> None:
+            alerts.append(Alert(window.name, None, "all", "system", subject, kind, text))
+
+        if p99 is not None and p99 > limits.max_latency_p99_ms:
+            system(
+                "latency_p99_ms",
+                LATENCY_P99,
+                f"p99 {p99:.1f} ms above {limits.max_latency_p99_ms:g} ms over {requests} requests",
+            )
+        if failed / requests > limits.max_error_rate:
+            system(
+                "error_rate",
+                ERROR_RATE,
+                f"{failed} of {requests} requests failed ({failed / requests:.1%}), at most "
+                f"{limits.max_error_rate:.1%} allowed",
+            )
+    live_scores = _pooled_scores([g for (v, role), g in inputs.items() if role == LIVE])
+    group_reports = []
+    for (version, role), group in inputs.items():
+        report, found = _judge_group(
+            window,
+            version,
+            role,
+            group,
+            previous.get((version, role)),
+            live_scores,
+            training,
+            schema,
+            config,
+        )
+        group_reports.append(report)
+        alerts += found
+    return (
+        WindowReport(
+            start=window.name,
+            end=moment(window.end),
+            requests=requests,
+            failed=failed,
+            latency_p50_ms=measures.percentile(latencies, 50),
+            latency_p99_ms=p99,
+            groups=tuple(group_reports),
+        ),
+        alerts,
+    )
+
+
+def _pooled_scores(live_groups: list[_GroupInputs]):
+    rows = [row for group in live_groups for row in group.rows]
+    return measures.score_statistics(rows) if rows else None
+
+
+def _judge_group(window, version, role, group, previous, live_scores, training, schema, config):
+    limits = config.monitoring
+    rows = group.rows
+    judged = len(rows) >= limits.min_rows
+    where = f"{window.name} v{version} {role}"
+    findings: list[Finding] = []
+    measured: list[Measurement] = []
+    if judged:
+        findings += measures.schema_findings(where, group.statistics, schema)
+        baseline = training.of(version)
+        if baseline is not None:
+            skew_found, skew_values = measures.input_skew(baseline, group.statistics, schema)
+            findings, measured = findings + skew_found, measured + skew_values
+    previous_judged = previous is not None and len(previous.rows) >= limits.min_rows
+    if judged and previous_judged:
+        drift_found, drift_values = measures.input_drift(
+            group.statistics, previous.statistics, schema
+        )
+        findings, measured = findings + drift_found, measured + drift_values
+    alerts = [
+        Alert(window.name, version, role, "input", f.feature, f.kind, f.description)
+        for f in findings
+    ]
+    null_outputs = sum(1 for row in rows if row.score is None)
+    scores = [row.score for row in rows if row.score is not None]
+    shift = (
+        measures.score_shift(group.scores, previous.scores, limits.max_score_drift)
+        if previous_judged and judged and scores
+        else None
+    )
+    against_live = (
+        measures.score_shift(group.scores, live_scores, limits.max_score_drift)
+        if role != LIVE and live_scores is not None and scores
+        else None
+    )
+    if judged and null_outputs / len(rows) > limits.max_null_output_rate:
+        alerts.append(
+            Alert(
+                window.name,
+                version,
+                role,
+                "output",
+                "score",
+                NULL_OUTPUTS,
+                f"{null_outputs} of {len(rows)} answers had no finite score, at most "
+                f"{limits.max_null_output_rate:.1%} allowed",
+            )
+        )
+    if shift is not None and shift.exceeded:
+        alerts.append(
+            Alert(
+                window.name,
+                version,
+                role,
+                "output",
+                "score",
+                SCORE_DRIFT,
+                f"{shift.metric} {shift.value:.3f} against the previous window, above "
+                f"{shift.threshold:g}",
+            )
+        )
+    report = GroupReport(
+        version=version,
+        role=role,
+        predictions=len(rows),
+        judged=judged,
+        missing=measures.missing_rates(rows, schema),
+        unseen=measures.unseen_categories(rows, schema),
+        null_outputs=null_outputs,
+        score_mean=sum(scores) / len(scores) if scores else None,
+        score_shift=shift,
+        against_live=against_live,
+        measurements=tuple(measured),
+    )
+    return report, alerts
+
+
+def _judge_quality(traffic: Traffic, config: PipelineConfig):
+    """Quality per version and role over the range, against the floors; a candidate's
+    against live's on the same range."""
+    limits = config.monitoring
+    found, alerts = [], []
+    for (version, role), rows in groups(traffic.scored).items():
+        quality = measures.quality(rows)
+        judged = quality.labels >= limits.min_labels
+        found.append(VersionQuality(version, role, quality, judged))
+        for metric, floor in limits.quality_floors if judged else ():
+            value = quality.value(metric)
+            if value is not None and value < floor:
+                alerts.append(
+                    Alert(
+                        "range",
+                        version,
+                        role,
+                        "quality",
+                        metric,
+                        QUALITY_FLOOR,
+                        f"{metric} {value:.3f} on {quality.labels} labelled answers, below the "
+                        f"floor {floor:g}",
+                    )
+                )
+    live_rows = [row for row in traffic.scored if row.role == LIVE]
+    live = measures.quality(live_rows)
+    for entry in found:
+        if entry.role == LIVE or not entry.judged or live.labels < limits.min_labels:
+            continue
+        if entry.quality.auc is None or live.auc is None:
+            continue
+        drop = live.auc - entry.quality.auc
+        if drop > limits.max_candidate_drop:
+            alerts.append(
+                Alert(
+                    "range",
+                    entry.version,
+                    entry.role,
+                    "candidate",
+                    "auc",
+                    CANDIDATE_WORSE,
+                    f"auc {entry.quality.auc:.3f} against live's {live.auc:.3f} "
+                    f"({entry.quality.labels} and {live.labels} labels): {drop:.3f} lower, at "
+                    f"most {limits.max_candidate_drop:g} allowed",
+                )
+            )
+    return found, alerts
+
+
+def _withdraw_worse_canary(config: PipelineConfig, report: MonitorReport):
+    """With `rollback_canary`, a canary found worse than live is withdrawn, on record."""
+    if not config.monitoring.rollback_canary:
+        return None
+    state = deployment.read_state(config.serving_dir)
+    canary = state.candidate if state.candidate and state.candidate.mode == CANARY else None
+    worse = [
+        a
+        for a in report.alerts
+        if canary
+        and a.kind == CANDIDATE_WORSE
+        and a.version == canary.version
+        and a.role == CANDIDATE
+    ]
+    if not worse:
+        return None
+    from serving.rollout import WITHDRAW, apply
+
+    return apply(config, WITHDRAW, f"tfxp monitor: {worse[0].description}")
+
+
+class _TrainingStatistics:
+    """The train split's statistics of the span whose run pushed each version: what the
+    version learnt from, for the skew check (None when no push recorded it)."""
+
+    def __init__(self, config: PipelineConfig):
+        self.config, self.found = config, {}
+
+    def of(self, version: int):
+        if version not in self.found:
+            self.found[version] = self._read(version)
+        return self.found[version]
+
+    def _read(self, version: int):
+        import os
+
+        import tensorflow_data_validation as tfdv
+
+        reader = MetadataReader(open_store(sqlite=self.config.metadata_path))
+        folder = os.path.realpath(self.config.serving_dir)
+        for push in reversed(reader.pushed_models()):
+            if push.version != version or not push.run:
+                continue
+            if os.path.dirname(os.path.realpath(push.destination)) != folder:
+                continue
+            statistics = reader.output_of(push.run, names.STATISTICS_GEN, names.STATISTICS)
+            path = pathlib.Path(statistics.uri if statistics else "") / "Split-train"
+            if statistics and (path / names.STATISTICS_FILE).is_file():
+                return tfdv.load_stats_binary(str(path / names.STATISTICS_FILE))
+        return None
+
+
+def _record(config: PipelineConfig, report: MonitorReport, traffic: Traffic, page) -> tuple:
+    """One execution per version seen, reading its PushedModel: the range and its findings."""
+    from serving.rollout import pushed_model_id
+
+    recorded = []
+    for version in sorted({row.version for row in traffic.scored}):
+        rows = [row for row in traffic.scored if row.version == version]
+        facts = {
+            names.MONITORING_SINCE: report.since,
+            names.MONITORING_UNTIL: report.until,
+            names.MONITORING_PREDICTIONS: len(rows),
+            names.MONITORING_LABELS: sum(1 for row in rows if row.label is not None),
+            names.MONITORING_FINDINGS: json.dumps(
+                [str(a) for a in report.alerts if a.version in (version, None)]
+            ),
+            names.MONITORING_PAGE: str(page),
+        }
+        pushed = pushed_model_id(config, config.serving_dir, version)
+        recorded.append(
+            record_on_pushed_model(
+                config.metadata_path, config.name, names.MONITORING, pushed, facts
+            )
+        )
+    return tuple(recorded)
+
+
+def _write_page(config: PipelineConfig, report: MonitorReport) -> pathlib.Path:
+    from monitoring.page import write_page
+
+    folder = pathlib.Path(config.serving_dir).parent / "monitoring"
+    stamp = report.until.replace(":", "").replace("-", "")
+    return write_page(folder / f"{stamp}.html", report)

@@ -1,0 +1,64 @@
+"""`tfxp monitor --retrain`: when a configured trigger fires (input drift or skew, a quality
+floor broken, or enough labelled answers since the last export), the labelled answers become
+a new span (`from_log`) and the pipeline runs on it once, gate, evaluation and push as usual:
+a drifted span still stops at the gate unless `--allow` accepts the finding."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from monitoring.from_log import Export, export_span, labelled_rows, last_exported
+from pipeline.config import PipelineConfig
+
+DRIFT_KINDS = ("COMPARATOR_", "SKEW_COMPARATOR_")
+
+
+@dataclasses.dataclass(frozen=True)
+class Retrain:
+    reasons: tuple[str, ...]  # the triggers that fired; empty: no retraining
+    new_labels: int
+    export: Export | None = None
+    outcome: object | None = None  # the run's RunOutcome or SpanRefused
+
+
+def triggers(config: PipelineConfig, alerts) -> tuple[tuple[str, ...], int]:
+    """The configured triggers the monitor's findings (and the labels since the last export)
+    fire, and how many labelled answers are new."""
+    wanted = config.monitoring.retrain_on
+    new_labels = len(labelled_rows(config, last_exported(config)))
+    fired = []
+    if "drift" in wanted and any(
+        a.area == "input" and a.kind.startswith(DRIFT_KINDS) for a in alerts
+    ):
+        fired.append("drift")
+    if "quality" in wanted and any(a.area == "quality" for a in alerts):
+        fired.append("quality")
+    if "new_labels" in wanted and new_labels >= config.monitoring.retrain_min_new_labels:
+        fired.append("new_labels")
+    return tuple(fired), new_labels
+
+
+def retrain(
+    config: PipelineConfig,
+    alerts,
+    allow: Sequence[str] = (),
+    on_start: Callable = lambda planned: None,
+    on_outcome: Callable = lambda outcome: None,
+    on_refused: Callable = lambda refused: None,
+) -> Retrain:
+    from pipeline import local_runner
+
+    reasons, new_labels = triggers(config, alerts)
+    if not reasons or not new_labels:
+        return Retrain(reasons, new_labels)  # nothing fired, or nothing labelled to learn from
+    export = export_span(config)
+    outcome = local_runner.run(
+        config,
+        span=export.span,
+        allow=allow,
+        on_start=on_start,
+        on_outcome=on_outcome,
+        on_refused=on_refused,
+    )
+    return Retrain(reasons, new_labels, export, outcome)
