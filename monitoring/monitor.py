@@ -37,6 +37,7 @@ ERROR_RATE = "ERROR_RATE_HIGH"
 NULL_OUTPUTS = "NULL_OUTPUTS"
 SCORE_DRIFT = "SCORE_DRIFT"
 QUALITY_FLOOR = "QUALITY_BELOW_FLOOR"
+QUALITY_DROP = "QUALITY_DROP"  # against the version's own evaluation
 CANDIDATE_WORSE = "CANDIDATE_WORSE_THAN_LIVE"
 
 
@@ -340,6 +341,24 @@ def _judge_quality(traffic: Traffic, config: PipelineConfig):
                         f"floor {floor:g}",
                     )
                 )
+    evaluated = _evaluation_auc(config) if found else {}
+    for entry in found:
+        offline, served = evaluated.get(entry.version), entry.quality.auc
+        if entry.judged and offline is not None and served is not None:
+            if offline - served > limits.max_auc_drop:
+                alerts.append(
+                    Alert(
+                        "range",
+                        entry.version,
+                        entry.role,
+                        "quality",
+                        "auc",
+                        QUALITY_DROP,
+                        f"auc {served:.3f} on {entry.quality.labels} labelled answers against "
+                        f"{offline:.3f} in its evaluation: {offline - served:.3f} lower, at most "
+                        f"{limits.max_auc_drop:g} allowed",
+                    )
+                )
     live_rows = [row for row in traffic.scored if row.role == LIVE]
     live = measures.quality(live_rows)
     for entry in found:
@@ -363,6 +382,13 @@ def _judge_quality(traffic: Traffic, config: PipelineConfig):
                 )
             )
     return found, alerts
+
+
+def _evaluation_auc(config: PipelineConfig) -> dict[int, float]:
+    """Each pushed version's AUC on its own eval split, from its run's evaluation."""
+    from serving.registry import models
+
+    return {m.version: m.metrics["auc"] for m in models(config) if "auc" in m.metrics}
 
 
 def _withdraw_worse_canary(config: PipelineConfig, report: MonitorReport):

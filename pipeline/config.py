@@ -91,6 +91,7 @@ class Monitoring:
     max_score_drift: float = 0.1  # Jensen-Shannon divergence of the score histogram
     min_labels: int = 100  # feedback labels a version needs before its quality is judged
     quality_floors: tuple[tuple[str, float], ...] = (("auc", 0.7),)  # metric, lowest allowed
+    max_auc_drop: float = 0.05  # served AUC below the version's own evaluation AUC by more
     max_candidate_drop: float = 0.02  # candidate's AUC below live's by more: it is worse
     rollback_canary: bool = False  # withdraw a canary the monitor finds worse than live
     retrain_on: tuple[str, ...] = ("drift", "quality", "new_labels")
@@ -502,6 +503,7 @@ def _monitoring(reader: Reader) -> Monitoring:
         max_score_drift=rate("max_score_drift", default.max_score_drift),
         min_labels=reader.positive("min_labels", int, default.min_labels),
         quality_floors=tuple(floors),
+        max_auc_drop=rate("max_auc_drop", default.max_auc_drop),
         max_candidate_drop=rate("max_candidate_drop", default.max_candidate_drop),
         rollback_canary=reader.get("rollback_canary", bool, default.rollback_canary),
         retrain_on=tuple(triggers),

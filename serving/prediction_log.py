@@ -71,7 +71,11 @@ class PredictionLog:
 
     def _write(self, kind: str, row: dict) -> None:
         path, handle = self._files.get(kind, (None, None))
-        if handle is None or self._written.get(kind, 0) >= self.max_bytes:
+        if (
+            handle is None
+            or self._written.get(kind, 0) >= self.max_bytes
+            or not path.exists()  # moved or deleted (log shipping, a cleanup): start anew
+        ):
             if handle is not None:
                 handle.close()
             self.folder.mkdir(parents=True, exist_ok=True)
