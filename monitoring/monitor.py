@@ -118,14 +118,16 @@ def monitor(
     until: float | None = None,
     window_seconds: int | None = None,
     now: Callable[[], float] = time.time,
+    log_dir: pathlib.Path | None = None,
 ) -> MonitorReport:
     """Judge the logged traffic in [since, until) (default: from the first logged row to
-    now), record the result against each version seen and write the page."""
+    now), record the result against each version seen and write the page. The log is the
+    server's (`log_dir` points elsewhere, for the benchmark)."""
     if not config.metadata_path.is_file():
         raise MetadataError(f"{config.metadata_path}: no ML Metadata store to monitor against")
     limits = config.monitoring
     length = window_seconds or limits.window_seconds
-    traffic = read_traffic(predictions_dir(config.serving_dir))
+    traffic = read_traffic(log_dir or predictions_dir(config.serving_dir))
     end = until if until is not None else now()
     first = min([s.time for s in traffic.scored] + [f.time for f in traffic.failed], default=end)
     start = since if since is not None else first
@@ -133,14 +135,14 @@ def monitor(
     training = _TrainingStatistics(config)
     alerts: list[Alert] = []
     reports = []
-    previous = _window_inputs(traffic.between(start - length, start), schema)
+    previous = _previous(traffic.between(start - length, start), schema)
     for window in windows(start, end, length):
         current = traffic.between(window.start, window.end)
         inputs = _window_inputs(current, schema)
         report, found = _judge_window(window, current, inputs, previous, training, schema, config)
         reports.append(report)
         alerts += found
-        previous = inputs
+        previous = _previous(current, schema, inputs)
     in_range = traffic.between(start, end)
     qualities, found = _judge_quality(in_range, config)
     alerts += found
@@ -166,6 +168,25 @@ class _GroupInputs:
     rows: list[Scored]
     statistics: object  # input statistics
     scores: object  # score statistics
+
+
+@dataclasses.dataclass(frozen=True)
+class _Previous:
+    """The window before: all its answered inputs (drift is the traffic's, whichever version
+    answered) and each version's and role's scores (a score is its model's)."""
+
+    inputs: _GroupInputs | None
+    scores: dict[tuple[int, str], _GroupInputs]
+
+
+def _previous(traffic: Traffic, schema, inputs=None) -> _Previous:
+    answered = traffic.answered()
+    pooled = (
+        _GroupInputs(answered, measures.input_statistics(answered, schema), None)
+        if answered
+        else None
+    )
+    return _Previous(pooled, inputs if inputs is not None else _window_inputs(traffic, schema))
 
 
 def _window_inputs(traffic: Traffic, schema) -> dict[tuple[int, str], _GroupInputs]:
@@ -213,7 +234,7 @@ def _judge_window(window: Window, traffic: Traffic, inputs, previous, training, 
             version,
             role,
             group,
-            previous.get((version, role)),
+            previous,
             live_scores,
             training,
             schema,
@@ -253,10 +274,10 @@ def _judge_group(window, version, role, group, previous, live_scores, training, 
         if baseline is not None:
             skew_found, skew_values = measures.input_skew(baseline, group.statistics, schema)
             findings, measured = findings + skew_found, measured + skew_values
-    previous_judged = previous is not None and len(previous.rows) >= limits.min_rows
-    if judged and previous_judged:
+    before = previous.inputs
+    if judged and before is not None and len(before.rows) >= limits.min_rows:
         drift_found, drift_values = measures.input_drift(
-            group.statistics, previous.statistics, schema
+            group.statistics, before.statistics, schema
         )
         findings, measured = findings + drift_found, measured + drift_values
     alerts = [
@@ -265,9 +286,10 @@ def _judge_group(window, version, role, group, previous, live_scores, training, 
     ]
     null_outputs = sum(1 for row in rows if row.score is None)
     scores = [row.score for row in rows if row.score is not None]
+    scored_before = previous.scores.get((version, role))
     shift = (
-        measures.score_shift(group.scores, previous.scores, limits.max_score_drift)
-        if previous_judged and judged and scores
+        measures.score_shift(group.scores, scored_before.scores, limits.max_score_drift)
+        if judged and scores and scored_before and len(scored_before.rows) >= limits.min_rows
         else None
     )
     against_live = (

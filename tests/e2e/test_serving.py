@@ -12,9 +12,7 @@ import csv
 import json
 import pathlib
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -28,25 +26,10 @@ import tensorflow as tf
 from pipeline.schema import read_schema
 from serving.prediction_log import FEEDBACK, PREDICTIONS, read_rows
 from tests.conftest import ROOT
+from tests.e2e.served import TFXP, call
+from tests.e2e.served import serving as served
 
-TFXP = str(pathlib.Path(sys.executable).parent / "tfxp")
 ROWS = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(base: str, path: str, body: object | bytes | None = None) -> tuple[int, dict]:
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base}{path}", data=data, method="POST" if data else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
 
 
 @pytest.fixture(scope="module")
@@ -54,33 +37,15 @@ def server(runs):
     """The session's pipeline, served: its config, store and serving folder."""
     config = runs["metadata"].parent / "small.yaml"
     serving = pathlib.Path(runs["config"]["outputs"]["serving_dir"])
-    port = _free_port()
-    process = subprocess.Popen(
-        [TFXP, "serve", "--config", str(config), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline, ready = time.monotonic() + 120, False
-    while not ready and time.monotonic() < deadline and process.poll() is None:
-        try:
-            ready = call(base, "/v1/models/taxi")[0] == 200
-        except OSError:
-            pass
-        time.sleep(0.2)
-    assert ready and process.poll() is None, process.stderr.read()
-    yield {
-        "base": base,
-        "serving": serving,
-        "process": process,
-        "runs": runs,
-        "config": config,
-        "log": serving.parent / "predictions",
-    }
-    process.terminate()
-    process.wait(timeout=30)
+    with served(config) as (base, process):
+        yield {
+            "base": base,
+            "serving": serving,
+            "process": process,
+            "runs": runs,
+            "config": config,
+            "log": serving.parent / "predictions",
+        }
 
 
 def _rows(runs) -> tuple[list[dict], list[bytes]]:
