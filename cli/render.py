@@ -561,8 +561,11 @@ def replayed(done, url: str) -> None:
 
 
 def exported(done) -> None:
+    skipped = (
+        f" ({done.skipped} left out: their label cannot be written back)" if done.skipped else ""
+    )
     print(
-        f"tfxp: wrote span {done.span}: {done.rows} labelled answers in {done.path}; "
+        f"tfxp: wrote span {done.span}: {done.rows} labelled answers in {done.path}{skipped}; "
         "`tfxp run` ingests it"
     )
 

@@ -89,17 +89,19 @@ class Label:
         of = number(self.of_column)
         return int(of is not None and value > self.threshold * of)
 
-    def underive(self, label: int, row: Mapping[str, Any]) -> dict[str, float]:
+    def underive(self, label: int, row: Mapping[str, Any]) -> dict[str, float] | None:
         """Raw column values that `derive` turns into `label` given the row's other columns:
         how a labelled request becomes a training row again. The threshold rules keep only
-        the side of the threshold the label tells (a tipper of 25% of the fare, or none)."""
+        the side of the threshold the label tells (a tipper of 25% of the fare, or none).
+        None when no value can: a positive fraction of a missing `of_column`."""
         if self.rule == AS_IS:
             return {self.column: float(label)}
         if self.rule == GREATER_THAN:
             return {self.column: self.threshold + 1.0 if label else min(self.threshold, 0.0)}
         of = row.get(self.of_column)
-        base = float(of) if of not in (None, "") else 0.0
-        bound = self.threshold * base
+        if of in (None, "") and label:
+            return None
+        bound = self.threshold * (float(of) if of not in (None, "") else 0.0)
         if not label:
             return {self.column: min(0.0, bound)}
         return {self.column: round(max(bound * 1.25, bound + 0.01), 2)}

@@ -36,6 +36,7 @@ class Export:
     rows: int
     since: float | None  # the previous export's end; None: the log's start
     until: float
+    skipped: int = 0  # labelled answers whose label cannot be written back (no fare)
 
 
 def last_exported(config: PipelineConfig) -> float | None:
@@ -77,6 +78,16 @@ def export_span(config: PipelineConfig, span: int | None = None) -> Export:
     header = _header(config, max(existing))
     types = {f.name: f.type for f in read_schema(config.schema_file).feature}
     label = config.model.label
+    written = [
+        (row, raw)
+        for row in rows
+        if (raw := label.underive(int(row.label > 0.5), row.features)) is not None
+    ]
+    if not written:
+        raise DataError(
+            f"none of the {len(rows)} labelled answers can be written back: each lacks "
+            f"'{label.of_column}', which label '{label.name}' is derived from"
+        )
     partial = config.data_root / f".span-{number}.{os.getpid()}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
@@ -84,18 +95,17 @@ def export_span(config: PipelineConfig, span: int | None = None) -> Export:
         with open(partial / "data.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for row in rows:
-                cells = dict(row.features)
-                cells.update(label.underive(int(row.label > 0.5), row.features))
+            for row, raw in written:
+                cells = {**row.features, **raw}
                 writer.writerow([_cell(cells.get(column), types.get(column)) for column in header])
         until = rows[-1].time
-        (partial / NOTE).write_text(
-            json.dumps({"since": after, "until": until, "rows": len(rows)}, indent=1)
-        )
+        skipped = len(rows) - len(written)
+        note = {"since": after, "until": until, "rows": len(written), "skipped": skipped}
+        (partial / NOTE).write_text(json.dumps(note, indent=1))
         os.rename(partial, target)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return Export(number, target / "data.csv", len(rows), after, until)
+    return Export(number, target / "data.csv", len(written), after, until, skipped)
 
 
 def _header(config: PipelineConfig, newest: int) -> list[str]:

@@ -397,7 +397,9 @@ def run(
     host: str,
     port: int,
 ):
-    """Serve until interrupted."""
+    """Serve until interrupted; the live version is loaded first, as TF Serving loads its
+    models before it answers, so the first client does not wait for the load."""
+    warm_up(repository)
     web.run_app(
         Server(name, repository, request, log).app(),
         host=host,
@@ -405,3 +407,15 @@ def run(
         print=None,
         access_log=None,
     )
+
+
+def warm_up(repository: ModelRepository) -> None:
+    """Load the live version; one that does not load is left to answer 500s, not to stop the
+    start."""
+    versions = repository.versions()
+    try:
+        live = deployment.read_state(repository.serving_dir).live_version(versions)
+        if live is not None:
+            repository.model(live)
+    except Exception:  # a broken version or state: each request reports it
+        _LOG.warning("could not load the live version before serving", exc_info=True)

@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from models import features as F
-from pipeline.config import ConfigError, config_from_dict, load_config, with_overrides
+from pipeline.config import (
+    ConfigError,
+    Monitoring,
+    config_from_dict,
+    load_config,
+    with_overrides,
+)
 from tests.conftest import ROOT, TAXI_CONFIG
 
 
@@ -110,6 +116,15 @@ _DELETE = object()
         ),
         ("validation.allow", ["COMPARATOR_L_INFTY_HIGH"], "must be KIND:FEATURE"),
         ("name", "t" * 64, "'name' must be at most 63 characters, got 64"),
+        ("monitoring.window", "1 hour", "'monitoring.window' must be a duration like 90s"),
+        ("monitoring.window", "0m", "'monitoring.window' must be a duration"),
+        ("monitoring.max_error_rate", 5, "'monitoring.max_error_rate' must be within 0..1"),
+        ("monitoring.min_labels", 0, "'monitoring.min_labels' must be > 0"),
+        ("monitoring.quality_floors.f1", 0.5, "'monitoring.quality_floors.f1' is not one of"),
+        ("monitoring.rollback_canary", "yes", "'monitoring.rollback_canary' must be bool"),
+        ("monitoring.retrain.triggers", ["drift", "time"], "'monitoring.retrain.triggers' knows"),
+        ("monitoring.retrain.on", ["drift"], "unknown key 'monitoring.retrain.on'"),
+        ("monitoring.latency", 5, "unknown key 'monitoring.latency'"),
     ],
 )
 def test_each_mistake_is_reported_with_its_key(taxi_raw, key, value, message):
@@ -181,3 +196,14 @@ def test_allow_from_the_command_line_adds_to_the_config_and_is_checked(taxi_raw)
     )
     with pytest.raises(ConfigError, match="did you mean COMPARATOR_L_INFTY_HIGH"):
         with_overrides(config, allow=["COMPARATOR_L_INFTY:fare"])
+
+
+def test_the_monitoring_section_is_read_typed_and_may_be_left_out(taxi_raw):
+    monitoring = config_from_dict(taxi_raw, source="taxi.yaml").monitoring
+    assert monitoring.window_seconds == 3600 and monitoring.quality_floors == (("auc", 0.7),)
+    assert monitoring.retrain_on == ("drift", "quality", "new_labels")
+    del taxi_raw["monitoring"]
+    assert config_from_dict(taxi_raw, source="taxi.yaml").monitoring == Monitoring()
+    taxi_raw["monitoring"] = {"window": "90s", "quality_floors": {"recall": 0.5}}
+    monitoring = config_from_dict(taxi_raw, source="taxi.yaml").monitoring
+    assert (monitoring.window_seconds, monitoring.quality_floors) == (90, (("recall", 0.5),))

@@ -1,0 +1,53 @@
+"""`Label.derive` (for clients without TensorFlow) gives what the graph's `derive_label` gives,
+and `Label.underive` writes raw values that derive back to the label they came from."""
+
+from __future__ import annotations
+
+import pytest
+import tensorflow as tf
+
+from models import features as F
+from models.preprocessing import derive_label
+
+RULES = [
+    F.Label("big_tipper", "tips", F.GREATER_THAN_FRACTION_OF, 0.2, "fare"),
+    F.Label("long", "trip_miles", F.GREATER_THAN, 3.0),
+    F.Label("flag", "flag", F.AS_IS),
+]
+ROWS = [
+    {"tips": "2.5", "fare": "10", "trip_miles": "3.5", "flag": "1"},
+    {"tips": "1.0", "fare": "10", "trip_miles": "3", "flag": "0"},
+    {"tips": "", "fare": "10", "trip_miles": "", "flag": ""},
+    {"tips": "0.01", "fare": "0", "trip_miles": "-1", "flag": "0.7"},
+    {"tips": "3", "fare": "", "trip_miles": "100", "flag": "0.2"},
+]
+
+
+def _graph_label(label: F.Label, row: dict) -> int:
+    def column(name):
+        value = row.get(name, "")
+        present = [[0, 0]] if value != "" else []
+        values = [float(value)] if value != "" else []
+        return tf.SparseTensor(
+            tf.constant(present, tf.int64, shape=[len(present), 2]),
+            tf.constant(values, tf.float32),
+            [1, 1],
+        )
+
+    return int(derive_label({c: column(c) for c in label.source_columns}, label)[0])
+
+
+@pytest.mark.parametrize("label", RULES, ids=lambda label: label.rule)
+def test_derive_agrees_with_the_graph_on_every_row(label):
+    assert [label.derive(row) for row in ROWS] == [_graph_label(label, row) for row in ROWS]
+
+
+@pytest.mark.parametrize("label", RULES, ids=lambda label: label.rule)
+@pytest.mark.parametrize("wanted", [0, 1])
+def test_underive_writes_values_that_derive_back_to_the_label(label, wanted):
+    for row in ROWS:
+        raw = label.underive(wanted, row)
+        if raw is None:  # a positive fraction of no fare: nothing derives back to it
+            assert wanted == 1 and label.of_column and row[label.of_column] == ""
+            continue
+        assert label.derive({**row, **raw}) == wanted, (row, raw)
