@@ -103,7 +103,7 @@ def replay(loop, span: int, feedback: float) -> None:
         "--url",
         loop["base"],
         "--batch",
-        "10",
+        "5",
         "--feedback",
         str(feedback),
     )
