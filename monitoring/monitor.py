@@ -28,7 +28,7 @@ from monitoring.traffic import Scored, Traffic, Window, groups, moment, read_tra
 from pipeline.config import PipelineConfig
 from pipeline.schema import read_schema
 from serving import deployment
-from serving.deployment import CANARY, CANDIDATE, LIVE
+from serving.deployment import CANARY, LIVE
 from serving.prediction_log import predictions_dir
 
 # The monitor's own finding kinds, beside the data gate's (TFDV's and SKEW_...).
@@ -422,10 +422,7 @@ def _withdraw_worse_canary(config: PipelineConfig, report: MonitorReport):
     worse = [
         a
         for a in report.alerts
-        if canary
-        and a.kind == CANDIDATE_WORSE
-        and a.version == canary.version
-        and a.role == CANDIDATE
+        if canary and a.kind == CANDIDATE_WORSE and a.version == canary.version and a.role == CANARY
     ]
     if not worse:
         return None

@@ -230,13 +230,13 @@ def test_a_canary_worse_than_live_is_withdrawn_and_the_withdrawal_recorded(loop)
     for request_id, row in answered.items():
         # live is told the truth; the canary's answers are labelled as wrong as they can be
         wrong = int(row["score"] < 0.5)
-        label_sent = wrong if row["role"] == "candidate" else truth[request_id]
+        label_sent = wrong if row["role"] == "canary" else truth[request_id]
         assert (
             call(loop["base"], "/v1/feedback", {"request_id": request_id, "label": label_sent})[0]
             == 200
         )
     roles = [r["role"] for r in answered.values()]
-    assert 100 <= roles.count("candidate") <= 200, roles.count("candidate")
+    assert 100 <= roles.count("canary") <= 200, roles.count("canary")
     time.sleep(1.0)
     done = monitor(loop, "--since", start, check=3)
     assert any("CANDIDATE_WORSE_THAN_LIVE" in line for line in findings(done)), done.stdout
