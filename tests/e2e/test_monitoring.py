@@ -8,6 +8,7 @@ and the withdrawal recorded. Every pass is in ML Metadata against the served mod
 
 from __future__ import annotations
 
+import datetime
 import json
 import pathlib
 import subprocess
@@ -43,8 +44,8 @@ def tfxp(*args: str, check: int | None = 0) -> subprocess.CompletedProcess:
 def moment() -> str:
     """Now, as `--since` takes it; a pause on each side keeps the ranges apart."""
     time.sleep(1.0)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    time.sleep(1.1)
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    time.sleep(1.0)
     return stamp
 
 
