@@ -285,6 +285,11 @@ def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
         percent = f" {step.percent:g}%" if step.mode == "canary" else ""
         why = f": {step.why}" if step.why else ""
         yield f"{step.action} {step.version} ({step.mode}{percent}) by {step.who} at {step.at}{why}"
+    for watch in node.get("monitorings", []):
+        yield (
+            f"monitored {watch.since} .. {watch.until}: {watch.predictions} predictions, "
+            f"{watch.labels} labels, {len(watch.findings)} finding(s) ({watch.page})"
+        )
     artifact: ArtifactView = node["artifact"]
     props = ", ".join(f"{k}={v}" for k, v in artifact.properties.items() if k in _TREE_PROPERTIES)
     yield (

@@ -64,6 +64,7 @@ def upstream(reader: MetadataReader, artifact_id: int) -> dict:
         tree["run"] = {"run": run, **{k: v for k, v in facts.items() if k != "config"}}
     if tree["artifact"].type == names.PUSHED_MODEL:  # when it went live, on trial, back
         tree["deployments"] = reader.deployments(artifact_id)
+        tree["monitorings"] = reader.monitorings(artifact_id)
     return tree
 
 

@@ -24,7 +24,7 @@ import pytest
 import tensorflow as tf
 
 from pipeline.schema import read_schema
-from serving.prediction_log import FEEDBACK, PREDICTIONS, read_rows
+from serving.prediction_log import ERRORS, FEEDBACK, PREDICTIONS, read_rows
 from tests.conftest import ROOT
 from tests.e2e.served import TFXP, call
 from tests.e2e.served import serving as served
@@ -143,6 +143,8 @@ def test_a_bad_request_is_answered_in_tf_servings_error_shape_and_the_server_sta
     assert answer["error"].startswith(message) or message in answer["error"]
     assert call(server["base"], "/v1/models/taxi")[0] == 200
     assert server["process"].poll() is None
+    failures = logged(server, ERRORS, lambda rows: any(r["error"] == answer["error"] for r in rows))
+    assert [r["status"] for r in failures if r["error"] == answer["error"]][-1] == status
 
 
 def tfxp(server, *args: str) -> subprocess.CompletedProcess:

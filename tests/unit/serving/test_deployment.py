@@ -68,3 +68,13 @@ def test_the_state_file_round_trips_and_a_broken_one_is_one_line(tmp_path):
     (tmp_path / deployment.STATE_FILE).write_text("{half")
     with pytest.raises(DeploymentError, match="not a deployment state"):
         read_state(tmp_path)
+
+
+def test_withdraw_drops_the_candidate_and_keeps_live_and_history():
+    state = deployment.DeploymentState(
+        live=2, candidate=deployment.Candidate(3, deployment.CANARY, 20.0), previous=(1,)
+    )
+    after = deployment.withdraw(state)
+    assert (after.live, after.candidate, after.previous) == (2, None, (1,))
+    with pytest.raises(deployment.DeploymentError, match="no candidate to withdraw"):
+        deployment.withdraw(after)
