@@ -56,6 +56,8 @@ def _statistics(batch, schema) -> statistics_pb2.DatasetFeatureStatisticsList:
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is float:  # the common case, first
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
@@ -66,6 +68,8 @@ def _number(value: Any) -> float | None:
 
 
 def _integer(value: Any) -> int | None:
+    if type(value) is int:  # the common case, first
+        return value
     number = _number(value)
     return int(number) if number is not None and number.is_integer() else None
 
@@ -79,14 +83,20 @@ _ARROW = {
     schema_pb2.FLOAT: (lambda: __import__("pyarrow").float32(), _number),
     schema_pb2.BYTES: (lambda: __import__("pyarrow").binary(), _text),
 }
+_ABSENT = object()
 
 
 def _values(features: dict[str, Any], name: str, convert) -> list | None:
-    if name not in features:
+    """A feature's values as a list: None when left out, [] when sent empty."""
+    raw = features.get(name, _ABSENT)
+    if raw is _ABSENT:
         return None
-    raw = features[name]
-    items = raw if isinstance(raw, list) else [raw]
-    converted = [convert(v) for v in items if v is not None and v != ""]
+    if not isinstance(raw, list):
+        if raw is None or raw == "":
+            return []
+        value = convert(raw)
+        return [] if value is None else [value]
+    converted = [convert(v) for v in raw if v is not None and v != ""]
     return [v for v in converted if v is not None]
 
 

@@ -28,7 +28,7 @@ from monitoring.traffic import Scored, Traffic, Window, groups, moment, read_tra
 from pipeline.config import PipelineConfig
 from pipeline.schema import read_schema
 from serving import deployment
-from serving.deployment import CANARY, LIVE
+from serving.deployment import CANARY, LIVE, SHADOW
 from serving.prediction_log import predictions_dir
 
 # The monitor's own finding kinds, beside the data gate's (TFDV's and SKEW_...).
@@ -180,13 +180,18 @@ class _Previous:
 
 
 def _previous(traffic: Traffic, schema, inputs=None) -> _Previous:
+    inputs = inputs if inputs is not None else _window_inputs(traffic, schema)
+    answering = [group for (_, role), group in inputs.items() if role != SHADOW]
     answered = traffic.answered()
-    pooled = (
-        _GroupInputs(answered, measures.input_statistics(answered, schema), None)
-        if answered
-        else None
-    )
-    return _Previous(pooled, inputs if inputs is not None else _window_inputs(traffic, schema))
+    if len(answering) == 1:  # one version answered all: its statistics are the window's
+        pooled = answering[0]
+    else:
+        pooled = (
+            _GroupInputs(answered, measures.input_statistics(answered, schema), None)
+            if answered
+            else None
+        )
+    return _Previous(pooled, inputs)
 
 
 def _window_inputs(traffic: Traffic, schema) -> dict[tuple[int, str], _GroupInputs]:
