@@ -3,7 +3,8 @@ would, in batches of `--batch` rows per `:predict` request, each request under i
 and for a `--feedback` share of rows the true label (derived from the file's label columns
 by the config's rule) posted back to `/v1/feedback`: traffic and labels for the monitor.
 
-Bounded by the file (and `--limit`); a failed request is counted, not retried.
+Bounded by the file (and `--limit`); it waits up to 30 s for a server still starting, and
+a failed request is counted, not retried.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import json
 import pathlib
 import random
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -51,6 +53,25 @@ def _post(url: str, body: dict, request_id: str | None = None) -> int:
         raise ReplayError(f"{url}: no server answers ({reason}); start `tfxp serve`") from None
 
 
+def _wait_for(status_url: str, seconds: float) -> None:
+    """A server just started (`tfxp serve &`) loads its model first: wait for its status."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(status_url, timeout=5) as response:
+                response.read()
+                return
+        except urllib.error.HTTPError as err:
+            raise ReplayError(f"{status_url}: {err.code} {err.reason}") from None
+        except (urllib.error.URLError, ConnectionError) as err:
+            if time.monotonic() > deadline:
+                reason = getattr(err, "reason", err)
+                raise ReplayError(
+                    f"{status_url}: no server answers ({reason}); start `tfxp serve`"
+                ) from None
+            time.sleep(0.5)
+
+
 def replay(
     url: str,
     name: str,
@@ -61,6 +82,7 @@ def replay(
     batch: int = 1,
     limit: int | None = None,
     seed: int = 0,
+    wait_seconds: float = 30.0,
 ) -> Replayed:
     if not 0 <= feedback <= 1:
         raise ReplayError(f"--feedback is a share of rows within 0..1, got {feedback}")
@@ -71,6 +93,7 @@ def replay(
     except CsvProblem as problem:
         raise DataError(f"{problem.path}: {problem.kind}: {problem}") from None
     base = url.rstrip("/")
+    _wait_for(f"{base}/v1/models/{name}", wait_seconds)
     chooser = random.Random(seed)
     requests = failed = sent = 0
     for start in range(0, len(records), batch):
