@@ -62,6 +62,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from pipeline.spans import DataError
     from serving.deployment import DeploymentError
     from serving.examples import RequestError
+    from serving.prediction_log import LogError
     from serving.replay import ReplayError
     from serving.repository import VersionNotFound
 
@@ -80,6 +81,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         RequestError,
         VersionNotFound,
         ReplayError,
+        LogError,
     )
 
 

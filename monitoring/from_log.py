@@ -6,7 +6,8 @@ Each exported row is one answered request row (a shadow's repeat is left out), i
 values as the client sent them, typed by the schema, and the label's raw column derived back
 from the feedback label (`Label.underive`). Columns the log does not hold stay blank. The span
 is written whole or not at all (a hidden folder renamed into place), with a note of the time
-range it covers, which the next export starts after: no row goes into two spans.
+range of feedback it covers, which the next export starts after: no label goes into two spans,
+and one that arrives late goes into the next.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pipeline.schema import read_schema
 from pipeline.spans import DataError, span_files, spans
 from serving.prediction_log import predictions_dir
 
-NOTE = ".from-log.json"  # in an exported span: the range of answers it holds
+NOTE = ".from-log.json"  # in an exported span: the range of feedback times it holds
 FEEDBACK = "feedback"  # the one label source `--label-from` knows
 
 
@@ -34,8 +35,8 @@ class Export:
     span: int
     path: pathlib.Path
     rows: int
-    since: float | None  # the previous export's end; None: the log's start
-    until: float
+    since: float | None  # the previous export's end (a feedback time); None: the log's start
+    until: float  # the newest exported label's feedback time
     skipped: int = 0  # labelled answers whose label cannot be written back (no fare)
 
 
@@ -50,13 +51,19 @@ def last_exported(config: PipelineConfig) -> float | None:
 
 
 def labelled_rows(config: PipelineConfig, after: float | None) -> list[Scored]:
-    """Answered rows with feedback, answered after `after`; one per request row."""
+    """Answered rows whose feedback arrived after `after`, one per request row, in the order
+    the feedback arrived. By the feedback's time, not the answer's: labels come late, and an
+    answer labelled after an export goes into the next one."""
     traffic = read_traffic(predictions_dir(config.serving_dir))
     found = {}
     for row in traffic.answered():
-        if row.label is not None and (after is None or row.time > after):
+        if row.label is not None and (after is None or _labelled_at(row) > after):
             found[(row.request_id, row.row)] = row
-    return sorted(found.values(), key=lambda r: r.time)
+    return sorted(found.values(), key=_labelled_at)
+
+
+def _labelled_at(row: Scored) -> float:
+    return row.labelled_at if row.labelled_at is not None else row.time
 
 
 def export_span(config: PipelineConfig, span: int | None = None) -> Export:
@@ -98,7 +105,7 @@ def export_span(config: PipelineConfig, span: int | None = None) -> Export:
             for row, raw in written:
                 cells = {**row.features, **raw}
                 writer.writerow([_cell(cells.get(column), types.get(column)) for column in header])
-        until = rows[-1].time
+        until = _labelled_at(rows[-1])
         skipped = len(rows) - len(written)
         note = {"since": after, "until": until, "rows": len(written), "skipped": skipped}
         (partial / NOTE).write_text(json.dumps(note, indent=1))

@@ -9,6 +9,7 @@ call; the window before the first is the baseline drift is measured against.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime
 import pathlib
@@ -17,7 +18,7 @@ from typing import Any
 
 from pipeline.config import ConfigError, duration_seconds
 from serving.deployment import SHADOW
-from serving.prediction_log import ERRORS, FEEDBACK, PREDICTIONS, read_rows
+from serving.prediction_log import ERRORS, FEEDBACK, PREDICTIONS, LogError, located_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Scored:
     score: float | None  # None: the model gave no finite score
     latency_ms: float
     label: float | None  # the feedback for this request's row, if any arrived
+    labelled_at: float | None = None  # when that feedback arrived
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,11 +49,13 @@ class Failed:
 class Traffic:
     scored: list[Scored]
     failed: list[Failed]
+    unmatched_labels: int = 0  # feedback naming no logged answer (a wrong id, or rotated out)
 
     def between(self, start: float, end: float) -> Traffic:
         return Traffic(
             [s for s in self.scored if start <= s.time < end],
             [f for f in self.failed if start <= f.time < end],
+            self.unmatched_labels,
         )
 
     def answered(self) -> list[Scored]:
@@ -61,35 +65,63 @@ class Traffic:
 
 def read_traffic(folder: pathlib.Path) -> Traffic:
     """Every logged prediction joined with its feedback (the last one for a row wins), and
-    every failed request."""
-    labels = {
-        (row["request_id"], int(row.get("row", 0))): float(row["label"])
-        for row in read_rows(folder, FEEDBACK)
-    }
-    scored = []
-    for row in read_rows(folder, PREDICTIONS):
-        score = row.get("score")
-        if isinstance(score, list):  # a multi-output head: the first output is the score
-            score = score[0] if score else None
-        key = (row["request_id"], int(row.get("row", 0)))
-        scored.append(
-            Scored(
-                time=float(row["time"]),
-                request_id=row["request_id"],
-                row=key[1],
-                version=int(row["version"]),
-                role=row["role"],
-                features=_features(row.get("features") or {}),
-                score=float(score) if isinstance(score, (int, float)) else None,
-                latency_ms=float(row.get("latency_ms", 0.0)),
-                label=labels.get(key),
+    every failed request; a row that is not one the server writes is a `LogError` naming
+    its file and line."""
+    feedback = {}
+    for where, row in located_rows(folder, FEEDBACK):
+        with _row_of(where, FEEDBACK):
+            feedback[(row["request_id"], int(row.get("row", 0)))] = (
+                float(row["label"]),
+                float(row.get("time", 0.0)),
             )
-        )
-    failed = [
-        Failed(float(r["time"]), r["request_id"], int(r["status"]), float(r.get("latency_ms", 0)))
-        for r in read_rows(folder, ERRORS)
-    ]
-    return Traffic(sorted(scored, key=lambda s: s.time), sorted(failed, key=lambda f: f.time))
+    scored = []
+    for where, row in located_rows(folder, PREDICTIONS):
+        with _row_of(where, PREDICTIONS):
+            score = row.get("score")
+            if isinstance(score, list):  # a multi-output head: the first output is the score
+                score = score[0] if score else None
+            key = (row["request_id"], int(row.get("row", 0)))
+            label, labelled_at = feedback.get(key, (None, None))
+            scored.append(
+                Scored(
+                    time=float(row["time"]),
+                    request_id=row["request_id"],
+                    row=key[1],
+                    version=int(row["version"]),
+                    role=row["role"],
+                    features=_features(row.get("features") or {}),
+                    score=float(score) if isinstance(score, (int, float)) else None,
+                    latency_ms=float(row.get("latency_ms", 0.0)),
+                    label=label,
+                    labelled_at=labelled_at,
+                )
+            )
+    failed = []
+    for where, row in located_rows(folder, ERRORS):
+        with _row_of(where, ERRORS):
+            failed.append(
+                Failed(
+                    float(row["time"]),
+                    row["request_id"],
+                    int(row["status"]),
+                    float(row.get("latency_ms", 0.0)),
+                )
+            )
+    answered_keys = {(s.request_id, s.row) for s in scored}
+    unmatched = sum(1 for key in feedback if key not in answered_keys)
+    return Traffic(
+        sorted(scored, key=lambda s: s.time), sorted(failed, key=lambda f: f.time), unmatched
+    )
+
+
+@contextlib.contextmanager
+def _row_of(where: str, kind: str):
+    try:
+        yield
+    except KeyError as err:
+        raise LogError(f"{where}: a {kind} row without {err}") from None
+    except (TypeError, ValueError) as err:
+        raise LogError(f"{where}: a {kind} row with a value of the wrong kind ({err})") from None
 
 
 def _features(row: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import json
 import pathlib
 import queue
 import threading
+from collections.abc import Iterator
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
@@ -91,10 +92,27 @@ class PredictionLog:
             handle.flush()
 
 
+class LogError(ValueError):
+    """A line of the prediction log that is not a row the server writes; one line naming it."""
+
+
+def located_rows(folder: pathlib.Path, kind: str) -> Iterator[tuple[str, dict]]:
+    """Every row of `kind` in the log, oldest file first, each with its `file:line`. A last
+    line without its newline is one the server is still writing: it is left for next time."""
+    for path in sorted(pathlib.Path(folder).glob(f"{kind}-*.jsonl")):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.endswith("\n") or not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise LogError(f"{path}:{number}: not a JSON row ({err.msg})") from None
+                if not isinstance(row, dict):
+                    raise LogError(f"{path}:{number}: not a JSON object")
+                yield f"{path}:{number}", row
+
+
 def read_rows(folder: pathlib.Path, kind: str) -> list[dict]:
     """Every row of `kind` in the log, oldest file first."""
-    rows = []
-    for path in sorted(pathlib.Path(folder).glob(f"{kind}-*.jsonl")):
-        with open(path, encoding="utf-8") as handle:
-            rows += [json.loads(line) for line in handle if line.strip()]
-    return rows
+    return [row for _, row in located_rows(folder, kind)]

@@ -40,7 +40,9 @@ def _answer(log, request_id, time, features, role="live", label=None, row=0):
         },
     )
     if label is not None:
-        log.append(FEEDBACK, {"time": time, "request_id": request_id, "row": row, "label": label})
+        log.append(
+            FEEDBACK, {"time": time + 0.5, "request_id": request_id, "row": row, "label": label}
+        )
 
 
 def test_labelled_answers_become_the_next_span_in_the_same_layout(config):
@@ -51,7 +53,7 @@ def test_labelled_answers_become_the_next_span_in_the_same_layout(config):
     _answer(log, "c", 12.0, {"fare": 9.0})  # no feedback: not a training row
     log.flush()
     done = export_span(config)
-    assert (done.span, done.rows, done.since, done.until) == (2, 2, None, 11.0)
+    assert (done.span, done.rows, done.since, done.until) == (2, 2, None, 11.5)
     table = read_csv(done.path)
     assert table.header == read_csv(config.data_root / "span-1" / "data.csv").header
     rows = table.records()
@@ -59,8 +61,8 @@ def test_labelled_answers_become_the_next_span_in_the_same_layout(config):
     assert [r["tips"] for r in rows] == ["2.5", "0.0"]  # 25% of the fare for a tipper, else 0
     assert rows[0]["trip_start_hour"] == "7"  # an integer column stays integer
     assert rows[0]["company"] == "" and rows[1]["payment_type"] == ""  # not logged: blank
-    assert json.loads((done.path.parent / NOTE).read_text())["until"] == 11.0
-    assert last_exported(config) == 11.0
+    assert json.loads((done.path.parent / NOTE).read_text())["until"] == 11.5
+    assert last_exported(config) == 11.5
     assert not [p for p in config.data_root.iterdir() if p.name.startswith(".")]
 
 
@@ -74,7 +76,19 @@ def test_the_next_export_takes_only_newer_answers_and_refuses_when_there_are_non
     _answer(log, "b", 20.0, {"fare": 5.0}, label=0)
     log.flush()
     done = export_span(config)
-    assert (done.span, done.rows, done.since) == (3, 1, 10.0)
+    assert (done.span, done.rows, done.since) == (3, 1, 10.5)
+
+
+def test_a_label_that_arrives_after_an_export_goes_into_the_next(config):
+    log = PredictionLog(config.serving_dir.parent / "predictions")
+    _answer(log, "early", 10.0, {"fare": 3.0})  # answered first, labelled last
+    _answer(log, "b", 20.0, {"fare": 5.0}, label=0)
+    log.flush()
+    assert export_span(config).rows == 1
+    log.append(FEEDBACK, {"time": 30.0, "request_id": "early", "row": 0, "label": 1})
+    log.flush()
+    late = export_span(config)
+    assert late.rows == 1 and read_csv(late.path).records()[0]["fare"] == "3.0"
 
 
 def test_an_existing_span_is_never_overwritten(config):
