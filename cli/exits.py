@@ -49,6 +49,12 @@ def findings_exit_code(findings: list) -> int:
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
+def monitor_exit_code(report, retrained) -> int:
+    """3 on any finding, or when `--retrain`'s run was stopped at the gate or refused."""
+    run = retrained.outcome if retrained is not None else None
+    return max(findings_exit_code(list(report.alerts)), run_exit_code(run) if run else EXIT_OK)
+
+
 def user_errors() -> tuple[type[Exception], ...]:
     """Every exception kind that is the user's or the environment's doing, not a bug."""
     from cli.render import OutputError

@@ -76,7 +76,7 @@ def handle(args) -> int:
         else None
     )
     render.retrained(done)
-    return exits.findings_exit_code(list(report.alerts))
+    return exits.monitor_exit_code(report, done)
 
 
 def handle_replay(args) -> int:

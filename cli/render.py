@@ -530,10 +530,19 @@ def monitor_report(report) -> None:
         )
     if not report.windows:
         print("  nothing logged in this range")
+    for version in report.unrecorded:
+        print(
+            f"  v{version}: no push into this serving folder is recorded: not checked for skew "
+            "or against its evaluation, not recorded"
+        )
+    if report.unmatched_labels:
+        print(f"  {report.unmatched_labels} feedback label(s) name no logged answer")
     for alert in report.alerts:
         print(f"FINDING {alert}")
     if report.withdrawn is not None:
         rollout(report.withdrawn)
+    if report.withdraw_failed:
+        print(f"tfxp: the canary was not withdrawn: {report.withdraw_failed}", file=sys.stderr)
     print(
         f"tfxp: {len(report.alerts)} finding(s); page {report.page}; recorded as "
         f"execution(s) {', '.join(map(str, report.recorded)) or 'none'}"
@@ -548,8 +557,8 @@ def retrained(done) -> None:
         print(f"tfxp: retrain: no trigger fired ({done.new_labels} new labelled answers)")
     elif done.export is None:
         print(
-            f"tfxp: retrain: {', '.join(done.reasons)} fired, but no labelled answer since the "
-            "last export to train on"
+            f"tfxp: retrain: {', '.join(done.reasons)} fired, but {done.new_labels} labelled "
+            f"answers since the last export are too few for a span ({done.needed} needed)"
         )
     else:
         print(

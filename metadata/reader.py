@@ -501,13 +501,7 @@ class MetadataReader:
     def served_span(self, serving_dir: str) -> int | None:
         """The span the newest version still in `serving_dir` was trained up to: the span of
         the run that pushed it. None when no recorded push is there any more."""
-        folder = os.path.realpath(serving_dir)
-        there = [
-            push
-            for push in self.pushed_models()
-            if os.path.isdir(push.destination)
-            and os.path.dirname(os.path.realpath(push.destination)) == folder
-        ]
+        there = [push for push in self.pushes_into(serving_dir) if os.path.isdir(push.destination)]
         span = self.run(there[-1].run).provenance.get("span") if there and there[-1].run else None
         return int(span) if span and span.isdigit() else None
 
@@ -590,6 +584,16 @@ class MetadataReader:
                 )
             )
         return views
+
+    def pushes_into(self, serving_dir: str | os.PathLike) -> list[PushView]:
+        """Recorded pushes into one serving folder, oldest version first: the one way a
+        version on disk is matched to the push (and run) that made it."""
+        folder = os.path.realpath(serving_dir)
+        return [
+            push
+            for push in self.pushed_models()
+            if os.path.dirname(os.path.realpath(push.destination)) == folder
+        ]
 
     def deployments(self, pushed_model_id: int | None = None) -> list[DeploymentView]:
         """Rollout steps, oldest first; those of one pushed model when given."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from ml_metadata.proto import metadata_store_pb2
 
 from metadata import names
-from metadata.store import open_store
+from metadata.store import MetadataError, open_store
 
 
 def record_run_facts(metadata_path: pathlib.Path, run_id: str, facts: Mapping[str, str]) -> bool:
@@ -66,7 +66,7 @@ def record_on_pushed_model(
 
     from ml_metadata import errors
 
-    for attempt in range(50):
+    for _ in range(50):  # 10 s
         try:
             store = open_store(sqlite=metadata_path, writable=True)
             type_id = store.put_execution_type(
@@ -94,7 +94,10 @@ def record_on_pushed_model(
             )
             return execution_id
         except errors.InternalError as err:  # "database is locked": a run is writing
-            if "locked" not in str(err) or attempt == 49:
+            if "locked" not in str(err):
                 raise
-            time.sleep(0.1)
-    raise AssertionError("unreachable")
+            time.sleep(0.2)
+    raise MetadataError(
+        f"{metadata_path}: the store stayed locked for 10 s (a run is writing); the "
+        f"{execution_type} step is not recorded"
+    )

@@ -14,11 +14,11 @@ from typing import Any
 
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
-from components.validation import Finding, Measurement, anomaly_findings, comparison
+from components.validation import SERVING, Finding, Measurement, anomaly_findings, comparison
 from monitoring.traffic import Scored
+from serving.examples import RequestSchema
 
 SCORE = "score"  # the score's name in its own statistics
-SERVING = "SERVING"
 
 
 def input_statistics(
@@ -29,9 +29,7 @@ def input_statistics(
     import pyarrow as pa
 
     columns, names = [], []
-    for feature in schema.feature:
-        if SERVING in feature.not_in_environment:
-            continue
+    for feature in serving_features(schema):
         kind, convert = _ARROW[feature.type]
         values = [_values(row.features, feature.name, convert) for row in rows]
         columns.append(pa.array(values, type=pa.list_(kind())))
@@ -100,13 +98,24 @@ def _values(features: dict[str, Any], name: str, convert) -> list | None:
     return [v for v in converted if v is not None]
 
 
+def serving_features(schema: schema_pb2.Schema) -> list:
+    """The schema's features a request carries (the SERVING environment's), as the server
+    types requests (`RequestSchema`)."""
+    carried = RequestSchema.from_schema(schema, []).types
+    return [feature for feature in schema.feature if feature.name in carried]
+
+
+def _present(value: Any) -> list:
+    """A logged value as the values it holds: a list flattened, null and "" dropped."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if v is not None and v != ""]
+
+
 def missing_rates(rows: Sequence[Scored], schema: schema_pb2.Schema) -> dict[str, float]:
-    """Per serving feature, the share of rows with no value (left out, null or empty)."""
+    """Per serving feature, the share of rows with no value (left out, null, empty)."""
     rates = {}
-    for feature in schema.feature:
-        if SERVING in feature.not_in_environment or not rows:
-            continue
-        missing = sum(1 for row in rows if row.features.get(feature.name) in (None, "", []))
+    for feature in serving_features(schema) if rows else []:
+        missing = sum(1 for row in rows if not _present(row.features.get(feature.name)))
         if missing:
             rates[feature.name] = missing / len(rows)
     return rates
@@ -125,10 +134,10 @@ def unseen_categories(
         if domain is None:
             continue
         for row in rows:
-            value = row.features.get(feature.name)
-            if value not in (None, "") and str(value) not in domain:
-                counts = found.setdefault(feature.name, {})
-                counts[str(value)] = counts.get(str(value), 0) + 1
+            for value in _present(row.features.get(feature.name)):
+                if str(value) not in domain:
+                    counts = found.setdefault(feature.name, {})
+                    counts[str(value)] = counts.get(str(value), 0) + 1
     return found
 
 

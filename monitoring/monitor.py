@@ -30,6 +30,7 @@ from pipeline.schema import read_schema
 from serving import deployment
 from serving.deployment import CANARY, LIVE, SHADOW
 from serving.prediction_log import predictions_dir
+from serving.rollout import Rollout
 
 # The monitor's own finding kinds, beside the data gate's (TFDV's and SKEW_...).
 LATENCY_P99 = "LATENCY_P99_HIGH"
@@ -105,7 +106,10 @@ class MonitorReport:
     alerts: tuple[Alert, ...]
     recorded: tuple[int, ...]  # ML Metadata executions, one per version monitored
     page: str | None
-    withdrawn: object | None = None  # the canary rollback made, a serving.rollout.Rollout
+    unrecorded: tuple[int, ...] = ()  # versions no push recorded: no skew, no evaluation
+    unmatched_labels: int = 0  # feedback naming no logged answer
+    withdrawn: Rollout | None = None  # the canary withdrawn by `rollback_canary`
+    withdraw_failed: str | None = None  # why a withdrawal the findings called for failed
 
     @property
     def predictions(self) -> int:
@@ -120,17 +124,17 @@ def monitor(
     now: Callable[[], float] = time.time,
     log_dir: pathlib.Path | None = None,
 ) -> MonitorReport:
-    """Judge the logged traffic in [since, until) (default: from the first logged row to
-    now), record the result against each version seen and write the page. The log is the
-    server's (`log_dir` points elsewhere, for the benchmark)."""
+    """Judge the logged traffic in [since, until) (default: the last window up to now), write
+    the page and record the result against each version seen; then, when the range ends now,
+    withdraw a canary found worse than live (`rollback_canary`). The log is the server's
+    (`log_dir` points elsewhere, for the benchmark)."""
     if not config.metadata_path.is_file():
         raise MetadataError(f"{config.metadata_path}: no ML Metadata store to monitor against")
     limits = config.monitoring
     length = window_seconds or limits.window_seconds
     traffic = read_traffic(log_dir or predictions_dir(config.serving_dir))
     end = until if until is not None else now()
-    first = min([s.time for s in traffic.scored] + [f.time for f in traffic.failed], default=end)
-    start = since if since is not None else first
+    start = since if since is not None else end - length
     schema = read_schema(config.schema_file)
     training = _TrainingStatistics(config)
     alerts: list[Alert] = []
@@ -156,11 +160,16 @@ def monitor(
         alerts=tuple(alerts),
         recorded=(),
         page=None,
+        unrecorded=tuple(v for v in training.versions(in_range) if not training.pushed(v)),
+        unmatched_labels=traffic.unmatched_labels,
     )
-    report = dataclasses.replace(report, withdrawn=_withdraw_worse_canary(config, report))
     page = _write_page(config, report)
-    recorded = _record(config, report, in_range, page)
-    return dataclasses.replace(report, page=str(page), recorded=recorded)
+    report = dataclasses.replace(
+        report, page=str(page), recorded=_record(config, report, in_range, page)
+    )
+    if until is not None:  # a past range is a look back: today's canary is not judged by it
+        return report
+    return _withdraw_worse_canary(config, report)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,14 +282,16 @@ def _judge_group(window, version, role, group, previous, live_scores, training, 
     where = f"{window.name} v{version} {role}"
     findings: list[Finding] = []
     measured: list[Measurement] = []
-    if judged:
+    answering = role != SHADOW  # a shadow repeats live's requests: their inputs are judged once
+    if judged and answering:
         findings += measures.schema_findings(where, group.statistics, schema)
+    if judged:
         baseline = training.of(version)
         if baseline is not None:
             skew_found, skew_values = measures.input_skew(baseline, group.statistics, schema)
             findings, measured = findings + skew_found, measured + skew_values
     before = previous.inputs
-    if judged and before is not None and len(before.rows) >= limits.min_rows:
+    if judged and answering and before is not None and len(before.rows) >= limits.min_rows:
         drift_found, drift_values = measures.input_drift(
             group.statistics, before.statistics, schema
         )
@@ -386,12 +397,16 @@ def _judge_quality(traffic: Traffic, config: PipelineConfig):
                         f"{limits.max_auc_drop:g} allowed",
                     )
                 )
-    live_rows = [row for row in traffic.scored if row.role == LIVE]
-    live = measures.quality(live_rows)
+    by_group = groups(traffic.scored)
     for entry in found:
-        if entry.role == LIVE or not entry.judged or live.labels < limits.min_labels:
+        if entry.role == LIVE or not entry.judged or entry.quality.auc is None:
             continue
-        if entry.quality.auc is None or live.auc is None:
+        rows = by_group[(entry.version, entry.role)]
+        first, last = rows[0].time, rows[-1].time
+        live = measures.quality(  # live over the same stretch: the version it is weighed against
+            [row for row in traffic.scored if row.role == LIVE and first <= row.time <= last]
+        )
+        if live.labels < limits.min_labels or live.auc is None:
             continue
         drop = live.auc - entry.quality.auc
         if drop > limits.max_candidate_drop:
@@ -418,10 +433,12 @@ def _evaluation_auc(config: PipelineConfig) -> dict[int, float]:
     return {m.version: m.metrics["auc"] for m in models(config) if "auc" in m.metrics}
 
 
-def _withdraw_worse_canary(config: PipelineConfig, report: MonitorReport):
-    """With `rollback_canary`, a canary found worse than live is withdrawn, on record."""
+def _withdraw_worse_canary(config: PipelineConfig, report: MonitorReport) -> MonitorReport:
+    """With `rollback_canary`, the canary now serving, if found worse than live, is withdrawn
+    and the withdrawal recorded; a withdrawal that fails is said, not raised: the findings
+    are on record already."""
     if not config.monitoring.rollback_canary:
-        return None
+        return report
     state = deployment.read_state(config.serving_dir)
     canary = state.candidate if state.candidate and state.candidate.mode == CANARY else None
     worse = [
@@ -430,49 +447,57 @@ def _withdraw_worse_canary(config: PipelineConfig, report: MonitorReport):
         if canary and a.kind == CANDIDATE_WORSE and a.version == canary.version and a.role == CANARY
     ]
     if not worse:
-        return None
+        return report
     from serving.rollout import WITHDRAW, apply
 
-    return apply(config, WITHDRAW, f"tfxp monitor: {worse[0].description}")
+    try:
+        done = apply(config, WITHDRAW, f"tfxp monitor: {worse[0].description}")
+    except (deployment.DeploymentError, MetadataError) as err:
+        return dataclasses.replace(report, withdraw_failed=str(err))
+    return dataclasses.replace(report, withdrawn=done)
 
 
 class _TrainingStatistics:
-    """The train split's statistics of the span whose run pushed each version: what the
-    version learnt from, for the skew check (None when no push recorded it)."""
+    """The train split's statistics of the span whose run pushed each version: what it
+    learnt from last (its window's newest span), for the skew check. None for a version no
+    push into this serving folder recorded."""
 
     def __init__(self, config: PipelineConfig):
         self.config, self.found = config, {}
+        reader = MetadataReader(open_store(sqlite=config.metadata_path))
+        self.reader = reader
+        self.runs = {push.version: push.run for push in reader.pushes_into(config.serving_dir)}
+
+    def versions(self, traffic: Traffic) -> list[int]:
+        return sorted({row.version for row in traffic.scored})
+
+    def pushed(self, version: int) -> bool:
+        return version in self.runs
 
     def of(self, version: int):
         if version not in self.found:
-            self.found[version] = self._read(version)
+            self.found[version] = self._read(self.runs.get(version))
         return self.found[version]
 
-    def _read(self, version: int):
-        import os
-
+    def _read(self, run: str | None):
         import tensorflow_data_validation as tfdv
 
-        reader = MetadataReader(open_store(sqlite=self.config.metadata_path))
-        folder = os.path.realpath(self.config.serving_dir)
-        for push in reversed(reader.pushed_models()):
-            if push.version != version or not push.run:
-                continue
-            if os.path.dirname(os.path.realpath(push.destination)) != folder:
-                continue
-            statistics = reader.output_of(push.run, names.STATISTICS_GEN, names.STATISTICS)
-            path = pathlib.Path(statistics.uri if statistics else "") / "Split-train"
-            if statistics and (path / names.STATISTICS_FILE).is_file():
-                return tfdv.load_stats_binary(str(path / names.STATISTICS_FILE))
-        return None
+        statistics = (
+            self.reader.output_of(run, names.STATISTICS_GEN, names.STATISTICS) if run else None
+        )
+        path = pathlib.Path(statistics.uri if statistics else "") / "Split-train"
+        if statistics is None or not (path / names.STATISTICS_FILE).is_file():
+            return None
+        return tfdv.load_stats_binary(str(path / names.STATISTICS_FILE))
 
 
 def _record(config: PipelineConfig, report: MonitorReport, traffic: Traffic, page) -> tuple:
-    """One execution per version seen, reading its PushedModel: the range and its findings."""
+    """One execution per version seen whose push is recorded, reading its PushedModel: the
+    range and its findings (a version without one is listed in the report instead)."""
     from serving.rollout import pushed_model_id
 
     recorded = []
-    for version in sorted({row.version for row in traffic.scored}):
+    for version in sorted({row.version for row in traffic.scored} - set(report.unrecorded)):
         rows = [row for row in traffic.scored if row.version == version]
         facts = {
             names.MONITORING_SINCE: report.since,
@@ -497,5 +522,5 @@ def _write_page(config: PipelineConfig, report: MonitorReport) -> pathlib.Path:
     from monitoring.page import write_page
 
     folder = pathlib.Path(config.serving_dir).parent / "monitoring"
-    stamp = report.until.replace(":", "").replace("-", "")
-    return write_page(folder / f"{stamp}.html", report)
+    since, until = (t.replace(":", "").replace("-", "") for t in (report.since, report.until))
+    return write_page(folder / f"{since}-{until}-{report.window_seconds}s.html", report)

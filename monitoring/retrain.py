@@ -18,6 +18,7 @@ DRIFT_KINDS = ("COMPARATOR_", "SKEW_COMPARATOR_")
 class Retrain:
     reasons: tuple[str, ...]  # the triggers that fired; empty: no retraining
     new_labels: int
+    needed: int = 0  # labelled answers a span needs (`enough_rows`)
     export: Export | None = None
     outcome: object | None = None  # the run's RunOutcome or SpanRefused
 
@@ -39,6 +40,13 @@ def triggers(config: PipelineConfig, alerts) -> tuple[tuple[str, ...], int]:
     return tuple(fired), new_labels
 
 
+def enough_rows(config: PipelineConfig) -> int:
+    """Labelled answers a new span needs for each split to expect the gate's minimum: fewer
+    would only be stopped at the gate (`validation.min_examples_per_split`)."""
+    buckets = dict(config.split_buckets)
+    return config.validation.min_examples_per_split * sum(buckets.values()) // min(buckets.values())
+
+
 def retrain(
     config: PipelineConfig,
     alerts,
@@ -50,8 +58,8 @@ def retrain(
     from pipeline import local_runner
 
     reasons, new_labels = triggers(config, alerts)
-    if not reasons or not new_labels:
-        return Retrain(reasons, new_labels)  # nothing fired, or nothing labelled to learn from
+    if not reasons or new_labels < enough_rows(config):
+        return Retrain(reasons, new_labels, enough_rows(config))  # nothing fired, or too little
     export = export_span(config)
     outcome = local_runner.run(
         config,
@@ -61,4 +69,4 @@ def retrain(
         on_outcome=on_outcome,
         on_refused=on_refused,
     )
-    return Retrain(reasons, new_labels, export, outcome)
+    return Retrain(reasons, new_labels, enough_rows(config), export, outcome)

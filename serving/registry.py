@@ -39,9 +39,7 @@ def models(config: PipelineConfig) -> list[ModelVersion]:
     live = state.live_version(on_disk)
     reader = MetadataReader(open_store(sqlite=config.metadata_path))
     found = []
-    for push in reversed(reader.pushed_models()):
-        if pathlib.Path(push.destination).resolve().parent != serving_dir.resolve():
-            continue
+    for push in reversed(reader.pushes_into(serving_dir)):
         run = reader.run(push.run) if push.run else None
         found.append(
             ModelVersion(

@@ -100,10 +100,7 @@ def _who() -> str:
 
 
 def pushed_model_id(config: PipelineConfig, serving_dir: pathlib.Path, version: int) -> int | None:
-    """The PushedModel that put `version` in `serving_dir`, if a push recorded it."""
+    """The PushedModel that put `version` in `serving_dir` (the newest, if pushed twice)."""
     reader = MetadataReader(open_store(sqlite=config.metadata_path))
-    folder = serving_dir.resolve()
-    for push in reader.pushed_models():
-        if push.version == version and pathlib.Path(push.destination).resolve().parent == folder:
-            return push.artifact_id
-    return None
+    found = [p.artifact_id for p in reader.pushes_into(serving_dir) if p.version == version]
+    return found[-1] if found else None
