@@ -21,20 +21,38 @@ from serving.examples import RequestSchema
 SCORE = "score"  # the score's name in its own statistics
 
 
-def input_statistics(
-    rows: Sequence[Scored], schema: schema_pb2.Schema
-) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """TFDV statistics of the logged inputs, typed by the schema as the server typed them: a
-    feature left out is absent, one sent empty is an empty value list (as a blank CSV cell)."""
-    import pyarrow as pa
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """A slice's logged inputs: their TFDV statistics and each feature's missing share."""
 
-    columns, names = [], []
+    statistics: statistics_pb2.DatasetFeatureStatisticsList
+    missing: dict[str, float]  # feature -> share of rows without a value (only those > 0)
+
+
+def inputs_of(rows: Sequence[Scored], schema: schema_pb2.Schema) -> Inputs:
+    """The logged inputs typed by the schema as the server typed them (a feature left out is
+    absent, one sent empty an empty value list, as a blank CSV cell), in one columnar batch:
+    its statistics and missing shares are read from the same columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns, names, missing = [], [], {}
     for feature in serving_features(schema):
         kind, convert = _ARROW[feature.type]
-        values = [_values(row.features, feature.name, convert) for row in rows]
-        columns.append(pa.array(values, type=pa.list_(kind())))
-        names.append(feature.name)
-    return _statistics(pa.RecordBatch.from_arrays(columns, names), schema)
+        common = _COMMON[feature.type]
+        name = feature.name
+        values = []
+        for row in rows:
+            raw = row.features.get(name, _ABSENT)
+            values.append([raw] if type(raw) is common else _values(raw, convert))
+        column = pa.array(values, type=pa.list_(kind()))
+        empty = pc.sum(pc.equal(pc.list_value_length(column), 0)).as_py() or 0
+        if rows and column.null_count + empty:
+            missing[name] = (column.null_count + empty) / len(rows)
+        columns.append(column)
+        names.append(name)
+    batch = pa.RecordBatch.from_arrays(columns, names)
+    return Inputs(_statistics(batch, schema), missing)
 
 
 def score_statistics(rows: Sequence[Scored]) -> statistics_pb2.DatasetFeatureStatisticsList:
@@ -84,9 +102,11 @@ _ARROW = {
 _ABSENT = object()
 
 
-def _values(features: dict[str, Any], name: str, convert) -> list | None:
+_COMMON = {schema_pb2.INT: int, schema_pb2.FLOAT: float, schema_pb2.BYTES: str}  # as sent
+
+
+def _values(raw: Any, convert) -> list | None:
     """A feature's values as a list: None when left out, [] when sent empty."""
-    raw = features.get(name, _ABSENT)
     if raw is _ABSENT:
         return None
     if not isinstance(raw, list):
@@ -109,16 +129,6 @@ def _present(value: Any) -> list:
     """A logged value as the values it holds: a list flattened, null and "" dropped."""
     values = value if isinstance(value, list) else [value]
     return [v for v in values if v is not None and v != ""]
-
-
-def missing_rates(rows: Sequence[Scored], schema: schema_pb2.Schema) -> dict[str, float]:
-    """Per serving feature, the share of rows with no value (left out, null, empty)."""
-    rates = {}
-    for feature in serving_features(schema) if rows else []:
-        missing = sum(1 for row in rows if not _present(row.features.get(feature.name)))
-        if missing:
-            rates[feature.name] = missing / len(rows)
-    return rates
 
 
 def unseen_categories(

@@ -177,6 +177,7 @@ class _GroupInputs:
     rows: list[Scored]
     statistics: object  # input statistics
     scores: object  # score statistics
+    missing: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +197,7 @@ def _previous(traffic: Traffic, schema, inputs=None) -> _Previous:
         pooled = answering[0]
     else:
         pooled = (
-            _GroupInputs(answered, measures.input_statistics(answered, schema), None)
+            _GroupInputs(answered, measures.inputs_of(answered, schema).statistics, None)
             if answered
             else None
         )
@@ -204,12 +205,13 @@ def _previous(traffic: Traffic, schema, inputs=None) -> _Previous:
 
 
 def _window_inputs(traffic: Traffic, schema) -> dict[tuple[int, str], _GroupInputs]:
-    return {
-        key: _GroupInputs(
-            rows, measures.input_statistics(rows, schema), measures.score_statistics(rows)
+    found = {}
+    for key, rows in groups(traffic.scored).items():
+        inputs = measures.inputs_of(rows, schema)
+        found[key] = _GroupInputs(
+            rows, inputs.statistics, measures.score_statistics(rows), inputs.missing
         )
-        for key, rows in groups(traffic.scored).items()
-    }
+    return found
 
 
 def _judge_window(window: Window, traffic: Traffic, inputs, previous, training, schema, config):
@@ -344,7 +346,7 @@ def _judge_group(window, version, role, group, previous, live_scores, training, 
         role=role,
         predictions=len(rows),
         judged=judged,
-        missing=measures.missing_rates(rows, schema),
+        missing=group.missing,
         unseen=measures.unseen_categories(rows, schema),
         null_outputs=null_outputs,
         score_mean=sum(scores) / len(scores) if scores else None,

@@ -68,15 +68,15 @@ def read_traffic(folder: pathlib.Path) -> Traffic:
     every failed request; a row that is not one the server writes is a `LogError` naming
     its file and line."""
     feedback = {}
-    for where, row in located_rows(folder, FEEDBACK):
-        with _row_of(where, FEEDBACK):
+    with _rows_of(folder, FEEDBACK) as rows:
+        for row in rows:
             feedback[(row["request_id"], int(row.get("row", 0)))] = (
                 float(row["label"]),
                 float(row.get("time", 0.0)),
             )
     scored = []
-    for where, row in located_rows(folder, PREDICTIONS):
-        with _row_of(where, PREDICTIONS):
+    with _rows_of(folder, PREDICTIONS) as rows:
+        for row in rows:
             score = row.get("score")
             if isinstance(score, list):  # a multi-output head: the first output is the score
                 score = score[0] if score else None
@@ -97,8 +97,8 @@ def read_traffic(folder: pathlib.Path) -> Traffic:
                 )
             )
     failed = []
-    for where, row in located_rows(folder, ERRORS):
-        with _row_of(where, ERRORS):
+    with _rows_of(folder, ERRORS) as rows:
+        for row in rows:
             failed.append(
                 Failed(
                     float(row["time"]),
@@ -115,13 +115,21 @@ def read_traffic(folder: pathlib.Path) -> Traffic:
 
 
 @contextlib.contextmanager
-def _row_of(where: str, kind: str):
+def _rows_of(folder: pathlib.Path, kind: str):
+    """The log's rows of `kind`; a row the caller cannot read becomes a `LogError` naming
+    the file and line it came from."""
+    where = [""]
+
+    def rows():
+        for where[0], row in located_rows(folder, kind):
+            yield row
+
     try:
-        yield
+        yield rows()
     except KeyError as err:
-        raise LogError(f"{where}: a {kind} row without {err}") from None
+        raise LogError(f"{where[0]}: a {kind} row without {err}") from None
     except (TypeError, ValueError) as err:
-        raise LogError(f"{where}: a {kind} row with a value of the wrong kind ({err})") from None
+        raise LogError(f"{where[0]}: a {kind} row with a value of the wrong kind ({err})") from None
 
 
 def _features(row: dict[str, Any]) -> dict[str, Any]:

@@ -25,12 +25,13 @@ def test_inputs_are_typed_by_the_schema_and_missing_values_counted():
         _scored({"fare": None, "payment_type": "Bitcoin", "trip_start_hour": 4}),
         _scored({"payment_type": "Cash"}),
     ]
-    stats = measures.input_statistics(rows, SCHEMA)
+    inputs = measures.inputs_of(rows, SCHEMA)
+    stats = inputs.statistics
     features = {f.path.step[0]: f for f in stats.datasets[0].features}
     assert stats.datasets[0].num_examples == 3
     assert features["fare"].num_stats.common_stats.num_non_missing == 2  # a null is present, empty
     assert features["trip_start_hour"].type == 0  # INT, as the schema says, though sent as 3.0
-    assert measures.missing_rates(rows, SCHEMA)["fare"] == pytest.approx(2 / 3)
+    assert inputs.missing["fare"] == pytest.approx(2 / 3)  # null, and left out
     assert measures.unseen_categories(rows, SCHEMA) == {"payment_type": {"Bitcoin": 1}}
     kinds = {f.kind for f in measures.schema_findings("w", stats, SCHEMA)}
     assert "ENUM_TYPE_UNEXPECTED_STRING_VALUES" in kinds

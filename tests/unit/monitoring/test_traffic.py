@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from monitoring.traffic import parse_since, read_traffic, windows
 from pipeline.config import ConfigError
-from serving.prediction_log import ERRORS, FEEDBACK, PREDICTIONS, PredictionLog
+from serving.prediction_log import ERRORS, FEEDBACK, PREDICTIONS, LogError, PredictionLog
 
 
 def _log(folder, rows, feedback=(), errors=()):
@@ -87,3 +87,18 @@ def test_since_takes_a_duration_back_or_a_moment_and_refuses_anything_else():
     assert parse_since("1970-01-01T01:00:00", now=0.0) == 3600.0  # no zone: UTC
     with pytest.raises(ConfigError, match="--since must be a duration .* got 'yesterday'"):
         parse_since("yesterday", now=0.0)
+
+
+def test_a_row_being_written_waits_and_a_bad_row_is_named_by_file_and_line(tmp_path):
+    _log(tmp_path, [_row("a")])
+    [path] = tmp_path.glob("predictions-*.jsonl")
+    with open(path, "a") as handle:
+        handle.write('{"time": 101.0, "request_id": "b", "ro')  # the server is mid-line
+    assert [s.request_id for s in read_traffic(tmp_path).scored] == ["a"]
+    with open(path, "a") as handle:
+        handle.write('w": 0}\n')  # finished, but without version, role, ...
+    with pytest.raises(LogError, match=rf"{path}:2: a predictions row without 'version'"):
+        read_traffic(tmp_path)
+    path.write_text("not json\n")
+    with pytest.raises(LogError, match=rf"{path}:1: not a JSON row"):
+        read_traffic(tmp_path)
