@@ -48,17 +48,27 @@ NOUNS = (
 )
 
 
-def quiet_logs() -> None:
-    """Keep TensorFlow's and Google clients' start-up chatter out of the user's terminal."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def quiet_logs(verbose: bool = False) -> None:
+    """Keep TensorFlow's, TFX's and Google clients' chatter out of the user's terminal (all
+    of it comes back with `--verbose`). TensorFlow reads its level when first imported, which
+    the commands do later, lazily; level 3 also silences the cuFFT/cuDNN/cuBLAS lines."""
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # deprecation notices from TFMA
+    logging.getLogger("absl").setLevel(logging.ERROR)  # TFX's notices; a run reports its own
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="tensorflow_model_analysis")
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="tfxp", description="Run, check, inspect and ship the tfxp TFX pipeline."
+    )
+    top.add_argument("--version", action="version", version=f"tfxp {_version()}")
+    top.add_argument(
+        "--verbose", action="store_true", help="let TensorFlow, TFX and Beam log as they do"
     )
     commands = top.add_subparsers(dest="command", required=True)
     for noun in NOUNS:
@@ -93,9 +103,18 @@ def _interrupted() -> int:
     return exits.EXIT_INTERRUPTED
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tfxp")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    quiet_logs()
+    quiet_logs(args.verbose)
     _Interrupts.listen()
     try:
         code = args.handle(args)

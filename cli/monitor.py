@@ -71,6 +71,7 @@ def handle(args) -> int:
             render.run_started,
             render.run_outcome,
             render.span_refused,
+            render.run_step,
         )
         if args.retrain
         else None

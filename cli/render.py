@@ -94,6 +94,14 @@ def run_started(planned: PlannedRun) -> None:
         print(f"tfxp: running pipeline '{planned.config.name}' on {where}", flush=True)
 
 
+def run_step(node: str, event: str, seconds: float) -> None:
+    """One line as each component of a run starts and ends."""
+    if names.is_resolver(node):
+        return
+    shown = f"{seconds:5.1f} s" if event == "finished" else ""
+    print(f"  {node:<32} {event:<9} {shown}".rstrip(), flush=True)
+
+
 def span_refused(refused) -> None:
     """`tfxp run` found a span's files malformed (`pipeline.outcome.SpanRefused`): each
     finding as `tfxp validate` prints it; nothing ran."""

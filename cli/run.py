@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from cli import DEFAULT_CONFIG, exits, render
 
 
@@ -37,6 +39,12 @@ def register(commands) -> None:
         help="push even if the served model was trained on newer spans than this run's "
         "(recorded in ML Metadata); without it such a model is blessed but not pushed",
     )
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="let TensorFlow, TFX and Beam log as they do (also before the command)",
+    )
     run.set_defaults(handle=handle)
 
 
@@ -54,5 +62,7 @@ def handle(args) -> int:
         on_repairs=render.run_repairs,
         on_refused=render.span_refused,
         replace_newer=args.replace_newer,
+        on_step=render.run_step,
+        verbose=args.verbose,
     )
     return exits.run_exit_code(outcome)

@@ -54,6 +54,7 @@ def retrain(
     on_start: Callable = lambda planned: None,
     on_outcome: Callable = lambda outcome: None,
     on_refused: Callable = lambda refused: None,
+    on_step: Callable = lambda node, event, seconds: None,
 ) -> Retrain:
     from pipeline import local_runner
 
@@ -68,5 +69,6 @@ def retrain(
         on_start=on_start,
         on_outcome=on_outcome,
         on_refused=on_refused,
+        on_step=on_step,
     )
     return Retrain(reasons, new_labels, enough_rows(config), export, outcome)

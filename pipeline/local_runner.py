@@ -22,6 +22,7 @@ from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
 from pipeline.outcome import PlannedRun, Result, RunOutcome, SpanRefused
+from pipeline.progress import component_progress
 from pipeline.recovery import Repairs, check_store, repair, served_state
 from pipeline.run_facts import run_facts
 from pipeline.run_lock import run_lock
@@ -163,6 +164,8 @@ def run(
     on_repairs: Callable[[Repairs], None] = lambda repairs: None,
     replace_newer: bool = False,
     on_refused: Callable[[SpanRefused], None] = lambda refused: None,
+    on_step: Callable[[str, str, float], None] = lambda node, event, seconds: None,
+    verbose: bool = False,
 ) -> RunOutcome | SpanRefused:
     """Each planned run in turn (a backfilled span the gate stops stays out of the window and
     the next goes on); the outcome of the span asked for. A model trained on older spans than
@@ -186,7 +189,8 @@ def run(
                 on_refused(skipped)
                 continue
             on_start(planned)  # a failure then names the span it happened on
-            outcome = run_once(planned.config, planned.data_only, replace_newer)
+            with component_progress(on_step, verbose):
+                outcome = run_once(planned.config, planned.data_only, replace_newer)
             on_outcome(outcome)
     assert outcome is not None and not outcome.data_only, "a plan ends with the span asked for"
     return outcome

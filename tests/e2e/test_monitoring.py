@@ -67,7 +67,7 @@ def loop(tmp_path_factory):
         "retrain": {"triggers": ["new_labels", "quality"], "min_new_labels": 400},
     }
     config = write_config(raw, work / "monitored.yaml")
-    tfxp("run", "--config", str(config))
+    ran = tfxp("run", "--config", str(config))
     tfxp(
         "data",
         "synth",
@@ -90,6 +90,7 @@ def loop(tmp_path_factory):
             "serving": work / "serving",
             "log": work / "predictions",
             "marks": {},
+            "first_run": ran,
         }
 
 
@@ -123,6 +124,16 @@ def monitorings(loop, version: int):
     reader = MetadataReader(open_store(sqlite=loop["metadata"]))
     [push] = [p for p in reader.pushed_models() if p.version == version]
     return reader.monitorings(push.artifact_id)
+
+
+def test_a_run_prints_a_line_as_each_component_starts_and_ends_and_no_library_noise(loop):
+    ran = loop["first_run"]
+    lines = (ran.stdout + ran.stderr).splitlines()
+    noise = ("WARNING:absl", "ERROR:absl", "Unable to register", "Warning:", "I tensorflow")
+    assert [line for line in lines if any(word in line for word in noise)] == []
+    steps = [line.split() for line in ran.stdout.splitlines() if line.startswith("  ")]
+    assert ["Trainer", "started"] in steps
+    assert any(step[:2] == ["Trainer", "finished"] and step[-1] == "s" for step in steps)
 
 
 def test_undrifted_traffic_is_measured_and_raises_no_finding(loop):

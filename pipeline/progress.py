@@ -1,0 +1,58 @@
+"""Live progress of a local run, and the libraries' log lines kept out of the way.
+
+TFX's local runner says, at INFO on the `absl` logger, when each component starts and
+finishes; everything else TFX, TFMA and Beam say there during a run (41 `property_predicate`
+notices, payload-format fallbacks, an `Execution N failed.` for an expected gate stop) is not
+for the person at the terminal. While a run goes, the `absl` logger's records go to one
+handler: the start and end of each component become calls of `on_step`, and with `verbose`
+every record is also passed on as before; without it, the rest are dropped (the run's outcome
+and any crash are reported by `tfxp` itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+STARTED, FINISHED = "started", "finished"
+_MESSAGES = {"Component %s is running.": STARTED, "Component %s is finished.": FINISHED}
+
+
+class _StepHandler(logging.Handler):
+    def __init__(self, on_step: Callable[[str, str, float], None], passed_on: list):
+        super().__init__(logging.DEBUG)
+        self.on_step, self.passed_on, self.started = on_step, passed_on, {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = _MESSAGES.get(record.msg) if isinstance(record.msg, str) else None
+        if event is not None and record.args:
+            node = str(record.args[0])
+            now = time.monotonic()
+            if event == STARTED:
+                self.started[node] = now
+            self.on_step(node, event, now - self.started.get(node, now))
+        for handler in self.passed_on:  # --verbose: what the libraries said, as before
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+@contextlib.contextmanager
+def component_progress(
+    on_step: Callable[[str, str, float], None], verbose: bool = False
+) -> Iterator[None]:
+    """Within: each component's start and end reported to `on_step(node, event, seconds)`."""
+    absl = logging.getLogger("absl")
+    saved = absl.level, absl.propagate, list(absl.handlers)
+    passed_on = (
+        [h for logger in (absl, logging.getLogger()) for h in logger.handlers] if verbose else []
+    )
+    handler = _StepHandler(on_step, passed_on)
+    absl.handlers = [handler]
+    absl.setLevel(logging.INFO)
+    absl.propagate = False
+    try:
+        yield
+    finally:
+        absl.level, absl.propagate, absl.handlers = saved[0], saved[1], saved[2]
