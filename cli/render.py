@@ -54,7 +54,8 @@ class OutputError(RuntimeError):
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+        derived = value.derived() if hasattr(value, "derived") else {}
+        return {k: _plain(v) for k, v in {**dataclasses.asdict(value), **derived}.items()}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -248,15 +249,18 @@ def gate_stop(report: GateReport, report_path: str) -> str:
 
 
 def runs(views: list[RunView]) -> None:
+    """One line per run: what it ended in (one word), its AUC, span, push; then its steps."""
     for run in views:
         states = ", ".join(f"{n}={s}" for n, s in run.nodes.items() if not names.is_resolver(n))
-        pushed = f"pushed {run.pushed_version}" if run.pushed_version else "nothing pushed"
-        span = f"span {run.provenance['span']}  " if "span" in run.provenance else ""
+        pushed = f"  version {run.pushed_version}" if run.pushed_version else ""
+        metric = run.key_metric
+        auc = f"auc {metric:.4f}" if metric is not None else "auc -"
+        span = f"span {run.provenance['span']}" if "span" in run.provenance else "span ?"
         allowed = run.provenance.get("allowed", "[]")
         allowed = f"  allowed {allowed}" if allowed != "[]" else ""
         print(
-            f"{run.run}  {run.pipeline}  {span}started {run.started}  {run.seconds:.1f} s  "
-            f"{pushed}{allowed}"
+            f"{run.run}  {run.pipeline}  {run.outcome:<15} {auc:<11} {span:<7} "
+            f"started {run.started}  {run.seconds:.1f} s{pushed}{allowed}"
         )
         print(f"    {states}")
 

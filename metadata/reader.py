@@ -42,6 +42,19 @@ STATES = {
 }
 NOT_RUN = "not run"
 ABANDONED = "abandoned"  # canceled by the next run: the process running it died
+KEY_METRIC = "auc"  # a run fact: the candidate's overall AUC, recorded when it was evaluated
+OUTCOMES = (  # `RunView.outcome`: what `tfxp runs` says each run ended in
+    "pushed",
+    "not-blessed",
+    "stopped",
+    "checked-in",
+    "already-serving",
+    "kept-out",
+    "crashed",
+    "interrupted",
+    "running",
+    "incomplete",
+)
 _LONG = 160  # property values longer than this are shown as their SHA-256
 _HIDDEN = (  # bookkeeping on every artifact: TFX's, and Kubeflow's launcher's
     "tfx_version",
@@ -106,6 +119,44 @@ class RunView:
     def all_cached(self) -> bool:
         steps = {n: s for n, s in self.nodes.items() if not names.is_resolver(n)}
         return bool(steps) and set(steps.values()) == {"cached"}
+
+    @property
+    def outcome(self) -> str:
+        """What the run ended in, one word of a fixed set (`OUTCOMES`), from what is recorded."""
+        states = {s for n, s in self.nodes.items() if not names.is_resolver(n)}
+        if self.gate_stopped:
+            return "stopped"
+        if ABANDONED in states or "canceled" in states:
+            return "interrupted"  # killed or Ctrl-C: the next run closed what it left
+        if "failed" in states:
+            return "crashed"
+        if "running" in states:
+            return "running"
+        if self.pushed_version is not None:
+            return "pushed"
+        if self.already_serving_version is not None:
+            return "already-serving"
+        if self.older_than_served_span is not None:
+            return "kept-out"  # blessed, but the served model was trained on newer data
+        if self.blessed is False:
+            return "not-blessed"
+        gate_passed = self.nodes.get(names.GATE) in ("complete", "cached")
+        if gate_passed and self.nodes.get(names.TRAINER, NOT_RUN) == NOT_RUN:
+            return "checked-in"
+        return "incomplete"
+
+    @property
+    def key_metric(self) -> float | None:
+        """The candidate's overall AUC on the eval split, as the run recorded it."""
+        value = self.provenance.get(KEY_METRIC)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None
+
+    def derived(self) -> dict[str, Any]:
+        """What `--json` adds to the recorded fields: the outcome word and the AUC."""
+        return {"outcome": self.outcome, "auc": self.key_metric}
 
 
 @dataclasses.dataclass(frozen=True)

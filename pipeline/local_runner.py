@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
 from metadata.evaluation import overall_metrics, threshold_failures
-from metadata.reader import MetadataReader, RunView
+from metadata.reader import KEY_METRIC, MetadataReader, RunView
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from pipeline import SETUP_FILE
@@ -238,7 +238,10 @@ def run_once(
         raise failure
     if result is None:
         raise RuntimeError(f"run {run_id} completed without a verdict: {run_view.nodes}")
-    return _outcome(config, run_view, result, placement.span, data_only)
+    outcome = _outcome(config, run_view, result, placement.span, data_only)
+    if "auc" in outcome.metrics:  # the key metric on the run: `tfxp runs` reads no TFMA files
+        record_run_facts(config.metadata_path, run_id, {KEY_METRIC: f"{outcome.metrics['auc']}"})
+    return outcome
 
 
 def result_of(run_view: RunView, data_only: bool, failed: bool) -> Result | None:

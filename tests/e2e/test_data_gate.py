@@ -43,6 +43,7 @@ def test_runs_shows_a_run_stopped_at_the_gate(tmp_path):
     assert run_cli("run", "--config", str(config))[0] == EXIT_FINDINGS
     code, out, _ = run_cli("runs", "--metadata", str(tmp_path / "metadata.sqlite"))
     assert code == 0 and "ExampleGate=failed" in out
+    assert out.split()[2] == "stopped"  # a gate verdict, not a crash
 
 
 def _synth_spans(root, spans, drift="", seed=3, rows_per_span=1500):
