@@ -9,7 +9,7 @@ CONFIG ?= pipeline/configs/taxi.yaml
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V -r); do \
   if "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then command -v "$$p"; break; fi; done)
 
-.PHONY: setup run test test-fast lint format schema-infer clean
+.PHONY: setup system run test test-fast lint format schema-infer clean
 
 setup: $(STAMP)
 
@@ -26,8 +26,22 @@ $(STAMP): setup.py pyproject.toml requirements.lock
 run: $(STAMP)
 	$(VENV)/bin/tfxp run --backfill --config $(CONFIG)
 
+# Debian packages the tests use: a real browser for the report pages, Graphviz's `dot` for
+# lineage pictures. Installed when missing (as root, or through sudo); nothing else is.
+system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing (Debian packages the tests use)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "tfxp's tests need$$missing: run 'apt-get install$$missing' as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null \
+	    || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
+	fi
+
 # Lint and format checks first (seconds), then every test: CI runs exactly this.
-test: lint
+test: system lint
 	$(VENV)/bin/python -m pytest tests
 
 # The unit tests alone (about a minute): the end-to-end ones are marked slow.

@@ -12,6 +12,7 @@ PACKAGES = (
     "kubeflow",
     "serving",
     "monitoring",
+    "reports",
 )
 
 setup(

@@ -20,6 +20,7 @@ from cli import (
     models,
     monitor,
     render,
+    report,
     run,
     runs,
     schema,
@@ -45,6 +46,7 @@ NOUNS = (
     serve,
     models,
     monitor,
+    report,
 )
 
 

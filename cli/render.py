@@ -126,9 +126,18 @@ def run_repairs(repairs) -> None:
         print(f"tfxp: {line}", file=sys.stderr, flush=True)
 
 
-def run_outcome(outcome: RunOutcome) -> None:
+def run_outcome(outcome: RunOutcome, page=None) -> None:
     """After each run: the stop and its report, or the gate report, the steps, the evaluation
-    and what was pushed."""
+    and what was pushed; then the run's page."""
+    _run_outcome(outcome)
+    if page is not None:
+        print(
+            f"report: {page}",
+            file=sys.stderr if outcome.result is Result.STOPPED_AT_GATE else sys.stdout,
+        )
+
+
+def _run_outcome(outcome: RunOutcome) -> None:
     run = outcome.run
     if outcome.result is Result.STOPPED_AT_GATE:
         print(
@@ -594,6 +603,11 @@ def exported(done) -> None:
         f"tfxp: wrote span {done.span}: {done.rows} labelled answers in {done.path}{skipped}; "
         "`tfxp run` ingests it"
     )
+
+
+def report_written(paths: list[pathlib.Path], as_url: bool) -> None:
+    for path in paths:
+        print(path.resolve().as_uri() if as_url else path)
 
 
 def written(paths: Iterable[pathlib.Path], note: str = "") -> None:

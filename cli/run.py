@@ -51,14 +51,16 @@ def register(commands) -> None:
 def handle(args) -> int:
     from pipeline import local_runner
     from pipeline.config import load_config
+    from reports.pages import reporting
 
+    config = load_config(args.config)
     outcome = local_runner.run(
-        load_config(args.config),
+        config,
         span=args.span,
         allow=args.allow,
         backfill=args.backfill,
         on_start=render.run_started,
-        on_outcome=render.run_outcome,
+        on_outcome=reporting(config, render.run_outcome),
         on_repairs=render.run_repairs,
         on_refused=render.span_refused,
         replace_newer=args.replace_newer,

@@ -21,11 +21,13 @@ LAYERS = {
     "datatools": {"pipeline", "components", "metadata", "models"},
     "kubeflow": {"pipeline", "components", "metadata", "models"},
     "serving": {"pipeline", "components", "metadata", "models"},
+    "reports": {"pipeline", "components", "metadata", "models"},
     "monitoring": {"serving", "pipeline", "components", "metadata", "models"},
     "cli": {
         "datatools",
         "kubeflow",
         "monitoring",
+        "reports",
         "serving",
         "pipeline",
         "components",

@@ -1,0 +1,148 @@
+"""The building blocks of every page: escaping, tables, bar and line charts as inline SVG, and
+the page shell. No script and no link to anything outside the file: a page opens anywhere,
+offline, and shows the same."""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import pathlib
+from collections.abc import Sequence
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}"
+    "h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
+    "table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:.2em .5em}"
+    "th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.na{color:#888}tr.bad td{background:#fde2e1}tr.flag td{background:#fff4d6}"
+    ".outcome{font-size:1.2em;padding:.6em;border-left:6px solid #888;background:#f7f7f7}"
+    ".outcome.good{border-color:#2e7d32}.outcome.bad{border-color:#c62828}"
+    ".charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:.85em}"
+)
+
+
+def esc(value) -> str:
+    return html.escape(str(value))
+
+
+def number(value, digits: int = 4) -> str:
+    """A figure as a person reads it: integers whole, undefined values as such."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 100:
+        return f"{int(value):,}"  # a count, or a figure this size: no decimals to show
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence], marks: Sequence[str] = ()) -> str:
+    """Rows of cells; a number is right-aligned, `None` is "n/a"; `marks[i]` is row i's class
+    (`bad`, `flag` or "")."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = []
+    for index, row in enumerate(rows):
+        mark = marks[index] if index < len(marks) else ""
+        cells = "".join(_cell(v) for v in row)
+        body.append(f"<tr class='{mark}'>{cells}</tr>" if mark else f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "<td class=na>n/a</td>"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"<td class=num>{esc(number(value))}</td>"
+    return f"<td>{esc(value)}</td>"
+
+
+def bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> str:
+    """Grouped bars of shares (0..1), one colour per series (e.g. this span and the one
+    before): a histogram or a category's top values, as inline SVG."""
+    colours = ["#1565c0", "#ef6c00", "#6a1b9a"]
+    width, height, left, bottom = 320, 150, 30, 30
+    count = max(len(labels), 1)
+    group = (width - left) / count
+    bar = group / (len(series) + 1)
+    top = max([v for values in series.values() for v in values] + [1e-9])
+    shapes = []
+    for s_index, (name, values) in enumerate(series.items()):
+        for index, value in enumerate(values):
+            h = (height - bottom) * value / top
+            x = left + index * group + s_index * bar + bar / 2
+            shapes.append(
+                f"<rect x='{x:.1f}' y='{height - bottom - h:.1f}' width='{bar:.1f}' "
+                f"height='{h:.1f}' fill='{colours[s_index % 3]}'><title>{esc(name)} "
+                f"{esc(labels[index])}: {value:.1%}</title></rect>"
+            )
+    ticks = "".join(
+        f"<text x='{left + i * group + group / 2:.1f}' y='{height - bottom + 12}' "
+        f"font-size='8' text-anchor='middle'>{esc(str(label)[:8])}</text>"
+        for i, label in enumerate(labels)
+        if count <= 12 or i % max(1, count // 8) == 0
+    )
+    legend = "".join(
+        f"<text x='{left + 90 * i}' y='{height - 4}' font-size='9' fill='{colours[i % 3]}'>"
+        f"■ {esc(name)}</text>"
+        for i, name in enumerate(series)
+    )
+    axis = f"<text x='2' y='10' font-size='8'>{top:.0%}</text>"
+    return (
+        f"<figure><svg role='img' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'><title>{esc(title)}</title>"
+        f"<line x1='{left}' y1='{height - bottom}' x2='{width}' y2='{height - bottom}' "
+        f"stroke='#999'/>{''.join(shapes)}{ticks}{legend}{axis}</svg>"
+        f"<figcaption>{esc(title)}</figcaption></figure>"
+    )
+
+
+def line_chart(title: str, points: Sequence[tuple[str, float | None]]) -> str:
+    """A metric across runs, oldest first; a run without the metric leaves a gap."""
+    width, height, pad = 640, 180, 30
+    known = [v for _, v in points if v is not None]
+    if not known:
+        return f"<p>{esc(title)}: no value recorded yet.</p>"
+    low, high = min(known), max(known)
+    low, high = (low - 0.01, high + 0.01) if high - low < 0.02 else (low, high)
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+
+    def y(value: float) -> float:
+        return height - pad - (height - 2 * pad) * (value - low) / (high - low)
+
+    dots, path = [], []
+    for index, (label, value) in enumerate(points):
+        if value is None:
+            continue
+        x = pad + index * step
+        path.append(f"{'M' if not path else 'L'}{x:.1f},{y(value):.1f}")
+        dots.append(
+            f"<circle cx='{x:.1f}' cy='{y(value):.1f}' r='3' fill='#1565c0'>"
+            f"<title>{esc(label)}: {value:.4f}</title></circle>"
+        )
+    return (
+        f"<figure><svg role='img' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'><title>{esc(title)}</title>"
+        f"<text x='2' y='{pad}' font-size='9'>{high:.3f}</text>"
+        f"<text x='2' y='{height - pad}' font-size='9'>{low:.3f}</text>"
+        f"<path d='{' '.join(path)}' fill='none' stroke='#1565c0'/>{''.join(dots)}</svg>"
+        f"<figcaption>{esc(title)}</figcaption></figure>"
+    )
+
+
+def page(title: str, body: Sequence[str]) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>"
+        + "".join(body)
+        + "</body></html>"
+    )
+
+
+def write(path: pathlib.Path, text: str) -> pathlib.Path:
+    """Whole or not at all: written beside, then renamed over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path

@@ -1,0 +1,322 @@
+"""One run at a glance, as a self-contained page: what it ended in and why, the data the gate
+judged (its table, each finding highlighted, the label, the span against the one before), the
+evaluation per slice (sorted naturally, undefined values shown as such, weak slices flagged),
+the run's steps as a picture, and its provenance. Built from ML Metadata and the run's
+artifacts, so `tfxp report RUN` makes the page of any past run the same way."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+from components.validation import GateReport
+from metadata import names
+from metadata.evaluation import OVERALL, slice_metrics, threshold_failures
+from metadata.reader import MetadataReader, RunView
+from pipeline.config import PipelineConfig
+from reports import html as H
+
+SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough examples, is flagged
+MIN_SLICE_EXAMPLES = 30
+SHOWN_METRICS = ("example_count", "auc", "binary_accuracy", "precision", "recall", "calibration")
+
+
+def reports_dir(config: PipelineConfig) -> pathlib.Path:
+    """`outputs/<name>/reports/`, beside the serving folder."""
+    return pathlib.Path(config.serving_dir).parent / "reports"
+
+
+def report_path(config: PipelineConfig, run_id: str) -> pathlib.Path:
+    return reports_dir(config) / f"{run_id.replace(':', '-')}.html"
+
+
+def write_run_report(config: PipelineConfig, reader: MetadataReader, run_id: str) -> pathlib.Path:
+    run = reader.run(run_id)
+    return H.write(report_path(config, run_id), render(run, reader))
+
+
+def render(run: RunView, reader: MetadataReader) -> str:
+    gate = _gate_report(run)
+    failures = threshold_failures(run.evaluation_uri) if run.outcome == "not-blessed" else []
+    body = [
+        f"<h1>{H.esc(run.pipeline)}: run {H.esc(run.run)}</h1>",
+        _outcome(run, gate, failures),
+    ]
+    if failures:
+        body += ["<h2>Why not blessed</h2>", _failures(failures)]
+    body += ["<h2>Data</h2>", *_data(run, gate, reader)]
+    if run.evaluation_uri:
+        body += ["<h2>Evaluation</h2>", *_evaluation(run.evaluation_uri)]
+    body += ["<h2>Steps</h2>", _steps(run), "<h2>Provenance</h2>", _provenance(run)]
+    return H.page(f"{run.pipeline} run {run.run}", body)
+
+
+def _gate_report(run: RunView) -> GateReport | None:
+    path = pathlib.Path(run.gate_report_path) if run.gate_report_path else None
+    return GateReport.from_json(path.read_text()) if path and path.is_file() else None
+
+
+def outcome_sentence(run: RunView, gate: GateReport | None, failures) -> str:
+    """What the run ended in, in one sentence."""
+    span = run.provenance.get("span", "?")
+    auc = f" (AUC {run.key_metric:.4f})" if run.key_metric is not None else ""
+    word = run.outcome
+    if word == "pushed":
+        return (
+            f"Blessed and pushed as version {run.pushed_version}, trained up to span {span}{auc}."
+        )
+    if word == "not-blessed":
+        why = "; ".join(_failure_text(f) for f in failures) or "a threshold was missed"
+        return f"Not blessed, nothing pushed: {why}."
+    if word == "stopped":
+        found = gate.blocking if gate else []
+        kinds = ", ".join(sorted({f"{f.kind} on {f.feature}" for f in found})) or "findings"
+        return f"Stopped by the data gate on span {span}: {len(found)} finding(s): {kinds}."
+    if word == "checked-in":
+        return f"Span {span} accepted by the data gate (data only: nothing trained)."
+    if word == "already-serving":
+        return (
+            f"Blessed{auc}; the same model is already served as version "
+            f"{run.already_serving_version}: nothing pushed."
+        )
+    if word == "kept-out":
+        return (
+            f"Blessed{auc} but not pushed: the served model was trained on span "
+            f"{run.older_than_served_span}, newer than this run's span {span}."
+        )
+    if word == "interrupted":
+        return "Interrupted (killed or Ctrl-C); the next run closed what it left."
+    if word == "crashed":
+        failed = [n for n, s in run.nodes.items() if s == "failed"]
+        return f"Crashed in {', '.join(failed)}: a bug or the environment, not a verdict."
+    return f"The run is {word}."
+
+
+def _failure_text(failure) -> str:
+    bound = (
+        f">= {failure.lower_bound:g}"
+        if failure.lower_bound is not None
+        else f"<= {failure.upper_bound:g}"
+        if failure.upper_bound is not None
+        else f"change vs the latest blessed model >= {failure.min_change:g}"
+    )
+    return f"{failure.metric} {failure.value:.4f} on {failure.slice}, needs {bound}"
+
+
+def _outcome(run: RunView, gate, failures) -> str:
+    good = run.outcome in ("pushed", "already-serving", "checked-in")
+    return (
+        f"<p class='outcome {'good' if good else 'bad'}' id=outcome>"
+        f"<b>{H.esc(run.outcome)}</b>: {H.esc(outcome_sentence(run, gate, failures))}</p>"
+    )
+
+
+def _failures(failures) -> str:
+    rows = [
+        [f.slice, f.metric, f.value, f.lower_bound, f.upper_bound, f.min_change] for f in failures
+    ]
+    headers = ["slice", "metric", "candidate", "lower bound", "upper bound", "change needed"]
+    return H.table(headers, rows, ["bad"] * len(rows))
+
+
+def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list[str]:
+    if gate is None:
+        return ["<p>The data gate gave no report for this run.</p>"]
+    before = f"span {gate.previous_span}" if gate.previous_span else "no earlier span"
+    parts = [f"<p>Span {H.esc(gate.span)} against {H.esc(before)}.</p>", "<h3>Gate</h3>"]
+    rows = [
+        [m.feature, m.check, m.metric, m.value, m.threshold, "ABOVE" if m.exceeded else "ok"]
+        for m in gate.measurements
+    ]
+    marks = ["bad" if m.exceeded else "" for m in gate.measurements]
+    parts.append(
+        "<div id=gate-table>"
+        + H.table(["feature", "check", "metric", "value", "threshold", ""], rows, marks)
+        + "</div>"
+        if rows
+        else "<p>Drift not measured: no earlier accepted span to compare with.</p>"
+    )
+    if gate.findings:
+        allowed = {id(f): entry for f, entry in gate.allowed}
+        found = [
+            [f.split, f.feature, f.kind, f.description, allowed.get(id(f), "")]
+            for f in gate.findings
+        ]
+        marks = ["flag" if id(f) in allowed else "bad" for f in gate.findings]
+        parts += [
+            "<h3>Findings</h3>",
+            H.table(["split", "feature", "kind", "why", "allowed by"], found, marks),
+        ]
+    counts = [
+        [split, c.rows, c.positives, c.positive_rate, c.missing_rate]
+        for split, c in sorted(gate.label_counts.items())
+    ]
+    parts += [
+        f"<h3>Label '{H.esc(gate.label)}'</h3>",
+        H.table(["split", "rows", "positives", "positive rate", "missing rate"], counts),
+    ]
+    parts += _distributions(run, reader)
+    return parts
+
+
+def _distributions(run: RunView, reader: MetadataReader) -> list[str]:
+    """Each feature of the span against the span before (train splits): numbers as summary
+    figures, categories as bars of their most frequent values."""
+    current, previous = _gate_statistics(run, reader)
+    if current is None:
+        return []
+    by_name = {_name(f): f for f in current.features}
+    before = {_name(f): f for f in previous.features} if previous is not None else {}
+    numeric, charts = [], []
+    for name, feature in sorted(by_name.items()):
+        old = before.get(name)
+        if feature.HasField("num_stats"):
+            now = feature.num_stats
+            then = old.num_stats if old is not None and old.HasField("num_stats") else None
+            numeric.append(
+                [
+                    name,
+                    now.mean,
+                    then.mean if then else None,
+                    now.median,
+                    then.median if then else None,
+                    now.std_dev,
+                    _missing(now.common_stats, current.num_examples),
+                ]
+            )
+        elif feature.HasField("string_stats") and feature.string_stats.top_values:
+            charts.append(_category_bars(name, feature, old, current, previous))
+    parts = ["<h3>Distributions: this span against the one before</h3>"]
+    if numeric:
+        headers = ["feature", "mean", "mean before", "median", "median before", "std", "missing"]
+        parts.append(H.table(headers, numeric))
+    if charts:
+        parts.append(f"<div class=charts id=category-charts>{''.join(charts)}</div>")
+    return parts
+
+
+def _missing(common, examples: int) -> float | None:
+    return common.num_missing / examples if examples else None
+
+
+def _name(feature) -> str:
+    return feature.path.step[-1] if feature.path.step else feature.name
+
+
+def _category_bars(name, feature, old, current, previous) -> str:
+    top = [v.value for v in feature.string_stats.top_values[:8]]
+    series = {"this span": _shares(feature, top, current.num_examples)}
+    if old is not None and old.HasField("string_stats"):
+        series["span before"] = _shares(old, top, previous.num_examples)
+    return H.bars(f"{name}: most frequent values", top, series)
+
+
+def _shares(feature, values, examples: int) -> list[float]:
+    counts = {v.value: v.frequency for v in feature.string_stats.top_values}
+    return [counts.get(v, 0.0) / examples if examples else 0.0 for v in values]
+
+
+def _gate_statistics(run: RunView, reader: MetadataReader):
+    """The train split's statistics the gate judged, and those of the span it compared with."""
+    import tensorflow_data_validation as tfdv
+
+    gate = reader.executions_of_run(run.run).get(names.GATE)
+    if gate is None:
+        return None, None
+    found = []
+    for key in ("statistics", "previous"):
+        artifacts = reader.inputs(gate.id, key)
+        path = (
+            pathlib.Path(artifacts[0].uri) / "Split-train" / names.STATISTICS_FILE
+            if artifacts
+            else None
+        )
+        found.append(
+            tfdv.load_stats_binary(str(path)).datasets[0] if path and path.is_file() else None
+        )
+    return found[0], found[1]
+
+
+def natural_key(name: str) -> list:
+    """'trip_start_hour=10' after 'trip_start_hour=9'; the overall slice first."""
+    if name == OVERALL:
+        return [0]
+    return [1] + [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _evaluation(evaluation_uri: str) -> list[str]:
+    table = slice_metrics(evaluation_uri)
+    overall = table.get(OVERALL, {}).get("auc")
+    rows, marks = [], []
+    for name in sorted(table, key=natural_key):
+        metrics = dict(table[name])
+        recall = metrics.get("recall")
+        if recall is None or recall != recall:  # no positive label: TFMA's AUC of 0 means none
+            metrics["auc"] = None
+        rows.append([name] + [metrics.get(m) for m in SHOWN_METRICS])
+        auc, count = metrics.get("auc"), metrics.get("example_count") or 0
+        weak = (
+            overall is not None
+            and auc is not None
+            and auc == auc  # NaN: undefined, not weak
+            and auc < overall - SLICE_MARGIN
+            and count >= MIN_SLICE_EXAMPLES
+        )
+        marks.append("flag" if weak else "")
+    note = (
+        f"<p>Slices with an AUC more than {SLICE_MARGIN} below the overall "
+        f"({H.number(overall)}) on at least {MIN_SLICE_EXAMPLES} examples are marked.</p>"
+    )
+    return [
+        note,
+        "<div id=slice-table>" + H.table(["slice", *SHOWN_METRICS], rows, marks) + "</div>",
+    ]
+
+
+def _steps(run: RunView) -> str:
+    """The run's steps in order as boxes coloured by state: the run's own graph."""
+    colours = {"complete": "#c8e6c9", "cached": "#e3f2fd", "failed": "#ffcdd2"}
+    steps = [(n, s) for n, s in run.nodes.items() if not names.is_resolver(n)]
+    width, box, gap = 150, 130, 20
+    shapes = []
+    for index, (node, state) in enumerate(steps):
+        x = 10 + index % 5 * width
+        y = 10 + index // 5 * 70
+        fill = colours.get(state, "#eeeeee")
+        shapes.append(
+            f"<rect x='{x}' y='{y}' width='{box}' height='44' rx='6' fill='{fill}' "
+            f"stroke='#777'/><text x='{x + 6}' y='{y + 18}' font-size='11'>{H.esc(node)}</text>"
+            f"<text x='{x + 6}' y='{y + 34}' font-size='10'>{H.esc(state)} "
+            f"{run.node_seconds.get(node, 0.0):.1f} s</text>"
+        )
+        if index % 5:
+            shapes.append(
+                f"<line x1='{x - gap}' y1='{y + 22}' x2='{x}' y2='{y + 22}' stroke='#777'/>"
+            )
+    height = 20 + (len(steps) + 4) // 5 * 70
+    return (
+        f"<figure id=steps><svg role='img' width='{5 * width}' height='{height}'>"
+        f"<title>steps of run {H.esc(run.run)}</title>{''.join(shapes)}</svg>"
+        "<figcaption>Each step, its state and seconds (green: ran, blue: cached, red: "
+        "failed, grey: not run)</figcaption></figure>"
+    )
+
+
+def _provenance(run: RunView) -> str:
+    facts = {k: v for k, v in sorted(run.provenance.items()) if k != "config"}
+    rows = [[k, v] for k, v in facts.items()]
+    config = run.provenance.get("config")
+    shown = (
+        f"<details><summary>config</summary><pre>{H.esc(_pretty(config))}</pre></details>"
+        if config
+        else ""
+    )
+    return H.table(["fact", "value"], rows) + shown
+
+
+def _pretty(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), indent=1, sort_keys=True)
+    except ValueError:
+        return text

@@ -1,0 +1,113 @@
+"""A run's page says what the run ended in, in one sentence, for every outcome; slices sort
+as people count; figures read as figures; nothing on a page reaches outside the file."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.validation import Finding, GateReport, LabelCounts, Measurement
+from metadata.evaluation import ThresholdFailure
+from reports import html as H
+from reports.run_report import _outcome, natural_key, outcome_sentence
+from tests.conftest import a_run_view
+
+FULL = {"ExampleGate": "complete", "Trainer": "complete", "Evaluator": "complete"}
+GATE_ONLY = {"ExampleGate": "complete", "Trainer": "not run"}
+GATE = GateReport(
+    span=4,
+    previous_span=3,
+    label="big_tipper",
+    label_counts={"train": LabelCounts(500, 0, 140)},
+    previous_label_rate=0.27,
+    measurements=[Measurement("fare", "drift", "Jensen-Shannon divergence", 0.4, 0.2)],
+    findings=[Finding("train", "fare", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH", "0.4 > 0.2")],
+    allow=[],
+)
+FAILURE = ThresholdFailure("overall", "auc", 0.81, 0.85, None, None)
+
+
+@pytest.mark.parametrize(
+    "facts, failures, sentence",
+    [
+        (
+            dict(
+                nodes=FULL, pushed_version=7, blessed=True, provenance={"span": "4", "auc": "0.91"}
+            ),
+            [],
+            "Blessed and pushed as version 7, trained up to span 4 (AUC 0.9100).",
+        ),
+        (
+            dict(nodes=FULL, blessed=False),
+            [FAILURE],
+            "Not blessed, nothing pushed: auc 0.8100 on overall, needs >= 0.85.",
+        ),
+        (
+            dict(nodes={"ExampleGate": "failed"}, gate_stopped=True, provenance={"span": "4"}),
+            [],
+            "Stopped by the data gate on span 4: 1 finding(s): "
+            "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH on fare.",
+        ),
+        (
+            dict(nodes=GATE_ONLY, provenance={"span": "2"}),
+            [],
+            "Span 2 accepted by the data gate (data only: nothing trained).",
+        ),
+        (
+            dict(nodes=FULL, blessed=True, already_serving_version=7),
+            [],
+            "Blessed; the same model is already served as version 7: nothing pushed.",
+        ),
+        (
+            dict(nodes=FULL, blessed=True, older_than_served_span=5, provenance={"span": "3"}),
+            [],
+            "Blessed but not pushed: the served model was trained on span 5, newer than this "
+            "run's span 3.",
+        ),
+        (
+            dict(nodes={**FULL, "Trainer": "failed"}),
+            [],
+            "Crashed in Trainer: a bug or the environment, not a verdict.",
+        ),
+        (
+            dict(nodes={**FULL, "Trainer": "abandoned"}),
+            [],
+            "Interrupted (killed or Ctrl-C); the next run closed what it left.",
+        ),
+    ],
+)
+def test_each_outcome_has_its_sentence_at_the_top(facts, failures, sentence):
+    run = a_run_view(**facts)
+    assert outcome_sentence(run, GATE, failures) == sentence
+    top = _outcome(run, GATE, failures)
+    assert top.startswith("<p class='outcome ") and H.esc(sentence) in top
+    good = run.outcome in ("pushed", "already-serving", "checked-in")
+    assert ("good" in top.split("'")[1]) == good
+
+
+def test_slices_sort_as_people_count_with_the_overall_first():
+    names = ["trip_start_hour=10", "overall", "trip_start_hour=9", "payment_type=Cash"]
+    assert sorted(names, key=natural_key) == [
+        "overall",
+        "payment_type=Cash",
+        "trip_start_hour=9",
+        "trip_start_hour=10",
+    ]
+
+
+def test_figures_read_as_figures_and_undefined_is_said():
+    assert [H.number(v) for v in (298.0, 1.0, 0.25, float("nan"), None, 12)] == [
+        "298",
+        "1.0000",
+        "0.2500",
+        "n/a",
+        "n/a",
+        "12",
+    ]
+    table = H.table(["a", "b"], [["<x>", None]], ["bad"])
+    assert "&lt;x&gt;" in table and "<td class=na>n/a</td>" in table and "class='bad'" in table
+
+
+def test_a_page_is_self_contained():
+    page = H.page("t", [H.bars("b", ["x"], {"s": [0.5]}), H.line_chart("l", [("r", 0.9)])])
+    assert "http" not in page.replace("http://www.w3.org", "") and "<script" not in page
+    assert "src=" not in page and "<link" not in page
