@@ -35,7 +35,7 @@ def reporting(config: PipelineConfig, show: Callable) -> Callable:
             reader = MetadataReader(open_store(sqlite=config.metadata_path))
             page = write_run_report(config, reader, outcome.run_id)
             write_index(config, reader)
-        except OSError as err:
+        except (OSError, MetadataError) as err:  # a full disk, a store gone since
             page = f"not written: {err}"
         show(outcome, page)
 
