@@ -17,7 +17,7 @@ from typing import Any
 
 from components.validation import Finding, GateReport
 from metadata import names
-from metadata.evaluation import ThresholdFailure
+from metadata.evaluation import ThresholdFailure, defined, slice_order
 from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
@@ -405,9 +405,11 @@ def emit(data: bytes, output: str | None) -> None:
 # Diffs ----------------------------------------------------------------------------------------
 
 
-def _number(value, sign: bool = False) -> str:
-    if value is None:
-        return "-"
+def _number(value, sign: bool = False, count: bool = False) -> str:
+    if value is None or value != value:
+        return "n/a"
+    if count:
+        return f"{value:+,.0f}" if sign else f"{value:,.0f}"
     return f"{value:+.4f}" if sign else f"{value:.4f}"
 
 
@@ -432,12 +434,21 @@ def diff(run_diff: RunDiff) -> None:
         )
     )
     print("eval metrics (A, B, B-A):")
-    for slice_name, rows in run_diff.metrics.items():
-        shown = [
-            f"{m} {_number(va)} {_number(vb)} {_number(d, sign=True)}"
-            for m, (va, vb, d) in rows.items()
-            if m in _DIFF_METRICS
-        ]
+    for slice_name in sorted(run_diff.metrics, key=slice_order):
+        rows = run_diff.metrics[slice_name]
+        a_side = defined({m: va for m, (va, _, _) in rows.items() if va is not None})
+        b_side = defined({m: vb for m, (_, vb, _) in rows.items() if vb is not None})
+        shown = []
+        for m, (_, _, d) in rows.items():
+            if m not in _DIFF_METRICS:
+                continue
+            va, vb = a_side.get(m), b_side.get(m)
+            change = d if va is not None and vb is not None else None
+            count = m == "example_count"
+            shown.append(
+                f"{m} {_number(va, count=count)} {_number(vb, count=count)} "
+                f"{_number(change, sign=True, count=count)}"
+            )
         if shown:
             print(f"  {slice_name}: " + "; ".join(shown))
     print(f"pushed: {run_diff.pushed[0]} -> {run_diff.pushed[1]}")

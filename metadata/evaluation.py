@@ -40,6 +40,24 @@ def slice_metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
     return table
 
 
+def slice_order(name: str) -> list:
+    """How slices sort for a person: the overall first, then 'hour=9' before 'hour=10'."""
+    import re
+
+    if name == OVERALL:
+        return [0]
+    return [1] + [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def defined(metrics: dict[str, float]) -> dict[str, float | None]:
+    """The metrics with the undefined ones as None: TFMA reports an AUC of 0 for a slice with
+    no positive label (its recall is NaN), and NaN for others."""
+    shown: dict[str, float | None] = {k: (None if v != v else v) for k, v in metrics.items()}
+    if "auc" in shown and shown.get("recall") is None:
+        shown["auc"] = None
+    return shown
+
+
 def overall_metrics(evaluation_uri: str) -> dict[str, float]:
     return slice_metrics(evaluation_uri).get(OVERALL, {})
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import pathlib
-import re
 
 from components.validation import GateReport
 from metadata import names
-from metadata.evaluation import OVERALL, slice_metrics, threshold_failures
+from metadata.evaluation import OVERALL, defined, slice_metrics, slice_order, threshold_failures
 from metadata.reader import MetadataReader, RunView
 from pipeline.config import PipelineConfig
 from reports import html as H
@@ -238,28 +237,17 @@ def _gate_statistics(run: RunView, reader: MetadataReader):
     return found[0], found[1]
 
 
-def natural_key(name: str) -> list:
-    """'trip_start_hour=10' after 'trip_start_hour=9'; the overall slice first."""
-    if name == OVERALL:
-        return [0]
-    return [1] + [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
 def _evaluation(evaluation_uri: str) -> list[str]:
     table = slice_metrics(evaluation_uri)
     overall = table.get(OVERALL, {}).get("auc")
     rows, marks = [], []
-    for name in sorted(table, key=natural_key):
-        metrics = dict(table[name])
-        recall = metrics.get("recall")
-        if recall is None or recall != recall:  # no positive label: TFMA's AUC of 0 means none
-            metrics["auc"] = None
+    for name in sorted(table, key=slice_order):
+        metrics = defined(table[name])
         rows.append([name] + [metrics.get(m) for m in SHOWN_METRICS])
         auc, count = metrics.get("auc"), metrics.get("example_count") or 0
         weak = (
             overall is not None
             and auc is not None
-            and auc == auc  # NaN: undefined, not weak
             and auc < overall - SLICE_MARGIN
             and count >= MIN_SLICE_EXAMPLES
         )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from components.validation import Finding, GateReport, LabelCounts, Measurement
-from metadata.evaluation import ThresholdFailure
+from metadata.evaluation import ThresholdFailure, defined, slice_order
 from reports import html as H
-from reports.run_report import _outcome, natural_key, outcome_sentence
+from reports.run_report import _outcome, outcome_sentence
 from tests.conftest import a_run_view
 
 FULL = {"ExampleGate": "complete", "Trainer": "complete", "Evaluator": "complete"}
@@ -86,12 +86,18 @@ def test_each_outcome_has_its_sentence_at_the_top(facts, failures, sentence):
 
 def test_slices_sort_as_people_count_with_the_overall_first():
     names = ["trip_start_hour=10", "overall", "trip_start_hour=9", "payment_type=Cash"]
-    assert sorted(names, key=natural_key) == [
+    assert sorted(names, key=slice_order) == [
         "overall",
         "payment_type=Cash",
         "trip_start_hour=9",
         "trip_start_hour=10",
     ]
+
+
+def test_an_auc_without_a_positive_label_is_undefined_not_zero():
+    no_positive = {"auc": 0.0, "recall": float("nan"), "example_count": 167.0}
+    assert defined(no_positive) == {"auc": None, "recall": None, "example_count": 167.0}
+    assert defined({"auc": 0.62, "recall": 0.5})["auc"] == 0.62
 
 
 def test_figures_read_as_figures_and_undefined_is_said():
