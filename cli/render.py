@@ -312,6 +312,9 @@ def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
             f"{watch.labels} labels, {len(watch.findings)} finding(s) ({watch.page})"
         )
     artifact: ArtifactView = node["artifact"]
+    if node.get("repeated"):  # one line: where it came from is printed where it first appears
+        yield f"{indent}{artifact.type} #{artifact.id}  (as above)"
+        return
     props = ", ".join(f"{k}={v}" for k, v in artifact.properties.items() if k in _TREE_PROPERTIES)
     yield (
         f"{indent}{artifact.type} #{artifact.id}  {artifact.uri}"
@@ -323,9 +326,6 @@ def lineage_lines(node: dict, indent: str = "") -> Iterable[str]:
             f"{indent}  data gate: {node['gate']['verdict']}"
             + (f", allowed {', '.join(allowed)}" if allowed else "")
         )
-    if node.get("repeated"):
-        yield f"{indent}  (shown above)"
-        return
     for key, children in (("made_by", "from"), ("used_by", "made")):
         entries = node.get(key)
         if not entries:
