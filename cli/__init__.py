@@ -5,3 +5,4 @@ traceback is a bug.
 """
 
 DEFAULT_CONFIG = "pipeline/configs/taxi.yaml"  # every command's --config default
+CONFIG_HELP = f"the dataset's YAML config (default: {DEFAULT_CONFIG})"

@@ -10,8 +10,8 @@ def register(commands) -> None:
         "artifacts", help="artifacts with type, producer, run and key properties"
     )
     store_options.add(artifacts)
-    artifacts.add_argument("--type", dest="type_name")
-    artifacts.add_argument("--run")
+    artifacts.add_argument("--type", dest="type_name", help="e.g. Model, Examples")
+    artifacts.add_argument("--run", help="only the artifacts of this run")
     artifacts.set_defaults(handle=handle)
 
 

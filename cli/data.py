@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
@@ -13,15 +13,15 @@ def register(commands) -> None:
     synth = data_commands.add_parser(
         "synth", help="taxi-like CSV data in spans, with drift injected on purpose"
     )
-    synth.add_argument("--rows", type=int, required=True)
-    synth.add_argument("--spans", type=int, default=1)
+    synth.add_argument("--rows", type=int, required=True, help="rows in all, over the spans")
+    synth.add_argument("--spans", type=int, default=1, help="span folders to write")
     synth.add_argument(
         "--drift",
         default="",
         metavar="SPEC",
         help="e.g. 'scale:fare*1.5@3,new:payment_type=Bitcoin:0.2@2' (see datatools/synth.py)",
     )
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=int, default=0, help="the same seed, the same rows")
     synth.add_argument("--out", default="outputs/synth", help="folder for span-<k>/data.csv")
     synth.set_defaults(handle=handle_synth)
 
@@ -32,7 +32,7 @@ def register(commands) -> None:
         "--label-from", choices=["feedback"], default="feedback", help="where labels come from"
     )
     from_log.add_argument("--span", type=int, default=None, help="default: the newest + 1")
-    from_log.add_argument("--config", default=DEFAULT_CONFIG)
+    from_log.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     from_log.set_defaults(handle=handle_from_log)
 
 

@@ -9,8 +9,8 @@ from cli import exits, render, store_options
 def register(commands) -> None:
     diff = commands.add_parser("diff", help="what changed between two runs and what it did")
     store_options.add(diff)
-    diff.add_argument("run_a")
-    diff.add_argument("run_b")
+    diff.add_argument("run_a", help="a run id (a unique prefix is enough)")
+    diff.add_argument("run_b", help="the run to compare with it")
     diff.set_defaults(handle=handle)
 
 

@@ -12,9 +12,15 @@ def register(commands) -> None:
     store_options.add(lineage)
     target = lineage.add_mutually_exclusive_group(required=True)
     target.add_argument("id", nargs="?", help="artifact id")
-    target.add_argument("--pushed", metavar="latest|VERSION")
-    lineage.add_argument("--downstream", action="store_true")
-    lineage.add_argument("--format", choices=("text", "dot", "svg"), default="text")
+    target.add_argument(
+        "--pushed", metavar="latest|VERSION", help="the pushed model of this version"
+    )
+    lineage.add_argument(
+        "--downstream", action="store_true", help="what the artifact was used to make"
+    )
+    lineage.add_argument(
+        "--format", choices=("text", "dot", "svg"), default="text", help="svg needs Graphviz"
+    )
     lineage.add_argument("--output", help="file for dot/svg (default: stdout for dot)")
     lineage.set_defaults(handle=handle)
 

@@ -3,19 +3,19 @@ versions and the rollout of one of them, each step on record in ML Metadata."""
 
 from __future__ import annotations
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
     listing = commands.add_parser(
         "models", help="pushed versions: run, span, metrics, blessing and role"
     )
-    listing.add_argument("--config", default=DEFAULT_CONFIG)
+    listing.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handle=handle_models)
 
     deploy = commands.add_parser("deploy", help="put a version on trial beside the live one")
-    deploy.add_argument("version", type=int)
+    deploy.add_argument("version", type=int, help="a version in the serving folder")
     mode = deploy.add_mutually_exclusive_group(required=True)
     mode.add_argument("--shadow", action="store_true", help="scores every request, unseen")
     mode.add_argument("--canary", type=float, metavar="PERCENT", help="answers PERCENT of requests")
@@ -25,7 +25,7 @@ def register(commands) -> None:
         (commands.add_parser("promote", help="make the candidate live"), "promote"),
         (commands.add_parser("rollback", help="back to the previous live version"), "rollback"),
     ):
-        parser.add_argument("--config", default=DEFAULT_CONFIG)
+        parser.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
         parser.add_argument("--why", default="", help="recorded with the step in ML Metadata")
         parser.set_defaults(handle=handle_rollout, action=about or "deploy")
 

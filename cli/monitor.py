@@ -4,14 +4,14 @@ limits and the schema's comparators (exit 3 on a finding, for a scheduler to act
 
 from __future__ import annotations
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
     monitor = commands.add_parser(
         "monitor", help="judge the served model's traffic: inputs, outputs, system, quality"
     )
-    monitor.add_argument("--config", default=DEFAULT_CONFIG)
+    monitor.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     monitor.add_argument(
         "--since", default=None, help="a duration back (2h) or a moment (2026-11-30T01:00:00Z)"
     )
@@ -42,7 +42,7 @@ def register(commands) -> None:
     )
     replay.add_argument("--limit", type=int, default=None, help="at most this many rows")
     replay.add_argument("--seed", type=int, default=0, help="which rows get feedback")
-    replay.add_argument("--config", default=DEFAULT_CONFIG)
+    replay.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     replay.set_defaults(handle=handle_replay)
 
 

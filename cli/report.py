@@ -3,7 +3,7 @@ written again from ML Metadata, and where they are."""
 
 from __future__ import annotations
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
@@ -11,7 +11,7 @@ def register(commands) -> None:
         "report", help="write the HTML page of a run (default: the newest) and the run history"
     )
     report.add_argument("run", nargs="?", default=None, help="a run id from `tfxp runs`")
-    report.add_argument("--config", default=DEFAULT_CONFIG)
+    report.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     report.add_argument(
         "--open", action="store_true", help="print the page as a file:// address to open"
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
     run = commands.add_parser("run", help="run the whole pipeline locally, on one span")
-    run.add_argument("--config", default=DEFAULT_CONFIG, help="dataset YAML (default: taxi)")
+    run.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     run.add_argument(
         "--span",
         type=int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
@@ -11,7 +11,7 @@ def register(commands) -> None:
     infer = schema_commands.add_parser(
         "infer", help="infer a candidate schema beside the curated one and print the difference"
     )
-    infer.add_argument("--config", default=DEFAULT_CONFIG)
+    infer.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     infer.set_defaults(handle=handle_infer)
 
 

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
     serve = commands.add_parser(
         "serve", help="serve the pushed model over TensorFlow Serving's REST API"
     )
-    serve.add_argument("--config", default=DEFAULT_CONFIG)
+    serve.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
     )
@@ -21,7 +21,7 @@ def register(commands) -> None:
     predict.add_argument("--csv", required=True, help="rows of raw feature values, a header line")
     predict.add_argument("--version", type=int, default=None, help="default: the live version")
     predict.add_argument("--output", default=None, help="default: FILE.scored.csv beside it")
-    predict.add_argument("--config", default=DEFAULT_CONFIG)
+    predict.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     predict.set_defaults(handle=handle_predict)
 
 

@@ -8,7 +8,7 @@ from cli import exits, render, store_options
 def register(commands) -> None:
     show = commands.add_parser("show", help="one artifact (ID or aID) or execution (eID) in full")
     store_options.add(show)
-    show.add_argument("id")
+    show.add_argument("id", help="an artifact (12 or a12) or an execution (e7)")
     show.set_defaults(handle=handle)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 from kubeflow.profile import TARGETS
 
 DEFAULT_BUILD_DIR = "kubeflow/build"
@@ -13,9 +13,11 @@ DEFAULT_BUILD_DIR = "kubeflow/build"
 
 def register(commands) -> None:
     compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines v2")
-    compile_.add_argument("--config", default=DEFAULT_CONFIG)
+    compile_.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     compile_.add_argument("--profile", required=True, help="Kubeflow profile YAML")
-    compile_.add_argument("--output-dir", default=DEFAULT_BUILD_DIR)
+    compile_.add_argument(
+        "--output-dir", default=DEFAULT_BUILD_DIR, help="where the compiled specs go"
+    )
     compile_.add_argument("--yaml", action="store_true", help="also write the spec as YAML")
     compile_.add_argument(
         "--target",
@@ -53,7 +55,7 @@ def register(commands) -> None:
     kfp = submit.add_argument_group("open-source Kubeflow Pipelines")
     kfp.add_argument("--host", help="KFP endpoint, e.g. http://localhost:8080")
     kfp.add_argument("--namespace", default=None, help="multi-user KFP: the profile namespace")
-    kfp.add_argument("--experiment", default=None)
+    kfp.add_argument("--experiment", default=None, help="KFP experiment to file the run under")
     kfp.add_argument(
         "--token-file",
         type=pathlib.Path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
@@ -16,14 +16,14 @@ def register(commands) -> None:
         help="integrity, executions a dead run left running, artifacts whose files are gone, "
         "served versions the store does not know",
     )
-    check.add_argument("--config", default=DEFAULT_CONFIG)
+    check.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(handle=handle_check)
     backup = store_commands.add_parser(
         "backup", help="a consistent copy of the store (taken while no run writes)"
     )
     backup.add_argument("destination", help="a new file for the copy")
-    backup.add_argument("--config", default=DEFAULT_CONFIG)
+    backup.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     backup.set_defaults(handle=handle_backup)
 
 

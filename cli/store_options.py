@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from cli import DEFAULT_CONFIG
+from cli import CONFIG_HELP, DEFAULT_CONFIG
 
 
 def add(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +21,8 @@ def add(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="an ML Metadata gRPC service, e.g. Kubeflow's metadata-grpc-service port-forwarded",
     )
-    parser.add_argument("--mysql-user", default=None)
-    parser.add_argument("--config", default=DEFAULT_CONFIG)
+    parser.add_argument("--mysql-user", default=None, help="MySQL user (with --mysql)")
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
 
 
 def register(commands) -> None:
     validate = commands.add_parser(
         "validate", help="check one CSV file against the curated schema, without a pipeline run"
     )
-    validate.add_argument("file")
+    validate.add_argument("file", help="a CSV file with a header line, as the spans hold")
     validate.add_argument(
         "--against",
         default="schema",
         metavar="SPAN|schema",
         help="also measure drift from this span of the config's data (default: the schema only)",
     )
-    validate.add_argument("--config", default=DEFAULT_CONFIG)
+    validate.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     validate.set_defaults(handle=handle)
 
 

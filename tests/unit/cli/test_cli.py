@@ -210,3 +210,28 @@ def test_a_malformed_backfill_span_stays_out_and_the_run_goes_on(four_spans, mon
     assert [(span, data_only) for span, data_only, _ in calls] == [(2, True), (4, False)]
     err = capsys.readouterr().err
     assert "span 3: 1 problem(s) in its files; it stays out of the training window" in err
+
+
+def test_every_argument_of_every_command_says_what_it_is_for():
+    import argparse
+
+    from cli.main import parser
+
+    silent = []
+
+    def walk(command, prefix):
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{prefix} {name}".strip())
+            elif action.help is None and action.dest != "help":
+                silent.append(f"{prefix}: {action.option_strings or action.dest}")
+
+    walk(parser(), "tfxp")
+    assert silent == []
+
+
+def test_version_is_printed_and_exits_0(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("tfxp ")
