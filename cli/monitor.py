@@ -53,8 +53,10 @@ def handle(args) -> int:
     from monitoring.retrain import retrain
     from monitoring.traffic import parse_since
     from pipeline.config import duration_seconds, load_config
+    from pipeline.local_runner import load_runner
 
     config = load_config(args.config)
+    _ = load_runner() if args.retrain else None  # before TensorFlow: a clean exit after a run
     now = time.time()
     report = monitor(
         config,

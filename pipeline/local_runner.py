@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     from pipeline.definition import Placement
 
 
+def load_runner() -> None:
+    """Import TFX's orchestration before anything loads TensorFlow in this process (the
+    monitor does, through TFDV, before `--retrain` runs): the other way round, TensorFlow 2.16
+    tears its `atomic_function` module down first at exit and prints tracebacks."""
+    import tfx.orchestration.local.local_dag_runner  # noqa: F401
+
+
 def named_run_dag_runner(run_id: str):
     """LocalDagRunner under a run id the caller chooses, so the caller can read its own run
     back by id. TFX 1.16 names a run after the time inside `run_with_ir`, out of reach; with

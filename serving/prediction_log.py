@@ -88,8 +88,9 @@ class PredictionLog:
         line = json.dumps(row, sort_keys=True, allow_nan=False) + "\n"
         handle.write(line)
         self._written[kind] += len(line.encode())
-        if self._rows.empty():
-            handle.flush()
+        if self._rows.empty():  # every kind: a reader must not wait for the next row of one
+            for _, open_handle in self._files.values():
+                open_handle.flush()
 
 
 class LogError(ValueError):

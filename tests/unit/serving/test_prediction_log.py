@@ -30,3 +30,20 @@ def test_a_full_queue_drops_and_counts_instead_of_waiting(tmp_path, monkeypatch)
         log.append(PREDICTIONS, {"n": n})  # returns at once, whatever the writer does
     assert 40 <= log.dropped <= 45
     held.set()
+
+
+def test_once_the_queue_is_empty_every_kind_is_on_disk_without_a_flush_call(tmp_path):
+    """Answers then their feedback: the answers' file must not keep its tail in a buffer
+    until the next answer (a monitor would miss the last requests)."""
+    import time
+
+    log = PredictionLog(tmp_path)
+    for n in range(5):
+        log.append(PREDICTIONS, {"request_id": f"r{n}", "pad": "x" * 3000})
+    for n in range(5):
+        log.append(FEEDBACK, {"request_id": f"r{n}", "label": 1})
+    deadline = time.monotonic() + 10
+    while len(read_rows(tmp_path, FEEDBACK)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(read_rows(tmp_path, FEEDBACK)) == 5
+    assert len(read_rows(tmp_path, PREDICTIONS)) == 5
