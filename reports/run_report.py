@@ -123,16 +123,19 @@ def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list
     if gate is None:
         return ["<p>The data gate gave no report for this run.</p>"]
     before = f"span {gate.previous_span}" if gate.previous_span else "no earlier span"
-    parts = [f"<p>Span {H.esc(gate.span)} against {H.esc(before)}.</p>", "<h3>Gate</h3>"]
+    verdict = "stopped" if gate.blocking else "accepted"
+    parts = [
+        f"<p>Span {H.esc(gate.span)} against {H.esc(before)}: {verdict}.</p>",
+        "<h3>Gate</h3>",
+        "<div id=gate-table>",
+    ]
     rows = [
         [m.feature, m.check, m.metric, m.value, m.threshold, "ABOVE" if m.exceeded else "ok"]
         for m in gate.measurements
     ]
     marks = ["bad" if m.exceeded else "" for m in gate.measurements]
     parts.append(
-        "<div id=gate-table>"
-        + H.table(["feature", "check", "metric", "value", "threshold", ""], rows, marks)
-        + "</div>"
+        H.table(["feature", "check", "metric", "value", "threshold", ""], rows, marks)
         if rows
         else "<p>Drift not measured: no earlier accepted span to compare with.</p>"
     )
@@ -154,6 +157,7 @@ def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list
     parts += [
         f"<h3>Label '{H.esc(gate.label)}'</h3>",
         H.table(["split", "rows", "positives", "positive rate", "missing rate"], counts),
+        "</div>",
     ]
     parts += _distributions(run, reader)
     return parts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import pathlib
 import subprocess
 import time
@@ -35,7 +36,11 @@ DRIFT = "scale:fare*2@2,new:payment_type=Bitcoin:0.3@2,tips:0.6@2"
 
 
 def tfxp(*args: str, check: int | None = 0) -> subprocess.CompletedProcess:
-    done = subprocess.run([TFXP, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    """`tfxp` as a user's shell runs it: without the test session's TensorFlow log level."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [TFXP, *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env
+    )
     if check is not None:
         assert done.returncode == check, done.stdout[-3000:] + done.stderr[-3000:]
     return done
