@@ -52,7 +52,11 @@ def component_progress(
     absl.handlers = [handler]
     absl.setLevel(logging.INFO)
     absl.propagate = False
+    # Transform's and the Trainer's libraries set absl's verbosity back to WARNING mid-run
+    # (the start of the Trainer then went unreported): the level holds until the run ends.
+    absl.setLevel = lambda level: None
     try:
         yield
     finally:
+        del absl.setLevel  # the class's own again
         absl.level, absl.propagate, absl.handlers = saved[0], saved[1], saved[2]

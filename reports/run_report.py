@@ -247,6 +247,8 @@ def _evaluation(evaluation_uri: str) -> list[str]:
     rows, marks = [], []
     for name in sorted(table, key=slice_order):
         metrics = defined(table[name])
+        count = metrics.get("example_count")
+        metrics["example_count"] = int(count) if count is not None else None
         rows.append([name] + [metrics.get(m) for m in SHOWN_METRICS])
         auc, count = metrics.get("auc"), metrics.get("example_count") or 0
         weak = (

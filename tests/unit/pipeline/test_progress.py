@@ -11,8 +11,10 @@ from pipeline.progress import component_progress
 
 
 def _tfx_says() -> None:
-    """What TFX 1.16's local runner and launcher log around one component."""
+    """What TFX 1.16's local runner and launcher log around one component, and what a
+    library inside it does to absl's verbosity."""
     absl_logging.info("Component %s is running.", "Trainer")
+    absl_logging.set_verbosity(absl_logging.WARNING)
     absl_logging.warning("ArtifactQuery.property_predicate is not supported.")
     absl_logging.error("Execution %d failed.", 7)
     absl_logging.info("Component %s is finished.", "Trainer")
