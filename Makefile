@@ -42,7 +42,7 @@ system:
 
 # Lint and format checks first (seconds), then every test: CI runs exactly this.
 test: system lint
-	$(VENV)/bin/python -m pytest tests
+	$(VENV)/bin/python -m pytest tests --durations=25
 
 # The unit tests alone (about a minute): the end-to-end ones are marked slow.
 test-fast: $(STAMP)
