@@ -3,25 +3,9 @@ and every measured figure, as plain tables until the reports issue gives it char
 
 from __future__ import annotations
 
-import html
-import os
 import pathlib
 
-
-def _cell(value) -> str:
-    if value is None:
-        return "<td class=na>n/a</td>"
-    if isinstance(value, float):
-        return f"<td class=num>{value:.4g}</td>"
-    if isinstance(value, int):
-        return f"<td class=num>{value}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
-
-
-def _table(headers: list[str], rows: list[list]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+from reports import html as H
 
 
 def render(report) -> str:
@@ -84,16 +68,15 @@ def render(report) -> str:
     ]
     verdict = f"{len(report.alerts)} finding(s) above threshold" if report.alerts else "no finding"
     sections = [
-        f"<h1>{html.escape(report.name)}: monitoring {html.escape(report.since)} to "
-        f"{html.escape(report.until)}</h1>",
-        f"<p class=verdict>{html.escape(verdict)}; {report.predictions} predictions, windows of "
+        f"<h1>{H.esc(report.name)}: monitoring {H.esc(report.since)} to {H.esc(report.until)}</h1>",
+        f"<p class=verdict>{H.esc(verdict)}; {report.predictions} predictions, windows of "
         f"{report.window_seconds} s.</p>",
         "<h2>Findings</h2>",
-        _table(["window", "version", "role", "area", "subject", "kind", "why"], alerts),
+        H.table(["window", "version", "role", "area", "subject", "kind", "why"], alerts),
         "<h2>System</h2>",
-        _table(["window", "requests", "failed", "latency p50 ms", "latency p99 ms"], system),
+        H.table(["window", "requests", "failed", "latency p50 ms", "latency p99 ms"], system),
         "<h2>Inputs and outputs</h2>",
-        _table(
+        H.table(
             [
                 "window",
                 "version",
@@ -110,33 +93,19 @@ def render(report) -> str:
             group_rows,
         ),
         "<h2>Quality from feedback</h2>",
-        _table(
+        H.table(
             ["version", "role", "labels", "positives", "auc", "precision", "recall", "judged"],
             quality,
         ),
         "<h2>Skew and drift, every feature</h2>",
-        _table(
+        H.table(
             ["window", "version", "role", "check", "feature", "metric", "value", "threshold", ""],
             measured,
         ),
     ]
-    style = (
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:.2em .5em}td.num{text-align:right}"
-        "td.na{color:#888}.verdict{font-weight:bold}"
-    )
-    return (
-        "<!doctype html><html><head><meta charset=utf-8><title>"
-        f"{html.escape(report.name)} monitoring</title><style>{style}</style></head><body>"
-        + "".join(sections)
-        + "</body></html>"
-    )
+    return H.page(f"{report.name} monitoring", sections)
 
 
 def write_page(path: pathlib.Path, report) -> pathlib.Path:
-    """Whole or not at all: written beside, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(render(report), encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    """Whole or not at all, as every page (`reports.html.write`)."""
+    return H.write(path, render(report))

@@ -22,7 +22,7 @@ LAYERS = {
     "kubeflow": {"pipeline", "components", "metadata", "models"},
     "serving": {"pipeline", "components", "metadata", "models"},
     "reports": {"pipeline", "components", "metadata", "models"},
-    "monitoring": {"serving", "pipeline", "components", "metadata", "models"},
+    "monitoring": {"reports", "serving", "pipeline", "components", "metadata", "models"},
     "cli": {
         "datatools",
         "kubeflow",
