@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -196,6 +197,10 @@ class MonitoringView:
     labels: int
     findings: list[str]
     page: str
+
+
+def _string(props, key: str) -> str:
+    return props[key].string_value if key in props else ""
 
 
 def state_of(execution: metadata_store_pb2.Execution) -> str:
@@ -618,9 +623,7 @@ class MetadataReader:
         views = []
         for execution in self._steps_on_pushed_models(names.MONITORING, pushed_model_id):
             props = execution.custom_properties
-
-            def text(key: str, props=props) -> str:
-                return props[key].string_value if key in props else ""
+            text = functools.partial(_string, props)
 
             views.append(
                 MonitoringView(
@@ -651,9 +654,7 @@ class MetadataReader:
         views = []
         for execution in self._steps_on_pushed_models(names.DEPLOYMENT, pushed_model_id):
             props = execution.custom_properties
-
-            def text(key: str, props=props) -> str:
-                return props[key].string_value if key in props else ""
+            text = functools.partial(_string, props)
 
             views.append(
                 DeploymentView(

@@ -315,31 +315,21 @@ def _judge_group(window, version, role, group, previous, live_scores, training, 
         if role != LIVE and live_scores is not None and scores
         else None
     )
+
+    def output(kind: str, why: str) -> None:
+        alerts.append(Alert(window.name, version, role, "output", "score", kind, why))
+
     if judged and null_outputs / len(rows) > limits.max_null_output_rate:
-        alerts.append(
-            Alert(
-                window.name,
-                version,
-                role,
-                "output",
-                "score",
-                NULL_OUTPUTS,
-                f"{null_outputs} of {len(rows)} answers had no finite score, at most "
-                f"{limits.max_null_output_rate:.1%} allowed",
-            )
+        output(
+            NULL_OUTPUTS,
+            f"{null_outputs} of {len(rows)} answers had no finite score, at most "
+            f"{limits.max_null_output_rate:.1%} allowed",
         )
     if shift is not None and shift.exceeded:
-        alerts.append(
-            Alert(
-                window.name,
-                version,
-                role,
-                "output",
-                "score",
-                SCORE_DRIFT,
-                f"{shift.metric} {shift.value:.3f} against the previous window, above "
-                f"{shift.threshold:g}",
-            )
+        output(
+            SCORE_DRIFT,
+            f"{shift.metric} {shift.value:.3f} against the previous window, above "
+            f"{shift.threshold:g}",
         )
     report = GroupReport(
         version=version,
