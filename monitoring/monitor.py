@@ -165,7 +165,7 @@ def monitor(
     )
     page = _write_page(config, report)
     report = dataclasses.replace(
-        report, page=str(page), recorded=_record(config, report, in_range, page)
+        report, page=str(page), recorded=_record(config, report, in_range, page, training)
     )
     if until is not None:  # a past range is a look back: today's canary is not judged by it
         return report
@@ -273,6 +273,8 @@ def _judge_window(window: Window, traffic: Traffic, inputs, previous, training, 
 
 
 def _pooled_scores(live_groups: list[_GroupInputs]):
+    if len(live_groups) == 1:  # one live version: its statistics, not computed again
+        return live_groups[0].scores
     rows = [row for group in live_groups for row in group.rows]
     return measures.score_statistics(rows) if rows else None
 
@@ -458,7 +460,9 @@ class _TrainingStatistics:
         self.config, self.found = config, {}
         reader = MetadataReader(open_store(sqlite=config.metadata_path))
         self.reader = reader
-        self.runs = {push.version: push.run for push in reader.pushes_into(config.serving_dir)}
+        pushes = reader.pushes_into(config.serving_dir)
+        self.runs = {push.version: push.run for push in pushes}
+        self.push_ids = {push.version: push.artifact_id for push in pushes}  # newest wins
 
     def versions(self, traffic: Traffic) -> list[int]:
         return sorted({row.version for row in traffic.scored})
@@ -483,11 +487,11 @@ class _TrainingStatistics:
         return tfdv.load_stats_binary(str(path / names.STATISTICS_FILE))
 
 
-def _record(config: PipelineConfig, report: MonitorReport, traffic: Traffic, page) -> tuple:
+def _record(
+    config: PipelineConfig, report: MonitorReport, traffic: Traffic, page, training
+) -> tuple:
     """One execution per version seen whose push is recorded, reading its PushedModel: the
     range and its findings (a version without one is listed in the report instead)."""
-    from serving.rollout import pushed_model_id
-
     recorded = []
     for version in sorted({row.version for row in traffic.scored} - set(report.unrecorded)):
         rows = [row for row in traffic.scored if row.version == version]
@@ -501,7 +505,7 @@ def _record(config: PipelineConfig, report: MonitorReport, traffic: Traffic, pag
             ),
             names.MONITORING_PAGE: str(page),
         }
-        pushed = pushed_model_id(config, config.serving_dir, version)
+        pushed = training.push_ids[version]
         recorded.append(
             record_on_pushed_model(
                 config.metadata_path, config.name, names.MONITORING, pushed, facts
