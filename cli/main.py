@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 import traceback
 import warnings
 
@@ -30,6 +28,7 @@ from cli import (
     store,
     validate,
 )
+from pipeline.progress import Interruption
 
 NOUNS = (
     run,
@@ -78,28 +77,6 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-class _Interrupts:
-    """Ctrl-C, noted before it is raised: TensorFlow's C++ code can turn the KeyboardInterrupt
-    raised inside it into another error (a bare TypeError from `nest.flatten` was seen), and
-    whatever escapes after a Ctrl-C is the interruption, not a bug."""
-
-    seen = False
-
-    @classmethod
-    def listen(cls) -> None:
-        cls.seen = False
-        if (
-            threading.current_thread() is threading.main_thread()  # signals go there only
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored
-        ):
-            signal.signal(signal.SIGINT, cls._on_interrupt)
-
-    @classmethod
-    def _on_interrupt(cls, signum, frame):
-        cls.seen = True
-        raise KeyboardInterrupt
-
-
 def _interrupted() -> int:
     render.user_error("interrupted; the next run closes what this one left")
     return exits.EXIT_INTERRUPTED
@@ -117,7 +94,7 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     quiet_logs(args.verbose)
-    _Interrupts.listen()
+    Interruption.listen()
     try:
         code = args.handle(args)
         sys.stdout.flush()  # a reader that went away is found here, not at exit
@@ -131,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return exits.EXIT_BROKEN_PIPE
     except Exception as err:
-        if _Interrupts.seen:
+        if Interruption.seen:
             return _interrupted()
         line = exits.environment_error(err)
         if line is None:

@@ -6,18 +6,46 @@ notices, payload-format fallbacks, an `Execution N failed.` for an expected gate
 for the person at the terminal. While a run goes, the `absl` logger's records go to one
 handler: the start and end of each component become calls of `on_step`, and with `verbose`
 every record is also passed on as before; without it, the rest are dropped (the run's outcome
-and any crash are reported by `tfxp` itself).
+and any crash are reported by `tfxp` itself). Those starts and ends are also where a Ctrl-C
+that a library swallowed stops the run (`Interruption`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 
 STARTED, FINISHED = "started", "finished"
 _MESSAGES = {"Component %s is running.": STARTED, "Component %s is finished.": FINISHED}
+
+
+class Interruption:
+    """Ctrl-C, noted before it is raised. Libraries do not always let the KeyboardInterrupt
+    through: TensorFlow's C++ code can turn it into another error (a bare TypeError from
+    `nest.flatten` was seen), and one raised in a finaliser or a library's broad handler is
+    lost (CI once saw a Ctrl-C during the Trainer end in a pushed model and exit 0). So
+    whatever escapes after a Ctrl-C is the interruption, and a run that goes on regardless is
+    stopped at the next component's start or end (`component_progress`)."""
+
+    seen = False
+
+    @classmethod
+    def listen(cls) -> None:
+        cls.seen = False
+        if (
+            threading.current_thread() is threading.main_thread()  # signals go there only
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored
+        ):
+            signal.signal(signal.SIGINT, cls._on_interrupt)
+
+    @classmethod
+    def _on_interrupt(cls, signum, frame):
+        cls.seen = True
+        raise KeyboardInterrupt
 
 
 class _StepHandler(logging.Handler):
@@ -28,6 +56,8 @@ class _StepHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = _MESSAGES.get(record.msg) if isinstance(record.msg, str) else None
         if event is not None and record.args:
+            if Interruption.seen:  # a Ctrl-C some library swallowed: no further step
+                raise KeyboardInterrupt
             node = str(record.args[0])
             now = time.monotonic()
             if event == STARTED:
@@ -59,4 +89,5 @@ def component_progress(
         yield
     finally:
         del absl.setLevel  # the class's own again
-        absl.level, absl.propagate, absl.handlers = saved[0], saved[1], saved[2]
+        absl.propagate, absl.handlers = saved[1], saved[2]
+        absl.setLevel(saved[0])  # through setLevel: it clears the loggers' cached levels

@@ -304,9 +304,12 @@ def test_ctrl_c_ends_with_one_line_and_130_and_the_next_run_closes_what_it_left(
     assert said(done)[-1] == "tfxp: interrupted; the next run closes what this one left"
     assert "Traceback" not in done.stderr
     # Interrupted in Python code the Trainer stays "running"; inside TensorFlow's C++ code the
-    # interruption can surface as another error, which TFX records as a failed execution.
+    # interruption can surface as another error, which TFX records as a failed execution; one
+    # a library swallows lets the Trainer finish, and the run stops as the Trainer ends (CI
+    # once saw such a run go on to push and exit 0).
     left = story["ctrl_c"]["runs"][0]["nodes"]["Trainer"]
-    assert left in ("running", "failed")
+    assert left in ("running", "failed", "complete")
+    assert "Evaluator" not in story["ctrl_c"]["run"].stdout
     after = story["after_ctrl_c"]["run"]
     assert after.returncode == 0, after.stderr[-2000:]
     closed = any("closed abandoned execution Trainer" in line for line in said(after))

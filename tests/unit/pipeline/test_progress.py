@@ -4,10 +4,14 @@ other log lines stay out of the terminal unless `--verbose`."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 
+import pytest
 from absl import logging as absl_logging
 
-from pipeline.progress import component_progress
+from pipeline.progress import Interruption, component_progress
 
 
 def _tfx_says() -> None:
@@ -46,3 +50,41 @@ def test_verbose_passes_every_record_on_and_the_logger_is_restored(capsys):
         logging.getLogger().removeHandler(handler)
     assert "property_predicate" in capsys.readouterr().err
     assert (absl.level, absl.propagate, list(absl.handlers)) == before
+
+
+def test_after_the_run_absl_is_as_quiet_as_before_it(capsys):
+    """The level is restored through setLevel: set as a bare attribute, the loggers' cached
+    `isEnabledFor` answers from the run stayed, and INFO lines printed after every run."""
+    absl = logging.getLogger("absl")
+    saved = absl.level
+    absl.setLevel(logging.ERROR)
+    try:
+        with component_progress(lambda *step: None):
+            absl_logging.info("Component %s is running.", "Trainer")
+        assert not absl.isEnabledFor(logging.INFO)
+        absl_logging.info("MetadataStore with DB connection initialized")
+    finally:
+        absl.setLevel(saved)
+    captured = capsys.readouterr()
+    assert "MetadataStore" not in captured.err + captured.out
+
+
+def test_a_ctrl_c_a_library_swallowed_stops_the_run_at_the_next_component():
+    """A real SIGINT to this process, caught by a broad handler as a library might; the run
+    is not let go on past the next component's start or end."""
+    steps = []
+    Interruption.listen()
+    try:
+        with component_progress(lambda node, event, seconds: steps.append((node, event))):
+            absl_logging.info("Component %s is running.", "Trainer")
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)  # the handler runs here, in this thread
+            except BaseException:  # what a careless library does
+                pass
+            with pytest.raises(KeyboardInterrupt):
+                absl_logging.info("Component %s is finished.", "Trainer")
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        Interruption.seen = False
+    assert steps == [("Trainer", "started")]
