@@ -1,8 +1,11 @@
 """Dataset configuration: one YAML file per dataset, parsed once into frozen, typed objects.
 
 Everything dataset-specific lives in the YAML; code below this edge receives `PipelineConfig`.
-Relative paths are resolved against `base_dir` (the working directory by default), so a config
-can be used from the repository root as written, or relocated by a test.
+Relative paths in a config file are resolved against the project the file belongs to (the
+nearest folder above it holding `setup.py`, else the file's own folder), so `tfxp runs --config
+/abs/taxi.yaml` finds the same store from any folder. A `base_dir` overrides that (a test
+relocates a config with it); a config given as a mapping, with no file, resolves against the
+working directory.
 """
 
 from __future__ import annotations
@@ -182,11 +185,24 @@ def read_yaml(path: pathlib.Path, what: str, error: type = ConfigError) -> Any:
         raise error(f"{path}: not valid YAML: {err}") from None
 
 
+def project_root_of(config_file: pathlib.Path) -> pathlib.Path:
+    """The folder a config file's relative paths start from: the nearest folder above it that
+    holds `setup.py` (its repository), else the folder the file is in."""
+    folder = config_file.resolve().parent
+    return next((d for d in (folder, *folder.parents) if (d / "setup.py").is_file()), folder)
+
+
 def load_config(
     path: str | pathlib.Path, base_dir: str | pathlib.Path | None = None
 ) -> PipelineConfig:
-    """Read and validate a dataset YAML file."""
+    """Read and validate a dataset YAML file; relative paths in it start from `base_dir`, by
+    default from the project the file belongs to (`project_root_of`)."""
     path = pathlib.Path(path)
+    if not path.is_absolute() and not path.exists():  # the default config, run from elsewhere
+        raise ConfigError(
+            f"{path}: config file not found under {pathlib.Path.cwd()} (run tfxp from the "
+            "repository root, or give --config with the file's path)"
+        )
     raw = read_yaml(path, "config file")
     return config_from_dict(raw, source=str(path), base_dir=base_dir, config_file=path)
 
@@ -197,8 +213,11 @@ def config_from_dict(
     base_dir: str | pathlib.Path | None = None,
     config_file: pathlib.Path | None = None,
 ) -> PipelineConfig:
-    """Validate an already-parsed config mapping (tests build these directly)."""
-    base = pathlib.Path(base_dir or pathlib.Path.cwd()).resolve()
+    """Validate an already-parsed config mapping (tests build these directly). Relative paths
+    start from `base_dir`, else from `config_file`'s project, else from the working directory."""
+    if base_dir is None:
+        base_dir = project_root_of(config_file) if config_file else pathlib.Path.cwd()
+    base = pathlib.Path(base_dir).resolve()
     top = Reader(raw, "", source)
 
     def path_of(reader: Reader, name: str) -> pathlib.Path:

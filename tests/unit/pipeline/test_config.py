@@ -40,6 +40,38 @@ def test_relative_paths_resolve_against_base_dir(taxi_raw, tmp_path):
     assert config.metadata_path == tmp_path / "outputs" / "taxi" / "metadata.sqlite"
 
 
+def test_a_config_files_relative_paths_start_from_its_repository_not_the_working_folder(
+    taxi_raw, tmp_path, monkeypatch
+):
+    repository = tmp_path / "checkout"
+    (repository / "pipeline" / "configs").mkdir(parents=True)
+    (repository / "setup.py").write_text("")
+    config_file = repository / "pipeline" / "configs" / "taxi.yaml"
+    config_file.write_text(yaml.safe_dump(taxi_raw))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    config = load_config(config_file)
+    assert config.metadata_path == repository / "outputs" / "taxi" / "metadata.sqlite"
+    assert config.data_root == repository / "data" / "taxi"
+    assert config.schema_file == repository / "schema" / "taxi" / "schema.pbtxt"
+    assert load_config(config_file, base_dir=elsewhere).data_root == elsewhere / "data" / "taxi"
+
+
+def test_a_config_file_outside_any_repository_starts_from_its_own_folder(
+    taxi_raw, tmp_path, monkeypatch
+):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    config_file = folder / "taxi.yaml"
+    config_file.write_text(yaml.safe_dump(taxi_raw))
+    monkeypatch.chdir(tmp_path)
+
+    assert load_config(config_file).metadata_path == folder / "outputs/taxi/metadata.sqlite"
+    assert config_from_dict(taxi_raw).data_root == tmp_path / "data" / "taxi"  # no file: cwd
+
+
 def test_the_model_config_survives_the_json_round_trip_to_executors():
     inputs = load_config(TAXI_CONFIG, base_dir=ROOT).model
     assert F.ModelConfig.from_json_dict(inputs.to_json_dict()) == inputs
