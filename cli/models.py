@@ -3,14 +3,14 @@ versions and the rollout of one of them, each step on record in ML Metadata."""
 
 from __future__ import annotations
 
-from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render, store_options
 
 
 def register(commands) -> None:
     listing = commands.add_parser(
         "models", help="pushed versions: run, span, metrics, blessing and role"
     )
-    listing.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
+    store_options.add_config(listing, needs="the serving folder (its versions and which is live)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handle=handle_models)
 
@@ -34,7 +34,8 @@ def handle_models(args) -> int:
     from pipeline.config import load_config
     from serving.registry import models
 
-    render.output(models(load_config(args.config)), as_json=args.json, text=render.models)
+    config = load_config(store_options.config_file(args))
+    render.output(models(config), as_json=args.json, text=render.models)
     return exits.EXIT_OK
 
 

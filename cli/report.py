@@ -3,7 +3,7 @@ written again from ML Metadata, and where they are."""
 
 from __future__ import annotations
 
-from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
+from cli import exits, render, store_options
 
 
 def register(commands) -> None:
@@ -11,7 +11,7 @@ def register(commands) -> None:
         "report", help="write the HTML page of a run (default: the newest) and the run history"
     )
     report.add_argument("run", nargs="?", default=None, help="a run id from `tfxp runs`")
-    report.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
+    store_options.add_config(report, needs="the folder the pages go in (beside the serving folder)")
     report.add_argument(
         "--open", action="store_true", help="print the page as a file:// address to open"
     )
@@ -21,5 +21,5 @@ def register(commands) -> None:
 def handle(args) -> int:
     from reports.pages import write_pages
 
-    render.report_written(write_pages(args.config, args.run), as_url=args.open)
+    render.report_written(write_pages(store_options.config_file(args), args.run), as_url=args.open)
     return exits.EXIT_OK

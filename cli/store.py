@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render
+from cli import CONFIG_HELP, DEFAULT_CONFIG, exits, render, store_options
 
 
 def register(commands) -> None:
@@ -16,7 +16,7 @@ def register(commands) -> None:
         help="integrity, executions a dead run left running, artifacts whose files are gone, "
         "served versions the store does not know",
     )
-    check.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
+    store_options.add_config(check, needs="the serving folder it checks against the store")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(handle=handle_check)
     backup = store_commands.add_parser(
@@ -31,7 +31,7 @@ def handle_check(args) -> int:
     from pipeline.config import load_config
     from pipeline.recovery import inspect
 
-    config = load_config(args.config)
+    config = load_config(store_options.config_file(args))
     found = inspect(config)
     render.output(found, as_json=args.json, text=lambda f: render.store_findings(f, config))
     return exits.findings_exit_code(found)

@@ -1,4 +1,5 @@
-"""The options every command that reads ML Metadata takes, and the reader they open."""
+"""The options every command that reads ML Metadata takes, and the reader they open; and the
+`--config` of commands that need more than the store."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import pathlib
 
 from cli import CONFIG_HELP, DEFAULT_CONFIG
+from cli.exits import UsageError
 
 
 def add(parser: argparse.ArgumentParser) -> None:
@@ -41,3 +43,21 @@ def reader(args):
         pathlib.Path(args.metadata) if args.metadata else load_config(args.config).metadata_path
     )
     return MetadataReader(open_store(sqlite=sqlite))
+
+
+def add_config(parser: argparse.ArgumentParser, needs: str) -> None:
+    """`--config` for a command that needs `needs`, which only the config names. A `--metadata`
+    (as the store-reading commands take) is accepted only to be refused in one line."""
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
+    parser.add_argument("--metadata", help=argparse.SUPPRESS)
+    parser.set_defaults(needs_from_config=needs)
+
+
+def config_file(args) -> str:
+    """The `--config` of a command set up by `add_config`; `--metadata` cannot stand in."""
+    if args.metadata:
+        raise UsageError(
+            f"--metadata is not taken by this command: it needs {args.needs_from_config}, "
+            "which only the config names; give --config with the dataset's YAML instead"
+        )
+    return args.config

@@ -17,6 +17,35 @@ def test_missing_config_file_is_one_line_and_exit_2(tmp_path, capsys):
     assert err.strip() == f"tfxp: {tmp_path / 'nope.yaml'}: config file not found"
 
 
+def test_the_default_config_missing_from_another_folder_says_what_to_give(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["models"]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        f"tfxp: pipeline/configs/taxi.yaml: config file not found under {tmp_path}"
+    )
+    assert "give --config" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command, needs",
+    [
+        (["models"], "the serving folder"),
+        (["report"], "the folder the pages go in"),
+        (["store", "check"], "the serving folder"),
+    ],
+)
+def test_a_command_that_needs_the_config_refuses_metadata_alone_in_one_line(
+    tmp_path, capsys, command, needs
+):
+    assert main([*command, "--metadata", str(tmp_path / "m.sqlite")]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err.strip()
+    assert f"--metadata is not taken by this command: it needs {needs}" in err
+    assert "give --config" in err and len(err.splitlines()) == 1
+
+
 def test_invalid_key_is_reported_with_file_and_key(tmp_path, capsys):
     raw = small_config_dict(tmp_path, tmp_path / "data")
     raw["training"]["train_steps"] = "many"
