@@ -12,6 +12,7 @@ import datetime
 import functools
 import hashlib
 import json
+import math
 import os
 from typing import Any
 
@@ -156,8 +157,28 @@ class RunView:
             return None
 
     def derived(self) -> dict[str, Any]:
-        """What `--json` adds to the recorded fields: the outcome word and the AUC."""
-        return {"outcome": self.outcome, "auc": self.key_metric}
+        """What `--json` adds to the recorded fields (the outcome word and the AUC), and the
+        facts as the values they stand for (`fact_value`); `provenance` itself stays strings,
+        as recorded."""
+        return {
+            "outcome": self.outcome,
+            "auc": self.key_metric,
+            "provenance": {k: fact_value(v) for k, v in self.provenance.items()},
+        }
+
+
+def fact_value(text: str) -> Any:
+    """A recorded fact as the value it stands for: "4" as 4, "0.91" as 0.91, "true" as True,
+    a JSON list or object ("allowed", "config", a Kubeflow parameter) parsed; anything else
+    (hashes, paths, revisions) as the text. ML Metadata keeps run facts as strings. NaN and
+    the infinities stay text: JSON has no such numbers."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text
+    return value if isinstance(value, (bool, int, float, list, dict)) else text
 
 
 @dataclasses.dataclass(frozen=True)

@@ -294,7 +294,7 @@ def test_a_model_of_an_older_span_is_not_pushed_over_a_newer_one_unless_asked(st
     replaced = story["replace_newer"]
     assert replaced["run"].returncode == 0, replaced["run"].stderr[-2000:]
     assert "BLESSED and pushed" in replaced["run"].stdout
-    assert replaced["runs"][0]["provenance"]["replace_newer"] == "true"
+    assert replaced["runs"][0]["provenance"]["replace_newer"] is True
     assert len(replaced["versions"]) == len(older["versions"]) + 1
 
 

@@ -3,6 +3,8 @@ verdicts, lineage, and facts written on the run named (never "the newest")."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from metadata import lineage, names
@@ -187,6 +189,40 @@ def test_facts_land_on_the_run_named_not_on_the_newest(tmp_path):
     assert not record_run_facts(path, "never-started", {"span": "4"})
     assert not record_run_facts(tmp_path / "absent.sqlite", FIRST, {"span": "4"})
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_runs_json_carries_facts_as_typed_values_recorded_as_strings(tmp_path, capsys):
+    from cli.main import main
+
+    path = tmp_path / "metadata.sqlite"
+    builder = StoreBuilder(path)
+    builder.step(builder.run(FIRST), names.EXAMPLE_GEN)
+    facts = {
+        "span": "4",
+        "auc": "0.91",
+        "replace_newer": "true",
+        "allowed": '["LABEL_MISSING:tips"]',
+        "config": '{"name": "taxi", "data_root": "/d"}',
+        "data_sha256": "ab" * 32,
+        "git_revision": "c0ffee-dirty",
+        "config_file": "/work/taxi.yaml",
+        "missing": "nan",  # JSON has no NaN: kept as the text
+        "quoted": '"4"',  # a JSON string is not unquoted: the text is what was recorded
+    }
+    assert record_run_facts(path, FIRST, facts)
+
+    assert main(["runs", "--metadata", str(path), "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["provenance"] == {
+        **facts,
+        "span": 4,
+        "auc": 0.91,
+        "replace_newer": True,
+        "allowed": ["LABEL_MISSING:tips"],
+        "config": {"name": "taxi", "data_root": "/d"},
+    }
+    assert listed["auc"] == 0.91
+    assert MetadataReader(open_store(sqlite=path)).run(FIRST).provenance == facts  # as recorded
 
 
 def test_a_store_is_never_created_by_reading(tmp_path):
