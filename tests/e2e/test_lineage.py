@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from components.fingerprint import code_fingerprint
 from models import MODEL_MODULE, PREPROCESSING_MODULE
+from tests.conftest import write_config
 from tests.e2e.conftest import run_cli
 
 
@@ -39,6 +41,26 @@ def test_runs_are_listed_newest_first_with_cached_runs_as_cached(runs):
     assert fresh["provenance"]["models_sha256"] == code_fingerprint(
         MODEL_MODULE, PREPROCESSING_MODULE
     )
+
+
+def test_runs_reads_the_configs_store_from_any_folder(runs, tmp_path, monkeypatch):
+    """A config's relative paths start from its repository (the folder with setup.py above
+    it), not from where tfxp runs: `--config ABSOLUTE` from elsewhere finds the same store."""
+    repository = tmp_path / "checkout"
+    (repository / "pipeline" / "configs").mkdir(parents=True)
+    (repository / "setup.py").write_text("")
+    relative = {k: os.path.relpath(v, repository) for k, v in runs["config"]["outputs"].items()}
+    config = write_config(
+        dict(runs["config"], outputs=relative), repository / "pipeline" / "configs" / "c.yaml"
+    )
+    elsewhere = tmp_path / "elsewhere" / "deeper"  # where the relative paths lead nowhere
+    elsewhere.mkdir(parents=True)
+    assert not (elsewhere / relative["metadata"]).exists()
+    monkeypatch.chdir(elsewhere)
+
+    code, out, err = run_cli("runs", "--config", str(config), "--json")
+    assert code == 0, err
+    assert [r["run"] for r in json.loads(out)] == [r["run"] for r in tfxp_json(runs, "runs")]
 
 
 def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(runs):
