@@ -625,6 +625,17 @@ class MetadataReader:
             )
         return sorted(views, key=lambda v: (v.version, v.artifact_id))
 
+    def version_of_model(self, model_id: int) -> int | None:
+        """The version a Model artifact was pushed as (the newest, if pushed more than once);
+        None for a model never pushed (e.g. blessed while the same model was served)."""
+        found = [
+            push.version
+            for push in self.pushed_models()
+            if (pusher := self.producer(push.artifact_id)) is not None
+            and model_id in {a.id for a in self.inputs(pusher.id, "model")}
+        ]
+        return max(found) if found else None
+
     def _steps_on_pushed_models(
         self, execution_type: str, pushed_model_id: int | None
     ) -> list[metadata_store_pb2.Execution]:

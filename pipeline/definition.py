@@ -345,6 +345,9 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                 slicing_specs=[tfma.SlicingSpec()], threshold=_metric_threshold(thresholds[key])
             )
         metrics.append(metric)
+    # The run page's ROC, precision-recall and calibration pictures. At 1,000 thresholds and
+    # buckets, as the AUC's, they are read off the histogram TFMA already builds for it.
+    metrics += [tfma.MetricConfig(class_name=c) for c in ("ConfusionMatrixPlot", "CalibrationPlot")]
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(

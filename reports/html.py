@@ -130,6 +130,54 @@ def line_chart(title: str, points: Sequence[tuple[str, float | None]]) -> str:
     )
 
 
+def curve(
+    title: str,
+    series: dict[str, Sequence[tuple[float, float]]],
+    axes: tuple[str, str],
+    diagonal: bool = False,
+) -> str:
+    """Curves on the unit square (ROC, precision-recall, calibration), one colour per series;
+    `diagonal` draws y = x, the chance line or perfect calibration."""
+    colours = ["#1565c0", "#ef6c00", "#6a1b9a"]
+    size, pad = 220, 34
+    span = size - 2 * pad
+
+    def at(x: float, y: float) -> str:
+        x, y = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+        return f"{pad + span * x:.1f},{size - pad - span * y:.1f}"
+
+    lines = []
+    for index, (name, points) in enumerate(series.items()):
+        if points:
+            path = " ".join(
+                f"{'M' if i == 0 else 'L'}{at(x, y)}" for i, (x, y) in enumerate(points)
+            )
+            lines.append(
+                f"<path d='{path}' fill='none' stroke='{colours[index % 3]}' stroke-width='1.5'>"
+                f"<title>{esc(name)}</title></path>"
+            )
+    reference = (
+        f"<path d='M{at(0, 0)} L{at(1, 1)}' stroke='#bbb' stroke-dasharray='3 3'/>"
+        if diagonal
+        else ""
+    )
+    frame = (
+        f"<rect x='{pad}' y='{pad}' width='{span}' height='{span}' fill='none' stroke='#999'/>"
+        f"<text x='{pad}' y='{size - 8}' font-size='9'>{esc(axes[0])} (0 to 1)</text>"
+        f"<text x='4' y='{pad - 8}' font-size='9'>{esc(axes[1])} (0 to 1)</text>"
+    )
+    legend = "".join(
+        f"<text x='{pad + 4}' y='{pad + 12 + 11 * i}' font-size='9' fill='{colours[i % 3]}'>"
+        f"■ {esc(name)}</text>"
+        for i, name in enumerate(series)
+    )
+    return (
+        f"<figure><svg role='img' width='{size}' height='{size}' viewBox='0 0 {size} {size}'>"
+        f"<title>{esc(title)}</title>{frame}{reference}{''.join(lines)}{legend}</svg>"
+        f"<figcaption>{esc(title)}</figcaption></figure>"
+    )
+
+
 def page(title: str, body: Sequence[str]) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"

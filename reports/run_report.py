@@ -11,13 +11,23 @@ import pathlib
 
 from components.validation import GateReport
 from metadata import names
-from metadata.evaluation import OVERALL, defined, slice_metrics, slice_order, threshold_failures
+from metadata.evaluation import (
+    OVERALL,
+    baseline_metrics,
+    defined,
+    overall_curves,
+    slice_changes,
+    slice_metrics,
+    slice_order,
+    threshold_failures,
+)
 from metadata.reader import MetadataReader, RunView
 from pipeline.config import PipelineConfig
 from reports import html as H
 
 SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough examples, is flagged
 MIN_SLICE_EXAMPLES = 30
+MOVED_SHOWN, MOVED_IN_WHY = 8, 5  # slices listed against the baseline
 SHOWN_METRICS = ("example_count", "auc", "binary_accuracy", "precision", "recall", "calibration")
 
 
@@ -38,15 +48,16 @@ def write_run_report(config: PipelineConfig, reader: MetadataReader, run_id: str
 def render(run: RunView, reader: MetadataReader) -> str:
     gate = _gate_report(run)
     failures = threshold_failures(run.evaluation_uri) if run.outcome == "not-blessed" else []
+    baseline = _baseline_name(run, reader)
     body = [
         f"<h1>{H.esc(run.pipeline)}: run {H.esc(run.run)}</h1>",
         _outcome(run, gate, failures),
     ]
     if failures:
-        body += ["<h2>Why not blessed</h2>", _failures(failures)]
+        body += ["<h2>Why not blessed</h2>", *_failures(failures, run.evaluation_uri, baseline)]
     body += ["<h2>Data</h2>", *_data(run, gate, reader)]
     if run.evaluation_uri:
-        body += ["<h2>Evaluation</h2>", *_evaluation(run.evaluation_uri)]
+        body += ["<h2>Evaluation</h2>", *_evaluation(run.evaluation_uri, baseline)]
     body += ["<h2>Steps</h2>", _steps(run), "<h2>Provenance</h2>", _provenance(run)]
     return H.page(f"{run.pipeline} run {run.run}", body)
 
@@ -111,12 +122,60 @@ def _outcome(run: RunView, gate, failures) -> str:
     )
 
 
-def _failures(failures) -> str:
+def _baseline_name(run: RunView, reader: MetadataReader) -> str | None:
+    """The model the Evaluator compared with, as a person knows it: its served version."""
+    evaluator = reader.executions_of_run(run.run).get(names.EVALUATOR)
+    models = reader.inputs(evaluator.id, "baseline_model") if evaluator is not None else []
+    if not models:
+        return None
+    version = reader.version_of_model(models[0].id)
+    return f"version {version}" if version is not None else f"model {models[0].id} (not pushed)"
+
+
+def _failures(failures, evaluation_uri: str | None, baseline: str | None) -> list[str]:
+    """Each missed threshold with the candidate's and the baseline's figures, then the
+    slices that moved most against the baseline."""
+    before = baseline_metrics(evaluation_uri) if evaluation_uri and baseline else {}
     rows = [
-        [f.slice, f.metric, f.value, f.lower_bound, f.upper_bound, f.min_change] for f in failures
+        [
+            f.slice,
+            f.metric,
+            f.value,
+            before.get(f.slice, {}).get(f.metric),
+            f.lower_bound,
+            f.upper_bound,
+            f.min_change,
+        ]
+        for f in failures
     ]
-    headers = ["slice", "metric", "candidate", "lower bound", "upper bound", "change needed"]
-    return H.table(headers, rows, ["bad"] * len(rows))
+    headers = [
+        "slice",
+        "metric",
+        "candidate",
+        f"baseline ({baseline or 'none'})",
+        "lower bound",
+        "upper bound",
+        "change needed",
+    ]
+    parts = [f"<div id=why-not>{H.table(headers, rows, ['bad'] * len(rows))}</div>"]
+    if before:
+        parts += _moved(evaluation_uri, baseline, MOVED_IN_WHY)
+    return parts
+
+
+def _moved(evaluation_uri: str, baseline: str, shown: int) -> list[str]:
+    """The slices whose AUC moved most against the baseline, on enough examples."""
+    changes = [c for c in slice_changes(evaluation_uri) if c.examples >= MIN_SLICE_EXAMPLES]
+    rows = [[c.slice, c.examples, c.candidate, c.baseline, c.change] for c in changes[:shown]]
+    marks = ["bad" if c.change < -SLICE_MARGIN else "" for c in changes[:shown]]
+    if not rows:
+        return [f"<p>No slice of at least {MIN_SLICE_EXAMPLES} examples to compare.</p>"]
+    return [
+        f"<h3>Slices that moved most: AUC against the baseline ({H.esc(baseline)})</h3>",
+        "<div id=moved>",
+        H.table(["slice", "examples", "candidate", "baseline", "change"], rows, marks),
+        "</div>",
+    ]
 
 
 def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list[str]:
@@ -241,7 +300,42 @@ def _gate_statistics(run: RunView, reader: MetadataReader):
     return found[0], found[1]
 
 
-def _evaluation(evaluation_uri: str) -> list[str]:
+def _evaluation(evaluation_uri: str, baseline: str | None) -> list[str]:
+    parts = _slice_table(evaluation_uri)
+    parts += _curves(evaluation_uri)
+    if baseline:
+        parts += _moved(evaluation_uri, baseline, MOVED_SHOWN)
+    return parts
+
+
+def _curves(evaluation_uri: str) -> list[str]:
+    """ROC, precision-recall and calibration of the candidate on the whole eval split."""
+    curves = overall_curves(evaluation_uri)
+    if curves is None:
+        return ["<p>No curves: this evaluation was made before they were computed.</p>"]
+    calibration = [(p, rate) for p, rate, _ in curves.calibration]
+    counts = ", ".join(f"{p:.2f}: {int(n)}" for p, _, n in curves.calibration)
+    return [
+        "<h3>Curves (overall)</h3>",
+        "<div class=charts id=curves>",
+        H.curve("ROC", {"candidate": curves.roc}, ("false positive rate", "recall"), True),
+        H.curve(
+            "Precision against recall",
+            {"candidate": curves.precision_recall},
+            ("recall", "precision"),
+        ),
+        H.curve(
+            f"Calibration: observed positive rate by mean score, 10 bins (examples per bin "
+            f"by mean score: {counts})",
+            {"candidate": calibration},
+            ("mean score", "positive rate"),
+            True,
+        ),
+        "</div>",
+    ]
+
+
+def _slice_table(evaluation_uri: str) -> list[str]:
     table = slice_metrics(evaluation_uri)
     overall = table.get(OVERALL, {}).get("auc")
     rows, marks = [], []
