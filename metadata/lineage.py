@@ -17,7 +17,7 @@ from typing import Any
 
 from metadata import names
 from metadata.evaluation import overall_metrics, slice_metrics
-from metadata.reader import NOT_RUN, MetadataReader
+from metadata.reader import NOT_RUN, MetadataReader, fact_value
 from metadata.store import MetadataError
 from metadata.verdicts import latest_verdicts, span_of
 
@@ -61,7 +61,7 @@ def upstream(reader: MetadataReader, artifact_id: int) -> dict:
     run = tree["artifact"].run
     if run:
         facts = reader.run(run).provenance
-        tree["run"] = {"run": run, **{k: v for k, v in facts.items() if k != "config"}}
+        tree["run"] = {"run": run, **{k: fact_value(v) for k, v in facts.items() if k != "config"}}
     if tree["artifact"].type == names.PUSHED_MODEL:  # when it went live, on trial, back
         tree["deployments"] = reader.deployments(artifact_id)
         tree["monitorings"] = reader.monitorings(artifact_id)

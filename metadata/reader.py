@@ -363,7 +363,7 @@ class MetadataReader:
         if not self.layout.kubeflow:
             return {
                 k[len(names.RUN_FACT_PREFIX) :]: v.string_value
-                for k, v in run.custom_properties.items()
+                for k, v in sorted(run.custom_properties.items())  # a proto map has no order
                 if k.startswith(names.RUN_FACT_PREFIX)
             }
         for execution in self.store.get_executions_by_context(run.id):

@@ -24,6 +24,7 @@ from metadata.evaluation import (
 from metadata.reader import MetadataReader, RunView
 from pipeline.config import PipelineConfig
 from reports import html as H
+from reports.run_graph import run_graph
 
 SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough examples, is flagged
 MIN_SLICE_EXAMPLES = 30
@@ -58,7 +59,14 @@ def render(run: RunView, reader: MetadataReader) -> str:
     body += ["<h2>Data</h2>", *_data(run, gate, reader)]
     if run.evaluation_uri:
         body += ["<h2>Evaluation</h2>", *_evaluation(run.evaluation_uri, baseline)]
-    body += ["<h2>Steps</h2>", _steps(run), "<h2>Provenance</h2>", _provenance(run)]
+    body += [
+        "<h2>Steps</h2>",
+        _steps(run),
+        "<h2>Lineage</h2>",
+        run_graph(run, reader),
+        "<h2>Provenance</h2>",
+        _provenance(run),
+    ]
     return H.page(f"{run.pipeline} run {run.run}", body)
 
 
@@ -166,8 +174,11 @@ def _failures(failures, evaluation_uri: str | None, baseline: str | None) -> lis
 def _moved(evaluation_uri: str, baseline: str, shown: int) -> list[str]:
     """The slices whose AUC moved most against the baseline, on enough examples."""
     changes = [c for c in slice_changes(evaluation_uri) if c.examples >= MIN_SLICE_EXAMPLES]
-    rows = [[c.slice, c.examples, c.candidate, c.baseline, c.change] for c in changes[:shown]]
-    marks = ["bad" if c.change < -SLICE_MARGIN else "" for c in changes[:shown]]
+    changes = [c for c in changes if c.slice == OVERALL] + [
+        c for c in changes if c.slice != OVERALL
+    ][:shown]  # the overall first, then the largest moves
+    rows = [[c.slice, c.examples, c.candidate, c.baseline, c.change] for c in changes]
+    marks = ["bad" if c.change < -SLICE_MARGIN else "" for c in changes]
     if not rows:
         return [f"<p>No slice of at least {MIN_SLICE_EXAMPLES} examples to compare.</p>"]
     return [
@@ -223,14 +234,16 @@ def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list
 
 
 def _distributions(run: RunView, reader: MetadataReader) -> list[str]:
-    """Each feature of the span against the span before (train splits): numbers as summary
-    figures, categories as bars of their most frequent values."""
+    """Each feature of the span against the span before and the training window (train
+    splits): numbers as summary figures and histograms, categories as bars of their most
+    frequent values."""
     current, previous = _gate_statistics(run, reader)
     if current is None:
         return []
+    window = _window_statistics(run, reader)
     by_name = {_name(f): f for f in current.features}
     before = {_name(f): f for f in previous.features} if previous is not None else {}
-    numeric, charts = [], []
+    numeric, histograms, charts = [], [], []
     for name, feature in sorted(by_name.items()):
         old = before.get(name)
         if feature.HasField("num_stats"):
@@ -247,12 +260,19 @@ def _distributions(run: RunView, reader: MetadataReader) -> list[str]:
                     _missing(now.common_stats, current.num_examples),
                 ]
             )
+            histograms.append(_histogram(name, feature, old, window))
         elif feature.HasField("string_stats") and feature.string_stats.top_values:
-            charts.append(_category_bars(name, feature, old, current, previous))
-    parts = ["<h3>Distributions: this span against the one before</h3>"]
+            charts.append(_category_bars(name, feature, old, current, previous, window))
+    against = "the one before" + (
+        f" and the training window ({len(window)} span(s))" if window else ""
+    )
+    parts = [f"<h3>Distributions: this span against {against}</h3>"]
     if numeric:
         headers = ["feature", "mean", "mean before", "median", "median before", "std", "missing"]
         parts.append(H.table(headers, numeric))
+    histograms = [h for h in histograms if h]
+    if histograms:
+        parts.append(f"<div class=charts id=numeric-charts>{''.join(histograms)}</div>")
     if charts:
         parts.append(f"<div class=charts id=category-charts>{''.join(charts)}</div>")
     return parts
@@ -266,11 +286,72 @@ def _name(feature) -> str:
     return feature.path.step[-1] if feature.path.step else feature.name
 
 
-def _category_bars(name, feature, old, current, previous) -> str:
+def _histogram(name, feature, old, window) -> str:
+    """The span's equal-width histogram; the span before and the window folded into the same
+    buckets (their counts spread evenly over each of their own buckets), all as shares."""
+    buckets = _standard_buckets(feature)
+    if not buckets:
+        return ""
+    edges = [(b.low_value, b.high_value) for b in buckets]
+    series = {"this span": _rebinned(buckets, edges)}
+    if old is not None and _standard_buckets(old):
+        series["span before"] = _rebinned(_standard_buckets(old), edges)
+    found = [f for stats in window for f in stats.features if _name(f) == name]
+    spread = [b for f in found for b in _standard_buckets(f)]
+    if spread:
+        series["training window"] = _rebinned(spread, edges)
+    labels = [_short(low) for low, _ in edges]
+    return H.bars(f"{name}: histogram (bucket from)", labels, series)
+
+
+def _short(value: float) -> str:
+    """A bucket's lower edge in at most 6 characters: 7.2k, 1.39G, -87.6."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def _standard_buckets(feature) -> list:
+    if not feature.HasField("num_stats"):
+        return []
+    for histogram in feature.num_stats.histograms:
+        if histogram.type == histogram.STANDARD:
+            return list(histogram.buckets)
+    return []
+
+
+def _rebinned(buckets, edges) -> list[float]:
+    """Shares of all `buckets`' counts falling in each of `edges`; what lies outside them is
+    the part the bars do not add up to."""
+    total = sum(b.sample_count for b in buckets)
+    counts = [0.0] * len(edges)
+    for bucket in buckets:
+        width = bucket.high_value - bucket.low_value
+        for index, (low, high) in enumerate(edges):
+            if width <= 0:  # a single value
+                inside = low <= bucket.low_value <= high
+                counts[index] += bucket.sample_count if inside else 0.0
+                if inside:
+                    break
+                continue
+            overlap = min(high, bucket.high_value) - max(low, bucket.low_value)
+            if overlap > 0:
+                counts[index] += bucket.sample_count * overlap / width
+    return [c / total if total else 0.0 for c in counts]
+
+
+def _category_bars(name, feature, old, current, previous, window) -> str:
     top = [v.value for v in feature.string_stats.top_values[:8]]
     series = {"this span": _shares(feature, top, current.num_examples)}
     if old is not None and old.HasField("string_stats"):
         series["span before"] = _shares(old, top, previous.num_examples)
+    found = [(f, stats.num_examples) for stats in window for f in stats.features]
+    found = [(f, n) for f, n in found if _name(f) == name and f.HasField("string_stats")]
+    if found:
+        total = sum(n for _, n in found)
+        summed = [sum(_shares(f, top, 1)[i] for f, _ in found) for i in range(len(top))]
+        series["training window"] = [c / total if total else 0.0 for c in summed]
     return H.bars(f"{name}: most frequent values", top, series)
 
 
@@ -279,24 +360,41 @@ def _shares(feature, values, examples: int) -> list[float]:
     return [counts.get(v, 0.0) / examples if examples else 0.0 for v in values]
 
 
-def _gate_statistics(run: RunView, reader: MetadataReader):
-    """The train split's statistics the gate judged, and those of the span it compared with."""
+def _window_statistics(run: RunView, reader: MetadataReader) -> list:
+    """The train-split statistics of each span the run's Transform read: the training window.
+    Empty for a run that trained nothing."""
+    transform = reader.executions_of_run(run.run).get(names.TRANSFORM)
+    if transform is None:
+        return []
+    found = []
+    for examples in reader.inputs(transform.id, "examples"):
+        for execution_id in reader.consumers(examples.id):
+            view = reader.execution(execution_id)
+            if view.node == names.STATISTICS_GEN:
+                found += [
+                    _train_statistics(reader.artifact(i).uri)
+                    for i in view.outputs.get("statistics", [])
+                ]
+                break
+    return [s for s in found if s is not None]
+
+
+def _train_statistics(uri: str):
     import tensorflow_data_validation as tfdv
 
+    path = pathlib.Path(uri) / "Split-train" / names.STATISTICS_FILE
+    return tfdv.load_stats_binary(str(path)).datasets[0] if path.is_file() else None
+
+
+def _gate_statistics(run: RunView, reader: MetadataReader):
+    """The train split's statistics the gate judged, and those of the span it compared with."""
     gate = reader.executions_of_run(run.run).get(names.GATE)
     if gate is None:
         return None, None
     found = []
     for key in ("statistics", "previous"):
         artifacts = reader.inputs(gate.id, key)
-        path = (
-            pathlib.Path(artifacts[0].uri) / "Split-train" / names.STATISTICS_FILE
-            if artifacts
-            else None
-        )
-        found.append(
-            tfdv.load_stats_binary(str(path)).datasets[0] if path and path.is_file() else None
-        )
+        found.append(_train_statistics(artifacts[0].uri) if artifacts else None)
     return found[0], found[1]
 
 

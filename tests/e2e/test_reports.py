@@ -1,6 +1,7 @@
 """Every run writes its page and the run history (the session's runs, tests/e2e/conftest.py),
 and the pages render in a real headless Chromium with no console error and no network
-request, the outcome, the gate's table, the slice table and the charts visible."""
+request, the outcome, the gate's table, the histograms, the slice table, the curves, the steps
+and the lineage visible, and for a model not blessed, why, against the version it lost to."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ import pytest
 
 from tests.browser import visit
 
-PAGE_PARTS = ["#outcome", "#gate-table", "#slice-table", "#category-charts svg", "#steps svg"]
+PAGE_PARTS = [
+    "#outcome",
+    "#gate-table",
+    "#numeric-charts svg",
+    "#category-charts svg",
+    "#slice-table",
+    "#curves svg",
+    "#steps svg",
+    "#lineage svg",
+]
+WHY_NOT = ["#why-not", "#moved"]  # a run not blessed, judged against the pushed one
 
 
 def _page(runs, name: str) -> pathlib.Path:
@@ -33,11 +44,18 @@ def test_every_run_writes_its_page_and_the_history(runs):
     [("fresh", "pushed: Blessed and pushed as version"), ("strict", "not-blessed: Not blessed")],
 )
 def test_a_run_page_renders_in_a_real_browser_with_nothing_fetched(runs, tmp_path, name, outcome):
-    seen = visit(_page(runs, name), PAGE_PARTS, tmp_path / f"{name}.png")
+    parts = PAGE_PARTS + (WHY_NOT if name == "strict" else [])
+    seen = visit(_page(runs, name), parts, tmp_path / f"{name}.png")
     assert seen.console_errors == [] and seen.requests == []
-    assert seen.visible == {part: True for part in PAGE_PARTS}
+    assert seen.visible == {part: True for part in parts}
     assert seen.texts["#outcome"].startswith(outcome)
     assert "auc" in seen.texts["#slice-table"] and "overall" in seen.texts["#slice-table"]
+    assert "span 1 · accepted" in seen.texts["#lineage svg"]
+    if name == "strict":  # the baseline named by the version it was pushed as
+        before = [runs[n]["summary"].pushed_version for n in ("fresh", "data_edited")]
+        pushed = max(v for v in before if v is not None)  # the latest blessed model
+        assert f"baseline (version {pushed})" in seen.texts["#why-not"]
+        assert f"baseline · version {pushed}" in seen.texts["#lineage svg"]
     assert seen.screenshot.stat().st_size > 10_000
     print(f"screenshot: {seen.screenshot}")
 
