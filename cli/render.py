@@ -184,6 +184,11 @@ def _run_outcome(outcome: RunOutcome) -> None:
 
 
 def threshold_failure(failure: ThresholdFailure) -> str:
+    if failure.is_diff:  # a max_drop: the value is the change against the baseline
+        return (
+            f"{failure.slice}: {failure.metric} changed {failure.value:+.4f} against the "
+            f"baseline, fails change >= {failure.min_change:.4f}"
+        )
     bounds = []
     if failure.lower_bound is not None:
         bounds.append(f">= {failure.lower_bound}")

@@ -1,6 +1,9 @@
-"""What an Evaluator's output says: metrics per slice and the thresholds a model failed.
+"""What an Evaluator's output says: metrics per slice, the thresholds a model failed, the
+baseline's figures on the same examples and the curves (ROC, precision-recall, calibration).
 
-The one reader of TFMA results: the run outcome, lineage and run diffs all use it.
+The one reader of TFMA results: the run outcome, lineage, run diffs and the run page all use
+it. Metrics are read without the plots (a plots file is megabytes; the metrics are what most
+readers want); `read_evaluation` reads each file once for a page.
 """
 
 from __future__ import annotations
@@ -20,22 +23,37 @@ class ThresholdFailure:
     lower_bound: float | None
     upper_bound: float | None
     min_change: float | None  # against the baseline model
+    is_diff: bool = False  # `value` is the change against the baseline, not the metric
 
 
 def _slice_name(items) -> str:
     return ", ".join(f"{column}={value}" for column, value in items) or OVERALL
 
 
+def _metric_tables(evaluation_uri: str, models: tuple[str | None, ...]) -> list[dict]:
+    """{slice: {metric: value}} per model asked for, from one read of the metrics file."""
+    from tensorflow_model_analysis.view.util import convert_metrics_proto_to_dict
+    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer import (
+        load_and_deserialize_metrics,
+    )
+
+    protos = list(load_and_deserialize_metrics(evaluation_uri))
+    tables = []
+    for model in models:
+        converted = [convert_metrics_proto_to_dict(p, model_name=model) for p in protos]
+        tables.append(_table([c for c in converted if c is not None]))
+    return tables
+
+
 def slice_metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
-    """{slice: {metric: value}} of the candidate model; scalar metrics only."""
-    import tensorflow_model_analysis as tfma
+    """{slice: {metric: value}} of the candidate model (with its `*_diff` against a baseline,
+    when there is one); scalar metrics only."""
+    return _metric_tables(evaluation_uri, (None,))[0]
 
-    return _table(tfma.load_eval_result(evaluation_uri))
 
-
-def _table(result) -> dict[str, dict[str, float]]:
+def _table(slicing_metrics) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
-    for slice_key, metrics in result.slicing_metrics:
+    for slice_key, metrics in slicing_metrics:
         for metric, value in metrics.get("", {}).get("", {}).items():
             number = next(iter(value.values()), None) if isinstance(value, dict) else None
             if isinstance(number, (int, float)) and not isinstance(number, bool):
@@ -77,7 +95,8 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
         ]
         for failure in per_slice.failures:
             threshold = failure.metric_threshold
-            bounds = threshold.value_threshold
+            is_diff = failure.metric_key.is_diff  # judged on the change: its bounds only
+            bounds = threshold.value_threshold if not is_diff else type(threshold.value_threshold)()
             failures.append(
                 ThresholdFailure(
                     slice=_slice_name(keys),
@@ -91,9 +110,10 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
                     else None,
                     min_change=(
                         threshold.change_threshold.absolute.value
-                        if threshold.HasField("change_threshold")
+                        if is_diff and threshold.HasField("change_threshold")
                         else None
                     ),
+                    is_diff=is_diff,
                 )
             )
     return failures
@@ -101,8 +121,8 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
 
 @dataclasses.dataclass(frozen=True)
 class Curves:
-    """The candidate's ROC, precision-recall and calibration on the whole eval split, from
-    TFMA's plots (`ConfusionMatrixPlot`, `CalibrationPlot` in the eval config)."""
+    """A model's ROC, precision-recall and calibration on the whole eval split, from TFMA's
+    plots (`ConfusionMatrixPlot`, `CalibrationPlot` in the eval config)."""
 
     roc: list[tuple[float, float]]  # (false positive rate, true positive rate)
     precision_recall: list[tuple[float, float]]  # (recall, precision)
@@ -110,64 +130,6 @@ class Curves:
 
 
 CALIBRATION_BINS = 10
-
-
-def _loaded(evaluation_uri: str, model: str | None = None):
-    import tensorflow_model_analysis as tfma
-
-    return tfma.load_eval_result(evaluation_uri, model_name=model)
-
-
-def has_baseline(evaluation_uri: str) -> bool:
-    """Whether the Evaluator compared the candidate with a baseline model."""
-    from tensorflow_model_analysis.writers.eval_config_writer import load_eval_run
-
-    config = load_eval_run(evaluation_uri)[0]
-    return any(spec.is_baseline for spec in config.model_specs)
-
-
-def overall_curves(evaluation_uri: str) -> Curves | None:
-    """None when the evaluation has no plots (runs from before they were asked for)."""
-    model = "candidate" if has_baseline(evaluation_uri) else None
-    plots = dict(_loaded(evaluation_uri, model).plots or [])
-    found = (plots.get(()) or {}).get("", {}).get("", {})  # None where nothing was plotted
-    matrices = found.get("confusionMatrixAtThresholds", {}).get("matrices", [])
-    buckets = found.get("calibrationHistogramBuckets", {}).get("buckets", [])
-    if not matrices and not buckets:
-        return None
-
-    def rate(m: dict, key: str) -> float | None:
-        value = m.get(key, 0.0)
-        return None if isinstance(value, str) else float(value)  # 'NaN' arrives as text
-
-    roc = sorted(
-        {(rate(m, "falsePositiveRate"), rate(m, "recall")) for m in matrices} - {(None, None)},
-        key=lambda p: (p[0] if p[0] is not None else 0.0, p[1] or 0.0),
-    )
-    pr = sorted(
-        (r, p)
-        for r, p in {(rate(m, "recall"), rate(m, "precision")) for m in matrices}
-        if r is not None and p is not None
-    )
-    return Curves(
-        roc=[(x, y) for x, y in roc if x is not None and y is not None],
-        precision_recall=pr,
-        calibration=_calibration(buckets),
-    )
-
-
-def _calibration(buckets: list[dict]) -> list[tuple[float, float, float]]:
-    """TFMA's 1,000 buckets folded into 10 by predicted score: each bin's mean prediction
-    against its observed positive rate, and its example count."""
-    sums = [[0.0, 0.0, 0.0] for _ in range(CALIBRATION_BINS)]
-    for bucket in buckets:
-        low = bucket.get("lowerThresholdInclusive", 0.0)
-        low = 0.0 if isinstance(low, str) else float(low)  # '-Infinity' for the first
-        index = min(CALIBRATION_BINS - 1, max(0, int(low * CALIBRATION_BINS)))
-        sums[index][0] += float(bucket.get("totalWeightedRefinedPrediction", 0.0))
-        sums[index][1] += float(bucket.get("totalWeightedLabel", 0.0))
-        sums[index][2] += float(bucket.get("numWeightedExamples", 0.0))
-    return [(p / n, label / n, n) for p, label, n in sums if n > 0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,21 +146,95 @@ class SliceChange:
         return self.candidate - self.baseline
 
 
-def slice_changes(evaluation_uri: str, metric: str = "auc") -> list[SliceChange]:
-    """Per slice, the candidate's `metric` against the baseline's, largest move first; slices
-    where either is undefined are left out. Empty without a baseline."""
-    baseline = baseline_metrics(evaluation_uri)
-    if not baseline:
-        return []
-    changes = []
-    for name, metrics in _table(_loaded(evaluation_uri, "candidate")).items():
-        now, then = defined(metrics).get(metric), defined(baseline.get(name, {})).get(metric)
-        if now is not None and then is not None:
-            count = int(metrics.get("example_count", 0))
-            changes.append(SliceChange(name, now, then, count))
-    return sorted(changes, key=lambda c: (-abs(c.change), slice_order(c.slice)))
+@dataclasses.dataclass(frozen=True)
+class EvaluationView:
+    """One evaluation as a page shows it. `baseline` is empty and `baseline_curves` None when
+    the Evaluator had no baseline model; the curves are None for evaluations made before they
+    were computed."""
+
+    candidate: dict[str, dict[str, float]]
+    baseline: dict[str, dict[str, float]]
+    curves: Curves | None
+    baseline_curves: Curves | None
+    failures: list[ThresholdFailure]
+
+    def changes(self, metric: str = "auc") -> list[SliceChange]:
+        """Per slice, the candidate's `metric` against the baseline's, largest move first;
+        slices where either is undefined are left out."""
+        found = []
+        for name, metrics in self.candidate.items():
+            now = defined(metrics).get(metric)
+            then = defined(self.baseline.get(name, {})).get(metric)
+            if now is not None and then is not None:
+                found.append(SliceChange(name, now, then, int(metrics.get("example_count", 0))))
+        return sorted(found, key=lambda c: (-abs(c.change), slice_order(c.slice)))
 
 
-def baseline_metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
-    """{slice: {metric: value}} of the baseline model on the same examples; empty without."""
-    return _table(_loaded(evaluation_uri, "baseline")) if has_baseline(evaluation_uri) else {}
+def read_evaluation(evaluation_uri: str) -> EvaluationView:
+    """Each of the evaluation's files read once."""
+    from tensorflow_model_analysis.view.util import convert_plots_proto_to_dict
+    from tensorflow_model_analysis.writers.eval_config_writer import load_eval_run
+    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer import (
+        load_and_deserialize_plots,
+    )
+
+    config = load_eval_run(evaluation_uri)[0]
+    with_baseline = any(spec.is_baseline for spec in config.model_specs)
+    models = ("candidate", "baseline") if with_baseline else (None,)
+    tables = _metric_tables(evaluation_uri, models)
+    plots = [  # the overall slice's: the only ones a page draws
+        p
+        for p in load_and_deserialize_plots(evaluation_uri)
+        if not p.slice_key.single_slice_keys and not p.HasField("cross_slice_key")
+    ]
+    curves = []
+    for model in models:
+        converted = [convert_plots_proto_to_dict(p, model_name=model) for p in plots]
+        overall = dict(c for c in converted if c is not None).get(())
+        curves.append(curves_from((overall or {}).get("", {}).get("", {})))
+    return EvaluationView(
+        candidate=tables[0],
+        baseline=tables[1] if with_baseline else {},
+        curves=curves[0],
+        baseline_curves=curves[1] if with_baseline else None,
+        failures=threshold_failures(evaluation_uri),
+    )
+
+
+def curves_from(plot: dict) -> Curves | None:
+    """Curves from one slice's plots as TFMA's view dicts hold them: the confusion matrices
+    in threshold order (a count of 0 is left out of a matrix; NaN arrives as the text 'NaN'),
+    the calibration histogram's buckets. None when nothing was plotted."""
+    matrices = plot.get("confusionMatrixAtThresholds", {}).get("matrices", [])
+    buckets = plot.get("calibrationHistogramBuckets", {}).get("buckets", [])
+    if not matrices and not buckets:
+        return None
+
+    def rate(matrix: dict, key: str) -> float | None:
+        value = matrix.get(key, 0.0)
+        return None if isinstance(value, str) else float(value)
+
+    roc, pr = [], []
+    for matrix in reversed(matrices):  # from the highest threshold down: the curves' order
+        fpr, recall, precision = (
+            rate(matrix, k) for k in ("falsePositiveRate", "recall", "precision")
+        )
+        if fpr is not None and recall is not None and (fpr, recall) not in roc[-1:]:
+            roc.append((fpr, recall))
+        if recall is not None and precision is not None and (recall, precision) not in pr[-1:]:
+            pr.append((recall, precision))
+    return Curves(roc=roc, precision_recall=pr, calibration=_calibration(buckets))
+
+
+def _calibration(buckets: list[dict]) -> list[tuple[float, float, float]]:
+    """TFMA's buckets folded into 10 by predicted score: each bin's mean prediction against
+    its observed positive rate, and its example count."""
+    sums = [[0.0, 0.0, 0.0] for _ in range(CALIBRATION_BINS)]
+    for bucket in buckets:
+        low = bucket.get("lowerThresholdInclusive", 0.0)
+        low = 0.0 if isinstance(low, str) else float(low)  # '-Infinity' for the first
+        index = min(CALIBRATION_BINS - 1, max(0, int(low * CALIBRATION_BINS)))
+        sums[index][0] += float(bucket.get("totalWeightedRefinedPrediction", 0.0))
+        sums[index][1] += float(bucket.get("totalWeightedLabel", 0.0))
+        sums[index][2] += float(bucket.get("numWeightedExamples", 0.0))
+    return [(p / n, label / n, n) for p, label, n in sums if n > 0]

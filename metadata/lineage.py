@@ -61,7 +61,10 @@ def upstream(reader: MetadataReader, artifact_id: int) -> dict:
     run = tree["artifact"].run
     if run:
         facts = reader.run(run).provenance
-        tree["run"] = {"run": run, **{k: fact_value(v) for k, v in facts.items() if k != "config"}}
+        tree["run"] = {
+            "run": run,
+            **{k: fact_value(k, v) for k, v in facts.items() if k != "config"},
+        }
     if tree["artifact"].type == names.PUSHED_MODEL:  # when it went live, on trial, back
         tree["deployments"] = reader.deployments(artifact_id)
         tree["monitorings"] = reader.monitorings(artifact_id)

@@ -163,22 +163,29 @@ class RunView:
         return {
             "outcome": self.outcome,
             "auc": self.key_metric,
-            "provenance": {k: fact_value(v) for k, v in self.provenance.items()},
+            "provenance": {k: fact_value(k, v) for k, v in self.provenance.items()},
         }
 
 
-def fact_value(text: str) -> Any:
-    """A recorded fact as the value it stands for: "4" as 4, "0.91" as 0.91, "true" as True,
-    a JSON list or object ("allowed", "config", a Kubeflow parameter) parsed; anything else
-    (hashes, paths, revisions) as the text. ML Metadata keeps run facts as strings. NaN and
-    the infinities stay text: JSON has no such numbers."""
+NUMERIC_FACTS = frozenset({"span", "auc"})  # a number elsewhere is text: "1.10", a hash
+
+
+def fact_value(key: str, text: str) -> Any:
+    """A recorded fact as the value it stands for: `span` and `auc` (also as a Kubeflow
+    `parameter.span`) as numbers, "true"/"false" as booleans, a JSON list or object
+    ("allowed", "config", a Kubeflow parameter) parsed; anything else (hashes, paths,
+    revisions, a version "1.10") as the text. ML Metadata keeps run facts as strings. NaN
+    and the infinities stay text: JSON has no such numbers."""
     try:
         value = json.loads(text)
     except ValueError:
         return text
-    if isinstance(value, float) and not math.isfinite(value):
-        return text
-    return value if isinstance(value, (bool, int, float, list, dict)) else text
+    if isinstance(value, (bool, list, dict)):
+        return value
+    numeric = key.rsplit(".", 1)[-1] in NUMERIC_FACTS
+    if numeric and isinstance(value, (int, float)) and math.isfinite(value):
+        return value
+    return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -629,12 +636,32 @@ class MetadataReader:
         """The version a Model artifact was pushed as (the newest, if pushed more than once);
         None for a model never pushed (e.g. blessed while the same model was served)."""
         found = [
-            push.version
-            for push in self.pushed_models()
-            if (pusher := self.producer(push.artifact_id)) is not None
-            and model_id in {a.id for a in self.inputs(pusher.id, "model")}
+            number(artifact.custom_properties, names.PUSHED_VERSION)
+            for execution_id in self.consumers(model_id)
+            if self.node_of(self.store.get_executions_by_id([execution_id])[0]) == names.PUSHER
+            for artifact in self.outputs(execution_id)
+            if number(artifact.custom_properties, names.PUSHED)
         ]
+        found = [v for v in found if v is not None]
         return max(found) if found else None
+
+    def run_inputs(self, run_id: str, node: str, key: str) -> list[metadata_store_pb2.Artifact]:
+        """What one step of a run read under input `key`; empty when the step did not run."""
+        execution = self.executions_of_run(run_id).get(node)
+        return self.inputs(execution.id, key) if execution is not None else []
+
+    def statistics_of(self, examples_id: int) -> metadata_store_pb2.Artifact | None:
+        """The statistics StatisticsGen computed of an Examples artifact (the first, if the
+        span was ingested by several runs)."""
+        for execution_id in self.consumers(examples_id):
+            execution = self.store.get_executions_by_id([execution_id])[0]
+            if self.node_of(execution) == names.STATISTICS_GEN:
+                made = [
+                    a for a in self.outputs(execution_id) if self.type_of(a) == names.STATISTICS
+                ]
+                if made:
+                    return made[0]
+        return None
 
     def _steps_on_pushed_models(
         self, execution_type: str, pushed_model_id: int | None

@@ -192,6 +192,22 @@ def project_root_of(config_file: pathlib.Path) -> pathlib.Path:
     return next((d for d in (folder, *folder.parents) if (d / "setup.py").is_file()), folder)
 
 
+def _no_store_left_behind(written: str, resolved: pathlib.Path, source: str) -> None:
+    """Relative paths once started from the working directory. A config outside any project
+    that named its store relatively, run from where that store is, would otherwise quietly
+    get a new, empty store (and retrain and push into a new serving folder): refused in one
+    line instead, until the store is moved or the path made absolute."""
+    if pathlib.Path(written).is_absolute():
+        return
+    before = (pathlib.Path.cwd() / written).resolve()
+    if before != resolved and before.exists() and not resolved.exists():
+        raise ConfigError(
+            f"{source}: outputs.metadata {written!r} now means {resolved} (relative paths "
+            f"start from the config's project), but the store is at {before}: move the "
+            "outputs there or give absolute paths"
+        )
+
+
 def load_config(
     path: str | pathlib.Path, base_dir: str | pathlib.Path | None = None
 ) -> PipelineConfig:
@@ -215,6 +231,7 @@ def config_from_dict(
 ) -> PipelineConfig:
     """Validate an already-parsed config mapping (tests build these directly). Relative paths
     start from `base_dir`, else from `config_file`'s project, else from the working directory."""
+    from_project = base_dir is None and config_file is not None  # not the working folder
     if base_dir is None:
         base_dir = project_root_of(config_file) if config_file else pathlib.Path.cwd()
     base = pathlib.Path(base_dir).resolve()
@@ -261,6 +278,8 @@ def config_from_dict(
     metadata_path = path_of(outputs, "metadata")
     serving_dir = path_of(outputs, "serving_dir")
     outputs.done()
+    if from_project:
+        _no_store_left_behind(outputs.get("metadata", str), metadata_path, source)
 
     beam_reader = top.child("beam")
     beam = Beam(

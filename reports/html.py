@@ -57,10 +57,26 @@ def _cell(value) -> str:
     return f"<td>{esc(value)}</td>"
 
 
+_NAMED_COLOURS = {"this span": "#1565c0", "span before": "#ef6c00", "candidate": "#1565c0"}
+_OTHER_COLOURS = ["#6a1b9a", "#2e7d32", "#ef6c00"]
+
+
+def colour(name: str, index: int) -> str:
+    """A series' colour: the same name is the same colour on every chart of a page."""
+    return _NAMED_COLOURS.get(name, _OTHER_COLOURS[index % len(_OTHER_COLOURS)])
+
+
+def _legend(names: Sequence[str], x: float, y: float, step_x: float, step_y: float) -> str:
+    return "".join(
+        f"<text x='{x + step_x * i:.0f}' y='{y + step_y * i:.0f}' font-size='9' "
+        f"fill='{colour(name, i)}'>■ {esc(name)}</text>"
+        for i, name in enumerate(names)
+    )
+
+
 def bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> str:
     """Grouped bars of shares (0..1), one colour per series (e.g. this span and the one
     before): a histogram or a category's top values, as inline SVG."""
-    colours = ["#1565c0", "#ef6c00", "#6a1b9a"]
     width, height, left, bottom = 320, 150, 30, 30
     count = max(len(labels), 1)
     group = (width - left) / count
@@ -73,7 +89,7 @@ def bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) 
             x = left + index * group + s_index * bar + bar / 2
             shapes.append(
                 f"<rect x='{x:.1f}' y='{height - bottom - h:.1f}' width='{bar:.1f}' "
-                f"height='{h:.1f}' fill='{colours[s_index % 3]}'><title>{esc(name)} "
+                f"height='{h:.1f}' fill='{colour(name, s_index)}'><title>{esc(name)} "
                 f"{esc(labels[index])}: {value:.1%}</title></rect>"
             )
     ticks = "".join(
@@ -82,11 +98,7 @@ def bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) 
         for i, label in enumerate(labels)
         if count <= 12 or i % max(1, count // 8) == 0
     )
-    legend = "".join(
-        f"<text x='{left + 90 * i}' y='{height - 4}' font-size='9' fill='{colours[i % 3]}'>"
-        f"■ {esc(name)}</text>"
-        for i, name in enumerate(series)
-    )
+    legend = _legend(list(series), left, height - 4, 110, 0)
     axis = f"<text x='2' y='10' font-size='8'>{top:.0%}</text>"
     return (
         f"<figure><svg role='img' width='{width}' height='{height}' "
@@ -135,10 +147,11 @@ def curve(
     series: dict[str, Sequence[tuple[float, float]]],
     axes: tuple[str, str],
     diagonal: bool = False,
+    dots: bool = False,
 ) -> str:
     """Curves on the unit square (ROC, precision-recall, calibration), one colour per series;
-    `diagonal` draws y = x, the chance line or perfect calibration."""
-    colours = ["#1565c0", "#ef6c00", "#6a1b9a"]
+    `diagonal` draws y = x, the chance line or perfect calibration; `dots` marks each point
+    (few points, each one a measurement)."""
     size, pad = 220, 34
     span = size - 2 * pad
 
@@ -153,8 +166,14 @@ def curve(
                 f"{'M' if i == 0 else 'L'}{at(x, y)}" for i, (x, y) in enumerate(points)
             )
             lines.append(
-                f"<path d='{path}' fill='none' stroke='{colours[index % 3]}' stroke-width='1.5'>"
+                f"<path d='{path}' fill='none' stroke='{colour(name, index)}' stroke-width='1.5'>"
                 f"<title>{esc(name)}</title></path>"
+            )
+        for x, y in points if dots else []:
+            cx, cy = at(x, y).split(",")
+            lines.append(
+                f"<circle cx='{cx}' cy='{cy}' r='2.5' fill='{colour(name, index)}'>"
+                f"<title>{esc(name)}: {x:.3f}, {y:.3f}</title></circle>"
             )
     reference = (
         f"<path d='M{at(0, 0)} L{at(1, 1)}' stroke='#bbb' stroke-dasharray='3 3'/>"
@@ -166,11 +185,7 @@ def curve(
         f"<text x='{pad}' y='{size - 8}' font-size='9'>{esc(axes[0])} (0 to 1)</text>"
         f"<text x='4' y='{pad - 8}' font-size='9'>{esc(axes[1])} (0 to 1)</text>"
     )
-    legend = "".join(
-        f"<text x='{pad + 4}' y='{pad + 12 + 11 * i}' font-size='9' fill='{colours[i % 3]}'>"
-        f"■ {esc(name)}</text>"
-        for i, name in enumerate(series)
-    )
+    legend = _legend(list(series), pad + 4, pad + 12, 0, 11)
     return (
         f"<figure><svg role='img' width='{size}' height='{size}' viewBox='0 0 {size} {size}'>"
         f"<title>{esc(title)}</title>{frame}{reference}{''.join(lines)}{legend}</svg>"

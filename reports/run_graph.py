@@ -13,7 +13,7 @@ from metadata.lineage import gate_verdict
 from metadata.reader import MetadataReader, RunView
 from reports import html as H
 
-BOX_WIDTH, BOX_HEIGHT, COLUMN, ROW = 150, 38, 165, 64
+BOX_WIDTH, BOX_HEIGHT, COLUMN, ROW = 170, 38, 185, 64  # a detail of 30 characters fits
 
 
 @dataclasses.dataclass
@@ -26,15 +26,18 @@ class _Node:
     x: float = 0.0
 
 
-def run_graph(run: RunView, reader: MetadataReader) -> str:
-    nodes, edges = _graph(run, reader)
+def run_graph(run: RunView, reader: MetadataReader, baseline: str | None = None) -> str:
+    """`baseline`: the baseline model's name as the page gives it ("version N")."""
+    nodes, edges = _graph(run, reader, baseline)
     if not nodes:
         return "<p>No artifact was recorded for this run.</p>"
     _layers(nodes, edges)
     return _svg(run, nodes, edges)
 
 
-def _graph(run: RunView, reader: MetadataReader) -> tuple[dict[int, _Node], set[tuple[int, int]]]:
+def _graph(
+    run: RunView, reader: MetadataReader, baseline: str | None
+) -> tuple[dict[int, _Node], set[tuple[int, int]]]:
     """Artifacts as nodes; an edge from each input of a step to each of its outputs."""
     nodes: dict[int, _Node] = {}
     edges: set[tuple[int, int]] = set()
@@ -49,10 +52,10 @@ def _graph(run: RunView, reader: MetadataReader) -> tuple[dict[int, _Node], set[
         for artifact_id in inputs + outputs:
             if artifact_id not in nodes:
                 nodes[artifact_id] = _node(reader, artifact_id, run.run, after)
-        baseline = set(view.inputs.get("baseline_model", []))
+        baseline_ids = set(view.inputs.get("baseline_model", []))
         for source in inputs:
-            if source in baseline:
-                nodes[source].detail = _baseline_detail(reader, source)
+            if source in baseline_ids:
+                nodes[source].detail = f"baseline · {baseline}" if baseline else "baseline"
             for target in outputs:
                 edges.add((source, target))
     return nodes, edges
@@ -71,11 +74,6 @@ def _node(reader: MetadataReader, artifact_id: int, run: str, before: int) -> _N
     elif artifact.type == names.MODEL_BLESSING and "blessed" in props:
         detail = "blessed" if props["blessed"] else "not blessed"
     return _Node(artifact_id, artifact.type, detail, earlier=artifact.run != run)
-
-
-def _baseline_detail(reader: MetadataReader, model_id: int) -> str:
-    version = reader.version_of_model(model_id)
-    return f"baseline · version {version}" if version is not None else "baseline"
 
 
 def _layers(nodes: dict[int, _Node], edges: set[tuple[int, int]]) -> None:
@@ -97,15 +95,13 @@ def _layers(nodes: dict[int, _Node], edges: set[tuple[int, int]]) -> None:
     rows: dict[int, list[_Node]] = {}
     for node in sorted(nodes.values(), key=lambda n: (n.title, n.detail, n.artifact_id)):
         rows.setdefault(node.layer, []).append(node)
+
+    def centre(node: _Node) -> float:  # where its inputs are, in the rows already placed
+        xs = [nodes[p].x for p in parents[node.artifact_id]]
+        return sum(xs) / len(xs) if xs else 0.0
+
     for layer in sorted(rows):
-        row = rows[layer]
-
-        def centre(node: _Node) -> float:
-            xs = [nodes[p].x for p in parents[node.artifact_id]]
-            return sum(xs) / len(xs) if xs else 0.0
-
-        row.sort(key=centre)
-        for index, node in enumerate(row):
+        for index, node in enumerate(sorted(rows[layer], key=centre)):
             node.x = 10 + index * COLUMN
 
 
@@ -131,7 +127,7 @@ def _svg(run: RunView, nodes: dict[int, _Node], edges: set[tuple[int, int]]) -> 
             f"<text x='{node.x + 6:.0f}' y='{y + 15:.0f}' font-size='11'>"
             f"{H.esc(node.title[:22])}</text>"
             f"<text x='{node.x + 6:.0f}' y='{y + 30:.0f}' font-size='10' fill='#444'>"
-            f"{H.esc(node.detail[:26])}</text></g>"
+            f"{H.esc(node.detail)}</text></g>"
         )
     width = 20 + max(n.x for n in nodes.values()) + BOX_WIDTH
     height = 20 + (1 + max(n.layer for n in nodes.values())) * ROW

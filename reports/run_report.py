@@ -1,8 +1,11 @@
-"""One run at a glance, as a self-contained page: what it ended in and why, the data the gate
-judged (its table, each finding highlighted, the label, the span against the one before), the
-evaluation per slice (sorted naturally, undefined values shown as such, weak slices flagged),
-the run's steps as a picture, and its provenance. Built from ML Metadata and the run's
-artifacts, so `tfxp report RUN` makes the page of any past run the same way."""
+"""One run at a glance, as a self-contained page: what it ended in and why (for a model not
+blessed, each missed threshold with the candidate's and the baseline's figures and the slices
+that fell most), the data the gate judged (its table, each finding highlighted, the label, each
+feature of the span against the span before and the training window, histograms included),
+the evaluation (per slice, sorted naturally, undefined values shown as such, weak slices
+flagged; ROC, precision-recall and calibration against the baseline's; the slices that moved
+most), the run's steps and lineage as pictures, and its provenance. Built from ML Metadata and
+the run's artifacts, so `tfxp report RUN` makes the page of any past run the same way."""
 
 from __future__ import annotations
 
@@ -13,13 +16,12 @@ from components.validation import GateReport
 from metadata import names
 from metadata.evaluation import (
     OVERALL,
-    baseline_metrics,
+    Curves,
+    EvaluationView,
+    SliceChange,
     defined,
-    overall_curves,
-    slice_changes,
-    slice_metrics,
+    read_evaluation,
     slice_order,
-    threshold_failures,
 )
 from metadata.reader import MetadataReader, RunView
 from pipeline.config import PipelineConfig
@@ -29,6 +31,7 @@ from reports.run_graph import run_graph
 SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough examples, is flagged
 MIN_SLICE_EXAMPLES = 30
 MOVED_SHOWN, MOVED_IN_WHY = 8, 5  # slices listed against the baseline
+MIN_CALIBRATION_EXAMPLES = 10  # a calibration bin with fewer says nothing
 SHOWN_METRICS = ("example_count", "auc", "binary_accuracy", "precision", "recall", "calibration")
 
 
@@ -48,22 +51,23 @@ def write_run_report(config: PipelineConfig, reader: MetadataReader, run_id: str
 
 def render(run: RunView, reader: MetadataReader) -> str:
     gate = _gate_report(run)
-    failures = threshold_failures(run.evaluation_uri) if run.outcome == "not-blessed" else []
+    evaluation = read_evaluation(run.evaluation_uri) if run.evaluation_uri else None
+    failures = evaluation.failures if evaluation and run.outcome == "not-blessed" else []
     baseline = _baseline_name(run, reader)
     body = [
         f"<h1>{H.esc(run.pipeline)}: run {H.esc(run.run)}</h1>",
         _outcome(run, gate, failures),
     ]
     if failures:
-        body += ["<h2>Why not blessed</h2>", *_failures(failures, run.evaluation_uri, baseline)]
+        body += ["<h2>Why not blessed</h2>", *_failures(evaluation, baseline)]
     body += ["<h2>Data</h2>", *_data(run, gate, reader)]
-    if run.evaluation_uri:
-        body += ["<h2>Evaluation</h2>", *_evaluation(run.evaluation_uri, baseline)]
+    if evaluation is not None:
+        body += ["<h2>Evaluation</h2>", *_evaluation(evaluation, baseline, moved=not failures)]
     body += [
         "<h2>Steps</h2>",
         _steps(run),
         "<h2>Lineage</h2>",
-        run_graph(run, reader),
+        run_graph(run, reader, baseline),
         "<h2>Provenance</h2>",
         _provenance(run),
     ]
@@ -119,6 +123,11 @@ def _failure_text(failure) -> str:
         if failure.upper_bound is not None
         else f"change vs the latest blessed model >= {failure.min_change:g}"
     )
+    if failure.is_diff:  # a max_drop: the value is the change against the baseline
+        return (
+            f"{failure.metric} {failure.value:+.4f} against the latest blessed model on "
+            f"{failure.slice}, needs a change >= {failure.min_change:.4f}"
+        )
     return f"{failure.metric} {failure.value:.4f} on {failure.slice}, needs {bound}"
 
 
@@ -132,57 +141,53 @@ def _outcome(run: RunView, gate, failures) -> str:
 
 def _baseline_name(run: RunView, reader: MetadataReader) -> str | None:
     """The model the Evaluator compared with, as a person knows it: its served version."""
-    evaluator = reader.executions_of_run(run.run).get(names.EVALUATOR)
-    models = reader.inputs(evaluator.id, "baseline_model") if evaluator is not None else []
+    models = reader.run_inputs(run.run, names.EVALUATOR, "baseline_model")
     if not models:
         return None
     version = reader.version_of_model(models[0].id)
     return f"version {version}" if version is not None else f"model {models[0].id} (not pushed)"
 
 
-def _failures(failures, evaluation_uri: str | None, baseline: str | None) -> list[str]:
-    """Each missed threshold with the candidate's and the baseline's figures, then the
-    slices that moved most against the baseline."""
-    before = baseline_metrics(evaluation_uri) if evaluation_uri and baseline else {}
-    rows = [
-        [
-            f.slice,
-            f.metric,
-            f.value,
-            before.get(f.slice, {}).get(f.metric),
-            f.lower_bound,
-            f.upper_bound,
-            f.min_change,
-        ]
-        for f in failures
-    ]
+def _failures(evaluation: EvaluationView, baseline: str | None) -> list[str]:
+    """Each missed threshold with the candidate's and the baseline's figures and the change
+    (what a `max_drop` threshold judges), then the slices that fell most against the baseline."""
+    rows = []
+    for f in evaluation.failures:
+        name = f.metric.removesuffix("_diff")
+        now = evaluation.candidate.get(f.slice, {}).get(name)
+        then = evaluation.baseline.get(f.slice, {}).get(name)
+        change = f.value if f.is_diff else (now - then if None not in (now, then) else None)
+        rows.append([f.slice, name, now, then, change, f.lower_bound, f.upper_bound, f.min_change])
     headers = [
         "slice",
         "metric",
         "candidate",
         f"baseline ({baseline or 'none'})",
+        "change",
         "lower bound",
         "upper bound",
         "change needed",
     ]
     parts = [f"<div id=why-not>{H.table(headers, rows, ['bad'] * len(rows))}</div>"]
-    if before:
-        parts += _moved(evaluation_uri, baseline, MOVED_IN_WHY)
+    if evaluation.baseline:
+        fell = sorted(evaluation.changes(), key=lambda c: c.change)  # the largest drops first
+        parts += _moved(fell, baseline or "none", MOVED_IN_WHY, "fell most")
     return parts
 
 
-def _moved(evaluation_uri: str, baseline: str, shown: int) -> list[str]:
-    """The slices whose AUC moved most against the baseline, on enough examples."""
-    changes = [c for c in slice_changes(evaluation_uri) if c.examples >= MIN_SLICE_EXAMPLES]
-    changes = [c for c in changes if c.slice == OVERALL] + [
-        c for c in changes if c.slice != OVERALL
-    ][:shown]  # the overall first, then the largest moves
-    rows = [[c.slice, c.examples, c.candidate, c.baseline, c.change] for c in changes]
-    marks = ["bad" if c.change < -SLICE_MARGIN else "" for c in changes]
+def _moved(changes: list[SliceChange], baseline: str, shown: int, how: str) -> list[str]:
+    """The overall and the slices whose AUC moved most against the baseline, on enough
+    examples."""
+    enough = [c for c in changes if c.examples >= MIN_SLICE_EXAMPLES]
+    listed = [c for c in enough if c.slice == OVERALL] + [c for c in enough if c.slice != OVERALL][
+        :shown
+    ]
+    rows = [[c.slice, c.examples, c.candidate, c.baseline, c.change] for c in listed]
+    marks = ["bad" if c.change < -SLICE_MARGIN else "" for c in listed]
     if not rows:
         return [f"<p>No slice of at least {MIN_SLICE_EXAMPLES} examples to compare.</p>"]
     return [
-        f"<h3>Slices that moved most: AUC against the baseline ({H.esc(baseline)})</h3>",
+        f"<h3>Slices that {how}: AUC against the baseline ({H.esc(baseline)})</h3>",
         "<div id=moved>",
         H.table(["slice", "examples", "candidate", "baseline", "change"], rows, marks),
         "</div>",
@@ -264,7 +269,7 @@ def _distributions(run: RunView, reader: MetadataReader) -> list[str]:
         elif feature.HasField("string_stats") and feature.string_stats.top_values:
             charts.append(_category_bars(name, feature, old, current, previous, window))
     against = "the one before" + (
-        f" and the training window ({len(window)} span(s))" if window else ""
+        f" and the training window ({len(window)} span(s), this one included)" if window else ""
     )
     parts = [f"<h3>Distributions: this span against {against}</h3>"]
     if numeric:
@@ -286,9 +291,13 @@ def _name(feature) -> str:
     return feature.path.step[-1] if feature.path.step else feature.name
 
 
+WINDOW = "training window"  # the spans the run trained on, this one included
+
+
 def _histogram(name, feature, old, window) -> str:
     """The span's equal-width histogram; the span before and the window folded into the same
-    buckets (their counts spread evenly over each of their own buckets), all as shares."""
+    buckets (their counts spread evenly over each of their own buckets), all as shares. What
+    falls outside this span's range is said under the chart."""
     buckets = _standard_buckets(feature)
     if not buckets:
         return ""
@@ -299,17 +308,31 @@ def _histogram(name, feature, old, window) -> str:
     found = [f for stats in window for f in stats.features if _name(f) == name]
     spread = [b for f in found for b in _standard_buckets(f)]
     if spread:
-        series["training window"] = _rebinned(spread, edges)
-    labels = [_short(low) for low, _ in edges]
-    return H.bars(f"{name}: histogram (bucket from)", labels, series)
+        series[WINDOW] = _rebinned(spread, edges)
+    outside = [
+        f"{1 - sum(shares):.1%} of the {label}"
+        for label, shares in series.items()
+        if 1 - sum(shares) >= 0.0005
+    ]
+    said = f"; outside this span's range: {', '.join(outside)}" if outside else ""
+    return H.bars(f"{name}: histogram by bucket start{said}", _edge_labels(edges), series)
 
 
-def _short(value: float) -> str:
-    """A bucket's lower edge in at most 6 characters: 7.2k, 1.39G, -87.6."""
+def _edge_labels(edges) -> list[str]:
+    """Each bucket's lower edge, short, with as many digits as it takes to tell them apart."""
+    for digits in range(3, 8):
+        labels = [_short(low, digits) for low, _ in edges]
+        if len(set(labels)) == len(labels):
+            return labels
+    return labels
+
+
+def _short(value: float, digits: int = 3) -> str:
+    """A number in a few characters: 7.21k, 1.39G, -87.6."""
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
+            return f"{value / size:.{digits}g}{suffix}"
+    return f"{value:.{digits}g}"
 
 
 def _standard_buckets(feature) -> list:
@@ -351,7 +374,7 @@ def _category_bars(name, feature, old, current, previous, window) -> str:
     if found:
         total = sum(n for _, n in found)
         summed = [sum(_shares(f, top, 1)[i] for f, _ in found) for i in range(len(top))]
-        series["training window"] = [c / total if total else 0.0 for c in summed]
+        series[WINDOW] = [c / total if total else 0.0 for c in summed]
     return H.bars(f"{name}: most frequent values", top, series)
 
 
@@ -363,20 +386,12 @@ def _shares(feature, values, examples: int) -> list[float]:
 def _window_statistics(run: RunView, reader: MetadataReader) -> list:
     """The train-split statistics of each span the run's Transform read: the training window.
     Empty for a run that trained nothing."""
-    transform = reader.executions_of_run(run.run).get(names.TRANSFORM)
-    if transform is None:
-        return []
-    found = []
-    for examples in reader.inputs(transform.id, "examples"):
-        for execution_id in reader.consumers(examples.id):
-            view = reader.execution(execution_id)
-            if view.node == names.STATISTICS_GEN:
-                found += [
-                    _train_statistics(reader.artifact(i).uri)
-                    for i in view.outputs.get("statistics", [])
-                ]
-                break
-    return [s for s in found if s is not None]
+    found = [
+        reader.statistics_of(examples.id)
+        for examples in reader.run_inputs(run.run, names.TRANSFORM, "examples")
+    ]
+    loaded = [_train_statistics(statistics.uri) for statistics in found if statistics is not None]
+    return [s for s in loaded if s is not None]
 
 
 def _train_statistics(uri: str):
@@ -388,53 +403,62 @@ def _train_statistics(uri: str):
 
 def _gate_statistics(run: RunView, reader: MetadataReader):
     """The train split's statistics the gate judged, and those of the span it compared with."""
-    gate = reader.executions_of_run(run.run).get(names.GATE)
-    if gate is None:
-        return None, None
     found = []
     for key in ("statistics", "previous"):
-        artifacts = reader.inputs(gate.id, key)
+        artifacts = reader.run_inputs(run.run, names.GATE, key)
         found.append(_train_statistics(artifacts[0].uri) if artifacts else None)
     return found[0], found[1]
 
 
-def _evaluation(evaluation_uri: str, baseline: str | None) -> list[str]:
-    parts = _slice_table(evaluation_uri)
-    parts += _curves(evaluation_uri)
-    if baseline:
-        parts += _moved(evaluation_uri, baseline, MOVED_SHOWN)
+def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -> list[str]:
+    parts = _slice_table(evaluation.candidate)
+    parts += _curves(evaluation, baseline)
+    if baseline and evaluation.baseline and moved:
+        parts += _moved(evaluation.changes(), baseline, MOVED_SHOWN, "moved most")
     return parts
 
 
-def _curves(evaluation_uri: str) -> list[str]:
-    """ROC, precision-recall and calibration of the candidate on the whole eval split."""
-    curves = overall_curves(evaluation_uri)
-    if curves is None:
+def _curves(evaluation: EvaluationView, baseline: str | None) -> list[str]:
+    """ROC, precision-recall and calibration on the whole eval split, the candidate's and,
+    when there is one, the baseline's."""
+    if evaluation.curves is None:
         return ["<p>No curves: this evaluation was made before they were computed.</p>"]
-    calibration = [(p, rate) for p, rate, _ in curves.calibration]
-    counts = ", ".join(f"{p:.2f}: {int(n)}" for p, _, n in curves.calibration)
+    models = {"candidate": evaluation.curves}
+    if evaluation.baseline_curves is not None:
+        models[f"baseline ({baseline or 'latest blessed'})"] = evaluation.baseline_curves
+
+    def calibration(curves: Curves) -> list[tuple[float, float]]:
+        return [(p, rate) for p, rate, n in curves.calibration if n >= MIN_CALIBRATION_EXAMPLES]
+
+    counts = ", ".join(f"{p:.2f}: {int(n)}" for p, _, n in evaluation.curves.calibration)
     return [
         "<h3>Curves (overall)</h3>",
         "<div class=charts id=curves>",
-        H.curve("ROC", {"candidate": curves.roc}, ("false positive rate", "recall"), True),
+        H.curve(
+            "ROC",
+            {name: c.roc for name, c in models.items()},
+            ("false positive rate", "recall"),
+            diagonal=True,
+        ),
         H.curve(
             "Precision against recall",
-            {"candidate": curves.precision_recall},
+            {name: c.precision_recall for name, c in models.items()},
             ("recall", "precision"),
         ),
         H.curve(
-            f"Calibration: observed positive rate by mean score, 10 bins (examples per bin "
-            f"by mean score: {counts})",
-            {"candidate": calibration},
+            f"Calibration: observed positive rate by mean score in 10 bins of score, bins of "
+            f"fewer than {MIN_CALIBRATION_EXAMPLES} examples left out (the candidate's "
+            f"examples by mean score: {counts})",
+            {name: calibration(c) for name, c in models.items()},
             ("mean score", "positive rate"),
-            True,
+            diagonal=True,
+            dots=True,
         ),
         "</div>",
     ]
 
 
-def _slice_table(evaluation_uri: str) -> list[str]:
-    table = slice_metrics(evaluation_uri)
+def _slice_table(table: dict[str, dict[str, float]]) -> list[str]:
     overall = table.get(OVERALL, {}).get("auc")
     rows, marks = [], []
     for name in sorted(table, key=slice_order):

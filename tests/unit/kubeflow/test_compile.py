@@ -398,9 +398,12 @@ def test_a_secret_entry_holds_names_only(entry):
 
 
 @pytest.mark.parametrize("name", ["Taxi_Model", "taxi_model", "7taxi", "taxi-"])
-def test_compile_refuses_a_name_kubeflow_would_reject_in_one_line(tmp_path, capsys, name):
+def test_compile_refuses_a_name_kubeflow_would_reject_in_one_line(
+    tmp_path, capsys, monkeypatch, name
+):
     from cli.main import main
 
+    monkeypatch.chdir(tmp_path)  # the config's relative outputs: here, wherever this runs from
     raw = yaml.safe_load(TAXI_CONFIG.read_text())
     raw.update(name=name, schema=str(ROOT / raw["schema"]))
     config = tmp_path / "config.yaml"

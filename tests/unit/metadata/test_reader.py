@@ -207,6 +207,8 @@ def test_runs_json_carries_facts_as_typed_values_recorded_as_strings(tmp_path, c
         "git_revision": "c0ffee-dirty",
         "config_file": "/work/taxi.yaml",
         "missing": "nan",  # JSON has no NaN: kept as the text
+        "schema_git_revision": "1234567",  # a number only where a number is recorded
+        "parameter.version": "1.10",
         "quoted": '"4"',  # a JSON string is not unquoted: the text is what was recorded
     }
     assert record_run_facts(path, FIRST, facts)

@@ -72,6 +72,32 @@ def test_a_config_file_outside_any_repository_starts_from_its_own_folder(
     assert config_from_dict(taxi_raw).data_root == tmp_path / "data" / "taxi"  # no file: cwd
 
 
+def test_a_store_the_old_rule_found_is_not_quietly_replaced_by_a_new_empty_one(
+    taxi_raw, tmp_path, monkeypatch
+):
+    """Before, relative paths started from the working folder: a config kept outside any
+    project, run from where its store is, would now point at an empty place."""
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    config_file = folder / "taxi.yaml"
+    config_file.write_text(yaml.safe_dump(taxi_raw))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs" / "taxi").mkdir(parents=True)
+    (tmp_path / "outputs" / "taxi" / "metadata.sqlite").write_bytes(b"store")
+
+    with pytest.raises(ConfigError) as refused:
+        load_config(config_file)
+    assert str(refused.value) == (
+        f"{config_file}: outputs.metadata 'outputs/taxi/metadata.sqlite' now means "
+        f"{folder}/outputs/taxi/metadata.sqlite (relative paths start from the config's "
+        f"project), but the store is at {tmp_path}/outputs/taxi/metadata.sqlite: move the "
+        "outputs there or give absolute paths"
+    )
+    (folder / "outputs" / "taxi").mkdir(parents=True)  # moved: the store is found again
+    (folder / "outputs" / "taxi" / "metadata.sqlite").write_bytes(b"store")
+    assert load_config(config_file).metadata_path.parent == folder / "outputs" / "taxi"
+
+
 def test_the_model_config_survives_the_json_round_trip_to_executors():
     inputs = load_config(TAXI_CONFIG, base_dir=ROOT).model
     assert F.ModelConfig.from_json_dict(inputs.to_json_dict()) == inputs

@@ -10,7 +10,7 @@ import re
 import pytest
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from metadata.evaluation import _calibration
+from metadata.evaluation import EvaluationView, _calibration, curves_from
 from reports import html as H
 from reports.run_graph import _layers, _Node
 from reports.run_report import _rebinned, _short
@@ -61,10 +61,63 @@ def test_calibration_folds_a_thousand_buckets_into_ten_by_score():
 
 
 def test_a_curve_stays_on_its_unit_square():
-    svg = H.curve("ROC", {"candidate": [(0.0, 0.0), (0.5, 1.2), (1.0, 1.0)]}, ("x", "y"), True)
-    points = [float(v) for v in re.findall(r"[ML](-?[\d.]+),", svg)]
-    assert points and all(34 <= x <= 220 - 34 for x in points)
-    assert "stroke-dasharray" in svg  # the chance line
+    svg = H.curve("ROC", {"candidate": [(-0.1, 0.0), (0.5, 1.2), (1.0, 1.0)]}, ("x", "y"), True)
+    points = [(float(x), float(y)) for x, y in re.findall(r"[ML](-?[\d.]+),(-?[\d.]+)", svg)]
+    assert len(points) == 5  # three on the curve, two on the chance line
+    assert all(34 <= v <= 220 - 34 for point in points for v in point)
+    assert "stroke-dasharray" in svg
+
+
+def test_curves_follow_the_thresholds_from_the_highest_down():
+    """TFMA's matrices in its own order (lowest threshold first), a count of 0 left out of
+    its dict, NaN as text: the curves start at the strictest threshold and keep TFMA's order."""
+    matrices = [
+        {
+            "threshold": -1e-06,
+            "truePositives": 10.0,
+            "falsePositives": 40.0,
+            "precision": 0.2,
+            "recall": 1.0,
+            "falsePositiveRate": 1.0,
+        },
+        {
+            "threshold": 0.5,
+            "truePositives": 6.0,
+            "falsePositives": 4.0,
+            "precision": 0.6,
+            "recall": 0.6,
+            "falsePositiveRate": 0.1,
+        },
+        {"threshold": 0.9, "truePositives": 6.0, "precision": 1.0, "recall": 0.6},
+        {"threshold": 1.0, "precision": "NaN"},
+    ]
+    curves = curves_from({"confusionMatrixAtThresholds": {"matrices": matrices}})
+    assert curves.roc == [(0.0, 0.0), (0.0, 0.6), (0.1, 0.6), (1.0, 1.0)]
+    assert curves.precision_recall == [(0.6, 1.0), (0.6, 0.6), (1.0, 0.2)]
+    assert curves_from({}) is None  # an evaluation from before the plots
+
+
+def test_slices_are_compared_with_the_baseline_where_both_are_defined():
+    view = EvaluationView(
+        candidate={
+            "overall": {"auc": 0.90, "recall": 0.5, "example_count": 300.0},
+            "hour=1": {"auc": 0.70, "recall": 0.4, "example_count": 40.0},
+            "hour=2": {"auc": 0.0, "recall": float("nan"), "example_count": 9.0},
+        },
+        baseline={
+            "overall": {"auc": 0.91, "recall": 0.5},
+            "hour=1": {"auc": 0.80, "recall": 0.5},
+            "hour=2": {"auc": 0.5, "recall": 0.2},
+        },
+        curves=None,
+        baseline_curves=None,
+        failures=[],
+    )
+    changes = view.changes()
+    assert [(c.slice, c.examples, round(c.change, 4)) for c in changes] == [
+        ("hour=1", 40, -0.1),
+        ("overall", 300, -0.01),
+    ]  # hour=2 has no positive label: its AUC is undefined, not 0
 
 
 def test_each_artifact_sits_below_all_its_inputs_and_near_them():
