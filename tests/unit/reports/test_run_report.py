@@ -24,6 +24,7 @@ GATE = GateReport(
     allow=[],
 )
 FAILURE = ThresholdFailure("overall", "auc", 0.81, 0.85, None, None)
+DROP = ThresholdFailure("overall", "auc", -0.06, None, None, -0.01, is_diff=True)  # max_drop
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,12 @@ FAILURE = ThresholdFailure("overall", "auc", 0.81, 0.85, None, None)
             dict(nodes=FULL, blessed=False),
             [FAILURE],
             "Not blessed, nothing pushed: auc 0.8100 on overall, needs >= 0.85.",
+        ),
+        (
+            dict(nodes=FULL, blessed=False),
+            [DROP],
+            "Not blessed, nothing pushed: auc -0.0600 against the latest blessed model on "
+            "overall, needs a change >= -0.0100.",
         ),
         (
             dict(nodes={"ExampleGate": "failed"}, gate_stopped=True, provenance={"span": "4"}),
