@@ -12,12 +12,12 @@ import pathlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from components.validation import Finding, GateReport
 from metadata import names
-from metadata.evaluation import ThresholdFailure, defined, slice_order
+from metadata.evaluation import ThresholdFailure, WeakSlice, defined, slice_order
 from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
@@ -163,6 +163,7 @@ def _run_outcome(outcome: RunOutcome) -> None:
             f"{k}={outcome.metrics[k]:.4f}" for k in SHOWN_METRICS if k in outcome.metrics
         )
         print(f"eval split, overall: {shown}")
+        print("\n".join(weak_slices(outcome.weak_slices)))
     if outcome.result is Result.PUSHED:
         print(f"BLESSED and pushed: version {run.pushed_version} at {run.pushed_path}")
     elif outcome.result is Result.ALREADY_SERVING:
@@ -181,6 +182,24 @@ def _run_outcome(outcome: RunOutcome) -> None:
         for failure in outcome.threshold_failures:
             print(f"  {threshold_failure(failure)}")
     print(f"metadata: {outcome.metadata_path}\nartifacts: {outcome.pipeline_root}")
+
+
+def weak_slices(found: Sequence[WeakSlice], shown: int = 5) -> list[str]:
+    """Where the candidate's errors concentrate: the slices worse than the rest of the eval
+    split beyond chance, most excess errors first."""
+    if not found:
+        return ["where errors concentrate: no slice errs significantly more than the rest"]
+    lines = [
+        f"where errors concentrate ({len(found)} slice(s) worse than the rest, p < 0.05 "
+        "after Bonferroni):"
+    ]
+    for weak in found[:shown]:
+        lines.append(
+            f"  {weak.slice}: {weak.examples} examples, error rate {weak.error_rate:.3f} against "
+            f"{weak.rest_error_rate:.3f} for the rest, {weak.excess_errors:+.0f} errors, "
+            f"p={weak.p_value:.2g}"
+        )
+    return lines
 
 
 def threshold_failure(failure: ThresholdFailure) -> str:

@@ -238,3 +238,56 @@ def _calibration(buckets: list[dict]) -> list[tuple[float, float, float]]:
         sums[index][1] += float(bucket.get("totalWeightedLabel", 0.0))
         sums[index][2] += float(bucket.get("numWeightedExamples", 0.0))
     return [(p / n, label / n, n) for p, label, n in sums if n > 0]
+
+
+@dataclasses.dataclass(frozen=True)
+class WeakSlice:
+    """A slice where the model errs more than on the rest of the eval split, by more than
+    chance explains: where to look before choosing what data to collect."""
+
+    slice: str
+    examples: int
+    error_rate: float  # 1 - binary accuracy at a score of 0.5
+    rest_error_rate: float  # on the eval split without this slice
+    excess_errors: float  # examples x (error rate - the overall's): its share of the errors
+    p_value: float  # one-sided two-proportion z-test against the rest
+
+
+def weak_slices(
+    table: dict[str, dict[str, float]], alpha: float = 0.05, min_examples: int = 30
+) -> list[WeakSlice]:
+    """Slices (single features and configured crosses) worse than the rest of the eval split,
+    significant at `alpha` after Bonferroni's correction for the number of slices tested,
+    most excess errors first."""
+    overall = table.get(OVERALL, {})
+    total, accuracy = overall.get("example_count"), overall.get("binary_accuracy")
+    if not total or accuracy is None or accuracy != accuracy:
+        return []
+    errors = total * (1 - accuracy)
+    tested = []
+    for name, metrics in table.items():
+        count, slice_accuracy = metrics.get("example_count", 0.0), metrics.get("binary_accuracy")
+        if name == OVERALL or count < min_examples or count >= total or slice_accuracy is None:
+            continue
+        if slice_accuracy != slice_accuracy:  # NaN
+            continue
+        slice_errors = count * (1 - slice_accuracy)
+        rest_rate = (errors - slice_errors) / (total - count)
+        tested.append((name, count, 1 - slice_accuracy, rest_rate))
+    found = []
+    for name, count, rate, rest_rate in tested:
+        p_value = _one_sided_p(rate, count, rest_rate, total - count, errors / total)
+        if rate > rest_rate and p_value < alpha / max(len(tested), 1):
+            excess = count * (rate - errors / total)
+            found.append(WeakSlice(name, int(count), rate, rest_rate, excess, p_value))
+    return sorted(found, key=lambda w: (-w.excess_errors, slice_order(w.slice)))
+
+
+def _one_sided_p(rate: float, count: float, rest_rate: float, rest: float, pooled: float) -> float:
+    """P(a gap this large or larger | the slice errs as the rest does), normal approximation."""
+    import math
+
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / count + 1 / rest))
+    if spread == 0:
+        return 1.0
+    return 0.5 * math.erfc((rate - rest_rate) / spread / math.sqrt(2))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
-from metadata.evaluation import overall_metrics, threshold_failures
+from metadata.evaluation import OVERALL, slice_metrics, threshold_failures, weak_slices
 from metadata.reader import KEY_METRIC, MetadataReader, RunView
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
@@ -283,14 +283,16 @@ def _outcome(
     )
     evaluation = run_view.evaluation_uri
     failures = threshold_failures(evaluation) if evaluation and result is Result.NOT_BLESSED else []
+    table = slice_metrics(evaluation) if evaluation else {}
     return RunOutcome(
         result=result,
         span=span,
         data_only=data_only,
         run=run_view,
         gate_report=report,
-        metrics=overall_metrics(evaluation) if evaluation else {},
+        metrics=table.get(OVERALL, {}),
         threshold_failures=tuple(failures),
+        weak_slices=tuple(weak_slices(table)),
         serving_dir=str(config.serving_dir),
         metadata_path=str(config.metadata_path),
         pipeline_root=str(config.pipeline_root),

@@ -10,7 +10,7 @@ import dataclasses
 import enum
 
 from components.validation import Finding, GateReport
-from metadata.evaluation import ThresholdFailure
+from metadata.evaluation import ThresholdFailure, WeakSlice
 from metadata.reader import RunView
 from pipeline.config import PipelineConfig
 
@@ -35,6 +35,7 @@ class RunOutcome:
     gate_report: GateReport | None  # None when the gate was not reached
     metrics: dict[str, float]  # the candidate's overall metrics on the eval split
     threshold_failures: tuple[ThresholdFailure, ...]  # why it was not blessed
+    weak_slices: tuple[WeakSlice, ...]  # where the candidate's errors concentrate
     serving_dir: str
     metadata_path: str
     pipeline_root: str

@@ -22,6 +22,7 @@ from metadata.evaluation import (
     defined,
     read_evaluation,
     slice_order,
+    weak_slices,
 )
 from metadata.reader import MetadataReader, RunView
 from pipeline.config import PipelineConfig
@@ -412,10 +413,42 @@ def _gate_statistics(run: RunView, reader: MetadataReader):
 
 def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -> list[str]:
     parts = _slice_table(evaluation.candidate)
+    parts += _weak_slices(evaluation.candidate)
     parts += _curves(evaluation, baseline)
     if baseline and evaluation.baseline and moved:
         parts += _moved(evaluation.changes(), baseline, MOVED_SHOWN, "moved most")
     return parts
+
+
+def _weak_slices(table: dict[str, dict[str, float]]) -> list[str]:
+    """Error analysis: the slices where the errors concentrate, beyond chance."""
+    found = weak_slices(table)
+    heading = "<h3>Where errors concentrate</h3>"
+    explained = (
+        "<p>Slices whose error rate (at a score of 0.5) is above the rest of the eval split's by "
+        "more than chance explains (one-sided two-proportion test, p &lt; 0.05 after "
+        "Bonferroni's correction for the slices tested, at least 30 examples), most excess "
+        "errors first: where to look before choosing what data to collect.</p>"
+    )
+    if not found:
+        return [heading, explained, "<p id=weak-slices>No slice errs significantly more.</p>"]
+    rows = [
+        [
+            w.slice,
+            w.examples,
+            w.error_rate,
+            w.rest_error_rate,
+            round(w.excess_errors),
+            f"{w.p_value:.2g}",
+        ]
+        for w in found
+    ]
+    headers = ["slice", "examples", "error rate", "rest's error rate", "excess errors", "p"]
+    return [
+        heading,
+        explained,
+        f"<div id=weak-slices>{H.table(headers, rows, ['flag'] * len(rows))}</div>",
+    ]
 
 
 def _curves(evaluation: EvaluationView, baseline: str | None) -> list[str]:
