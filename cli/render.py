@@ -245,6 +245,8 @@ def gate_report(report: GateReport) -> list[str]:
                 f"    {m.feature:<24} {m.metric:<27} {m.value:8.4f}  "
                 f"threshold {m.threshold:<6g} {flag}"
             )
+    if report.previous_span is not None and report.unmeasured:
+        out.append(f"  drift not measured for {unmeasured(report)}")
     out.append(f"  label '{report.label}':")
     for split, counts in sorted(report.label_counts.items()):
         out.append(
@@ -264,6 +266,12 @@ def gate_report(report: GateReport) -> list[str]:
     out.append(f"  verdict: {verdict}")
     out += [f"    - {finding}" for finding in blocking]
     return out
+
+
+def unmeasured(report: GateReport) -> str:
+    """The features drift is not measured for, and why: one phrase for the terminal and the
+    page."""
+    return f"{', '.join(report.unmeasured)} (no drift_comparator in the schema)"
 
 
 def gate_stop(report: GateReport, report_path: str) -> str:

@@ -145,10 +145,19 @@ def ExampleGate(
     splits = artifact_utils.decode_split_names(statistics.split_names)
 
     findings: list[Finding] = []
-    for split in splits:
-        split_statistics = _statistics(statistics, split)
-        num_examples = sum(d.num_examples for d in split_statistics.datasets)
-        findings += count_findings(split, num_examples, limits.min_examples_per_split)
+    by_split = {split: _statistics(statistics, split) for split in splits}
+    sizes = {
+        split: sum(d.num_examples for d in found.datasets) for split, found in by_split.items()
+    }
+    shares = dict(limits.split_shares)
+    for split, split_statistics in by_split.items():
+        findings += count_findings(
+            split,
+            sizes[split],
+            limits.min_examples_per_split,
+            span_rows=sum(sizes.values()),
+            share=shares.get(split, 0.0),
+        )
         findings += non_finite_findings(split, split_statistics)
     for split in artifact_utils.decode_split_names(anomalies.split_names):
         findings += anomaly_findings(split, _load_anomalies(anomalies, split))
@@ -182,6 +191,9 @@ def ExampleGate(
         measurements=rows,
         findings=findings,
         allow=list(limits.allow),
+        unmeasured=sorted(
+            f.name for f in schema_proto.feature if not f.HasField("drift_comparator")
+        ),
     )
     report_path = verdicts.gate_report_path(examples.uri, span, _report_key(accepted))
     fileio.makedirs(os.path.dirname(report_path))

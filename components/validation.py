@@ -55,6 +55,7 @@ class Validation:
     min_examples_per_split: int
     label: LabelLimits
     allow: tuple[str, ...] = ()
+    split_shares: tuple[tuple[str, float], ...] = ()  # each split's share of a span, by hash
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -66,6 +67,7 @@ class Validation:
             min_examples_per_split=raw["min_examples_per_split"],
             label=LabelLimits(**raw["label"]),
             allow=tuple(raw["allow"]),
+            split_shares=tuple((name, share) for name, share in raw.get("split_shares", ())),
         )
 
 
@@ -246,18 +248,26 @@ def measurements(anomalies: anomalies_pb2.Anomalies) -> list[Measurement]:
     return sorted(rows, key=lambda m: (m.check, m.feature))
 
 
-def count_findings(split: str, num_examples: int, min_examples: int) -> list[Finding]:
-    """An empty or header-only input is an anomaly: TFDV reports none for zero rows."""
+def count_findings(
+    split: str, num_examples: int, min_examples: int, span_rows: int = 0, share: float = 0.0
+) -> list[Finding]:
+    """An empty or header-only input is an anomaly: TFDV reports none for zero rows. With the
+    span's size and the split's share, a small file is told what fits it: hash splitting
+    gives a split about rows x share, give or take three standard deviations."""
     if num_examples >= min_examples:
         return []
-    return [
-        Finding(
-            split,
-            "<dataset>",
-            TOO_FEW_EXAMPLES,
-            f"{num_examples} examples, at least {min_examples} required",
+    said = f"{num_examples} examples, at least {min_examples} required"
+    if span_rows and 0 < share < 1:
+        expected = span_rows * share
+        spread = 3 * math.sqrt(span_rows * share * (1 - share))
+        fits = max(int(expected - spread), 0)
+        chance = "by chance: " if expected >= min_examples else ""
+        said += (
+            f" ({chance}the span's {span_rows} rows give {split} about {expected:.0f} ± "
+            f"{spread:.0f} by hash; a validation.min_examples_per_split of at most {fits} "
+            "fits a file this size)"
         )
-    ]
+    return [Finding(split, "<dataset>", TOO_FEW_EXAMPLES, said)]
 
 
 def non_finite_findings(split: str, statistics) -> list[Finding]:
@@ -358,6 +368,7 @@ class GateReport:
     measurements: list[Measurement]
     findings: list[Finding]  # all, allowed ones included
     allow: list[str]
+    unmeasured: list[str] = dataclasses.field(default_factory=list)  # no drift comparator
 
     @property
     def allowed(self) -> list[tuple[Finding, str]]:

@@ -310,7 +310,10 @@ def config_from_dict(
         schema_file=schema_file,
         model=model,
         split_buckets=buckets,
-        validation=validation,
+        validation=dataclasses.replace(
+            validation,
+            split_shares=tuple((n, b / sum(c for _, c in buckets)) for n, b in buckets),
+        ),
         evaluation=evaluation,
         pipeline_root=pipeline_root,
         metadata_path=metadata_path,

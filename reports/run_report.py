@@ -215,6 +215,11 @@ def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list
         if rows
         else "<p>Drift not measured: no earlier accepted span to compare with.</p>"
     )
+    if gate.previous_span is not None and gate.unmeasured:
+        parts.append(
+            f"<p class=unmeasured>Drift not measured for {H.esc(', '.join(gate.unmeasured))} "
+            "(no drift_comparator in the schema).</p>"
+        )
     if gate.findings:
         allowed = {id(f): entry for f, entry in gate.allowed}
         found = [

@@ -3,6 +3,9 @@ findings listed in `allow` are accepted and reported as such."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,6 +57,19 @@ def test_no_anomalies_no_findings():
 def test_a_split_with_too_few_examples_is_a_finding():
     assert count_findings("train", 0, 100)[0].kind == "TOO_FEW_EXAMPLES"
     assert count_findings("train", 100, 100) == []
+
+
+def test_a_small_file_that_misses_by_chance_is_told_the_minimum_that_fits_it():
+    """344 rows split 2:1 by hash: eval expects about 115, got 90 this time."""
+    [finding] = count_findings("eval", 90, 100, span_rows=344, share=1 / 3)
+    assert finding.description == (
+        "90 examples, at least 100 required (by chance: the span's 344 rows give eval about "
+        "115 ± 26 by hash; a validation.min_examples_per_split of at most 88 fits a file "
+        "this size)"
+    )
+    [too_small] = count_findings("eval", 20, 100, span_rows=60, share=1 / 3)
+    assert "(the span's 60 rows give eval about 20 ± 11" in too_small.description
+    assert "at most 9 fits" in too_small.description
 
 
 def test_label_missing_rate_change_and_split_gap_are_findings_with_their_figures():
@@ -119,13 +135,31 @@ def test_allowed_findings_do_not_block_and_unused_entries_are_noted():
     assert "allow entry LABEL_MISSING:tips matched nothing" in text
 
 
-def test_the_report_survives_json():
-    report = _report(["LABEL_MISSING:tips"])
+def test_the_report_survives_json_and_an_older_report_still_reads():
+    report = dataclasses.replace(_report(["LABEL_MISSING:tips"]), unmeasured=["trip_seconds"])
     assert GateReport.from_json(report.to_json()) == report
+    older = json.loads(report.to_json())
+    del older["unmeasured"]  # written before the field existed
+    assert GateReport.from_json(json.dumps(older)).unmeasured == []
+
+
+def test_features_without_a_drift_comparator_are_said_to_be_unmeasured():
+    report = dataclasses.replace(_report([]), unmeasured=["company", "trip_seconds"])
+    text = "\n".join(gate_report(report))
+    assert (
+        "  drift not measured for company, trip_seconds (no drift_comparator in the schema)" in text
+    )
+    first = dataclasses.replace(report, previous_span=None)  # nothing to measure against yet
+    assert "drift not measured for company" not in "\n".join(gate_report(first))
 
 
 def test_the_validation_limits_cross_into_the_gate_typed():
-    limits = Validation(min_examples_per_split=100, label=LIMITS, allow=("LABEL_MISSING:tips",))
+    limits = Validation(
+        min_examples_per_split=100,
+        label=LIMITS,
+        allow=("LABEL_MISSING:tips",),
+        split_shares=(("train", 2 / 3), ("eval", 1 / 3)),
+    )
     assert Validation.from_json(limits.to_json()) == limits
 
 
