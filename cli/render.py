@@ -22,7 +22,16 @@ from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
 
-SHOWN_METRICS = ("auc", "binary_accuracy", "precision", "recall", "calibration", "example_count")
+SHOWN_METRICS = (
+    "auc",
+    "auc_precision_recall",
+    "f1_score",
+    "precision",
+    "recall",
+    "binary_accuracy",
+    "calibration",
+    "example_count",
+)
 _DIFF_METRICS = ("auc", "binary_accuracy", "precision", "recall", "example_count")
 _TREE_PROPERTIES = (
     "split_names",
@@ -160,7 +169,11 @@ def _run_outcome(outcome: RunOutcome) -> None:
         return
     if outcome.metrics:
         shown = ", ".join(
-            f"{k}={outcome.metrics[k]:.4f}" for k in SHOWN_METRICS if k in outcome.metrics
+            f"{k}={outcome.metrics[k]:.0f}"
+            if k == "example_count"
+            else f"{k}={outcome.metrics[k]:.4f}"
+            for k in SHOWN_METRICS
+            if k in outcome.metrics
         )
         print(f"eval split, overall: {shown}")
         print("\n".join(weak_slices(outcome.weak_slices)))

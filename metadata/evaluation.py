@@ -272,7 +272,7 @@ def weak_slices(
         if slice_accuracy != slice_accuracy:  # NaN
             continue
         slice_errors = count * (1 - slice_accuracy)
-        rest_rate = (errors - slice_errors) / (total - count)
+        rest_rate = max((errors - slice_errors) / (total - count), 0.0)  # float dust below 0
         tested.append((name, count, 1 - slice_accuracy, rest_rate))
     found = []
     for name, count, rate, rest_rate in tested:

@@ -30,11 +30,14 @@ class ConfigError(ValueError):
 # Metric keys a config may put thresholds on, and the TFMA metric class each one means.
 METRICS = {
     "auc": "AUC",
+    "auc_precision_recall": "AUCPrecisionRecall",  # fit for imbalance, as F1 is
+    "f1_score": "F1Score",
     "precision": "Precision",
     "recall": "Recall",
     "binary_accuracy": "BinaryAccuracy",
     "calibration": "Calibration",
 }
+AREA_METRICS = ("auc", "auc_precision_recall")  # computed over thresholds
 
 # Runners that execute in this process without reaching the network. Beam 2.74's plain
 # `DirectRunner` first tries to download the Prism binary, so it is refused here.

@@ -45,7 +45,7 @@ from models import MODEL_MODULE, PREPROCESSING_FN, PREPROCESSING_MODULE, RUN_FN
 from models import features as F
 from models.model import TRANSFORM_SIGNATURE
 from pipeline import PROJECT_ROOT
-from pipeline.config import METRICS, PipelineConfig, Threshold
+from pipeline.config import AREA_METRICS, METRICS, PipelineConfig, Threshold
 from pipeline.schema import check_schema_covers_config, read_schema
 from pipeline.spans import SPAN_PATTERN
 
@@ -333,10 +333,10 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     thresholds = {t.metric: t for t in config.evaluation.thresholds}
     metrics = [tfma.MetricConfig(class_name="ExampleCount")]
     for key, class_name in METRICS.items():
-        # 1,000 AUC thresholds instead of TFMA's 10,000: the same AUC to 3 decimals here, and a
-        # histogram per slice and model ten times smaller.
+        # 1,000 thresholds for the areas instead of TFMA's 10,000: the same AUC to 3 decimals
+        # here, and a histogram per slice and model ten times smaller (one, shared by both).
         metric = tfma.MetricConfig(
-            class_name=class_name, config='"num_thresholds": 1000' if key == "auc" else ""
+            class_name=class_name, config='"num_thresholds": 1000' if key in AREA_METRICS else ""
         )
         if key in thresholds:
             # On the overall slice only: TFMA applies `threshold` to every slice, and a rare

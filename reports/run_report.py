@@ -33,7 +33,16 @@ SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough example
 MIN_SLICE_EXAMPLES = 30
 MOVED_SHOWN, MOVED_IN_WHY = 8, 5  # slices listed against the baseline
 MIN_CALIBRATION_EXAMPLES = 10  # a calibration bin with fewer says nothing
-SHOWN_METRICS = ("example_count", "auc", "binary_accuracy", "precision", "recall", "calibration")
+SHOWN_METRICS = (
+    "example_count",
+    "auc",
+    "auc_precision_recall",
+    "f1_score",
+    "precision",
+    "recall",
+    "binary_accuracy",
+    "calibration",
+)
 
 
 def reports_dir(config: PipelineConfig) -> pathlib.Path:
