@@ -44,7 +44,9 @@ def infer_candidate(config: PipelineConfig) -> Candidate:
     import tensorflow_data_validation as tfdv
 
     spans(config.data_root)  # a clear error for a data folder without spans
-    stats = example_statistics(config.data_root, "span-*/*.csv", config.beam.args(SETUP_FILE))
+    stats = example_statistics(
+        config.data_root, "span-*/*.csv", config.beam.args(SETUP_FILE), na_values=config.na_values
+    )
     candidate = with_environments(tfdv.infer_schema(stats), config)
     path = config.schema_file.with_name(config.schema_file.stem + ".candidate.pbtxt")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,19 +13,23 @@ import tempfile
 
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
+from pipeline.csv_table import NA_VALUES
+
 
 def example_statistics(
     folder: pathlib.Path,
     pattern: str,
     beam_args: list[str],
     schema: schema_pb2.Schema | None = None,
+    na_values: tuple[str, ...] = NA_VALUES,
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Statistics of the files matching `pattern` in `folder`; with a schema, integer codes it
     calls categorical get value counts, as in StatisticsGen."""
     import apache_beam as beam
     import tensorflow_data_validation as tfdv
     from apache_beam.options.pipeline_options import PipelineOptions
-    from tfx.components.example_gen.csv_example_gen.executor import _CsvToExample
+
+    from components.example_gen import CsvToExamples
 
     options = PipelineOptions(beam_args)
     with tempfile.TemporaryDirectory() as tmp:
@@ -33,7 +37,8 @@ def example_statistics(
         with beam.Pipeline(options=options) as pipeline:
             _ = (
                 pipeline
-                | "CsvToExample" >> _CsvToExample({"input_base": str(folder)}, pattern)
+                | "CsvToExample"
+                >> CsvToExamples({"input_base": str(folder)}, pattern, na_values=na_values)
                 | "Serialize" >> beam.Map(lambda example: example.SerializeToString())
                 | "Write" >> beam.io.WriteToTFRecord(prefix)
             )

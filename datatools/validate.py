@@ -41,21 +41,24 @@ def validate_file(
     beam_args = config.beam.args(SETUP_FILE)
     span_csvs = span_files(config.data_root, against)[1] if against is not None else []
     try:
-        table = read_csv(path)
+        table = read_csv(path, config.na_values)
     except CsvProblem as problem:
         return [Finding(str(path), "<file>", problem.kind, str(problem))]
     findings = structural_findings(table, schema)
     if findings:  # the span's statistics are computed only for a file worth comparing
         return findings
-    stats = example_statistics(path.parent, path.name, beam_args, schema)
+    stats = example_statistics(path.parent, path.name, beam_args, schema, config.na_values)
     findings = anomaly_findings(
         "file", tfdv.validate_statistics(stats, schema, environment=training_environment(schema))
     )
     previous_rate = None
     if span_csvs:
-        previous = example_statistics(span_csvs[0].parent, "*.csv", beam_args, schema)
+        previous = example_statistics(
+            span_csvs[0].parent, "*.csv", beam_args, schema, config.na_values
+        )
         findings += comparison(stats, schema, previous, "drift")[0]
-        previous_rate = label_counts(_span_tables(span_csvs), config.model.label).positive_rate
+        tables = _span_tables(span_csvs, config.na_values)
+        previous_rate = label_counts(tables, config.model.label).positive_rate
     label = config.model.label
     findings += label_findings(
         label.name,
@@ -67,10 +70,10 @@ def validate_file(
     return [Finding(str(path), f.feature, f.kind, f.description) for f in findings]
 
 
-def _span_tables(files: list[pathlib.Path]) -> list[CsvTable]:
+def _span_tables(files: list[pathlib.Path], na_values: tuple[str, ...]) -> list[CsvTable]:
     """A span's files, read; one that is not readable CSV is a data error, named."""
     try:
-        return [read_csv(path) for path in files]
+        return [read_csv(path, na_values) for path in files]
     except CsvProblem as problem:
         raise DataError(f"{problem.path}: {problem.kind}: {problem}") from None
 

@@ -19,6 +19,7 @@ import yaml
 
 from components.validation import KINDS, LabelLimits, Validation
 from models import features as F
+from pipeline.csv_table import NA_VALUES
 
 MAX_NAME_LENGTH = 63  # TFX 1.16's limit on a pipeline name (and Kubernetes' on a label)
 
@@ -124,6 +125,7 @@ class PipelineConfig:
     serving_dir: pathlib.Path
     beam: Beam
     monitoring: Monitoring = Monitoring()
+    na_values: tuple[str, ...] = NA_VALUES  # CSV cells that mean "missing", everywhere read
 
 
 class Reader:
@@ -261,6 +263,13 @@ def config_from_dict(
         raise data.fail("span", f"must be 'latest' or a span number >= 1, got {span!r}")
     window = data.positive("window", int, 1)
     serving_root = path_of(data, "serving_root") if "serving_root" in data.raw else None
+    na_values = data.get("na_values", list, list(NA_VALUES))
+    if not all(isinstance(token, str) for token in na_values):
+        raise data.fail(
+            "na_values",
+            f"must be a list of strings, got {na_values!r} (quote null, true or 1: YAML "
+            "reads them as other things)",
+        )
     data.done()
 
     model = _model(top)
@@ -313,6 +322,7 @@ def config_from_dict(
         schema_file=schema_file,
         model=model,
         split_buckets=buckets,
+        na_values=tuple(na_values),
         validation=dataclasses.replace(
             validation,
             split_shares=tuple((n, b / sum(c for _, c in buckets)) for n, b in buckets),

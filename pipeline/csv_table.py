@@ -12,6 +12,8 @@ import dataclasses
 import io
 import pathlib
 
+NA_VALUES = ("", "NA", "N/A", "null")  # cells that mean "missing" unless the config says others
+
 
 class CsvProblem(ValueError):
     """The file cannot be read as CSV at all; `kind` names the problem, the message where."""
@@ -40,7 +42,9 @@ class CsvTable:
         ]
 
 
-def read_csv(path: pathlib.Path) -> CsvTable:
+def read_csv(path: pathlib.Path, na_values: tuple[str, ...] = NA_VALUES) -> CsvTable:
+    """The file's rows, each missing-value token (`na_values`) read as an empty cell: missing,
+    as ExampleGen reads it."""
     if not path.is_file():
         raise CsvProblem(path, "FILE_NOT_FOUND", "no such file")
     raw = path.read_bytes()
@@ -61,4 +65,9 @@ def read_csv(path: pathlib.Path) -> CsvTable:
     for cells in reader:
         rows.append((last_line + 1, cells))
         last_line = reader.line_num
-    return CsvTable(path, rows[0][1], [(n, cells) for n, cells in rows[1:] if cells])
+    missing = {token.strip() for token in na_values}
+    return CsvTable(
+        path,
+        rows[0][1],
+        [(n, ["" if c.strip() in missing else c for c in cells]) for n, cells in rows[1:] if cells],
+    )

@@ -144,7 +144,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
         ).with_id(names.PREVIOUS_SPAN_RESOLVER)
         gate_inputs["previous"] = previous.outputs["accepted"]
         nodes.append(previous)
-    serving = _serving_statistics(placement, schema)
+    serving = _serving_statistics(config, placement, schema)
     if serving:
         gate_inputs["serving_statistics"] = serving[-1].outputs["statistics"]
         nodes += serving
@@ -266,15 +266,17 @@ def _ingested_examples() -> Channel:
     )
 
 
-def _fingerprint_config(fingerprint: str | None) -> example_gen_pb2.CustomConfig | None:
-    if not fingerprint:
-        return None
+def _example_gen_config(
+    fingerprint: str | None, na_values: tuple[str, ...]
+) -> example_gen_pb2.CustomConfig:
+    """The span's content hash (it keys the cache) and the missing-value tokens."""
     custom = example_gen_pb2.CustomConfig()
-    custom.custom_config.Pack(wrappers_pb2.StringValue(value=f"sha256:{fingerprint}"))
+    text = span_example_gen.custom_config(fingerprint, na_values)
+    custom.custom_config.Pack(wrappers_pb2.StringValue(value=text))
     return custom
 
 
-def _serving_statistics(placement: Placement, schema: Channel) -> list:
+def _serving_statistics(config: PipelineConfig, placement: Placement, schema: Channel) -> list:
     """ExampleGen and StatisticsGen over the serving-time CSV files, when the placement names
     them (the config locally, the profile on Kubeflow)."""
     if placement.serving_data_root is None:
@@ -289,7 +291,7 @@ def _serving_statistics(placement: Placement, schema: Channel) -> list:
                 splits=[example_gen_pb2.SplitConfig.Split(name="serving", hash_buckets=1)]
             )
         ),
-        custom_config=_fingerprint_config(placement.serving_data_fingerprint),
+        custom_config=_example_gen_config(placement.serving_data_fingerprint, config.na_values),
         custom_executor_spec=span_example_gen.EXECUTOR_SPEC,
     ).with_id(names.SERVING_EXAMPLE_GEN)
     statistics = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
@@ -323,7 +325,7 @@ def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExamp
         ),
         output_config=output_config,
         range_config=range_config,
-        custom_config=_fingerprint_config(placement.data_fingerprint),
+        custom_config=_example_gen_config(placement.data_fingerprint, config.na_values),
         custom_executor_spec=span_example_gen.EXECUTOR_SPEC,
     ).with_id(names.EXAMPLE_GEN)
 

@@ -124,7 +124,7 @@ def malformed(planned: PlannedRun) -> SpanRefused | None:
     Beam's CSV reader mid-run)."""
     schema = read_schema(planned.config.schema_file)
     files = span_files(planned.config.data_root, planned.span)[1]
-    findings = span_findings(files, schema)
+    findings = span_findings(files, schema, planned.config.na_values)
     return SpanRefused(planned.span, tuple(findings), planned.data_only) if findings else None
 
 

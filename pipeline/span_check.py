@@ -9,7 +9,7 @@ import math
 import pathlib
 
 from components.validation import TRAINING, Finding
-from pipeline.csv_table import CsvProblem, CsvTable, read_csv
+from pipeline.csv_table import NA_VALUES, CsvProblem, CsvTable, read_csv
 
 _NUMERIC = (2, 3)  # schema_pb2.INT, schema_pb2.FLOAT
 _DEPRECATED = 5  # schema_pb2.LifecycleStage.DEPRECATED
@@ -69,12 +69,14 @@ def structural_findings(table: CsvTable, schema) -> list[Finding]:
     return findings[:_MOST_FINDINGS]
 
 
-def span_findings(files: list[pathlib.Path], schema) -> list[Finding]:
+def span_findings(
+    files: list[pathlib.Path], schema, na_values: tuple[str, ...] = NA_VALUES
+) -> list[Finding]:
     """Structural findings over a span's files, each naming its file (empty: it may run)."""
     findings = []
     for path in files:
         try:
-            findings += structural_findings(read_csv(path), schema)
+            findings += structural_findings(read_csv(path, na_values), schema)
         except CsvProblem as problem:
             findings.append(Finding(str(path), "<file>", problem.kind, str(problem)))
     return findings[:_MOST_FINDINGS]

@@ -98,6 +98,18 @@ def test_a_store_the_old_rule_found_is_not_quietly_replaced_by_a_new_empty_one(
     assert load_config(config_file).metadata_path.parent == folder / "outputs" / "taxi"
 
 
+def test_missing_value_tokens_default_to_the_common_ones_and_are_checked(taxi_raw):
+    assert config_from_dict(taxi_raw).na_values == ("", "NA", "N/A", "null")
+    config = config_from_dict(_set(taxi_raw, "data.na_values", ["", "-", "?"]))
+    assert config.na_values == ("", "-", "?")
+    with pytest.raises(ConfigError) as refused:
+        config_from_dict(_set(taxi_raw, "data.na_values", ["NA", None]), source="c.yaml")
+    assert str(refused.value) == (
+        "c.yaml: 'data.na_values' must be a list of strings, got ['NA', None] (quote null, "
+        "true or 1: YAML reads them as other things)"
+    )
+
+
 def test_the_model_config_survives_the_json_round_trip_to_executors():
     inputs = load_config(TAXI_CONFIG, base_dir=ROOT).model
     assert F.ModelConfig.from_json_dict(inputs.to_json_dict()) == inputs
