@@ -672,8 +672,9 @@ def written(paths: Iterable[pathlib.Path], note: str = "") -> None:
 
 
 def schema_candidate(candidate, schema_file: pathlib.Path) -> None:
-    if candidate.diff:
-        print(candidate.diff)
+    if candidate.changes:
+        print(f"{schema_file} -> {candidate.path}:")
+        print("\n".join(f"  {line}" for line in candidate.changes))
         print(
             f"tfxp: candidate written to {candidate.path}; review the difference above and "
             f"copy what you accept into {schema_file}"
