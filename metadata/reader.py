@@ -453,13 +453,14 @@ class MetadataReader:
         return self.store.get_artifacts_by_id(ids) if ids else []
 
     def inputs(self, execution_id: int, key: str) -> list[metadata_store_pb2.Artifact]:
-        """The artifacts an execution read under input `key`."""
+        """The artifacts an execution read under input `key`. One artifact read under two
+        keys (a model that is its own baseline) is one event whose path holds both keys, in
+        either order: every key of the path counts."""
         ids = [
             e.artifact_id
             for e in self.store.get_events_by_execution_ids([execution_id])
             if e.type == metadata_store_pb2.Event.INPUT
-            and e.path.steps
-            and e.path.steps[0].key == key
+            and key in {step.key for step in e.path.steps if step.HasField("key")}
         ]
         return self.store.get_artifacts_by_id(ids) if ids else []
 
@@ -538,11 +539,12 @@ class MetadataReader:
         inputs: dict[str, list[int]] = {}
         outputs: dict[str, list[int]] = {}
         for event in self.store.get_events_by_execution_ids([execution.id]):
-            key = event.path.steps[0].key if event.path.steps else "?"
-            if event.type == metadata_store_pb2.Event.INPUT:
-                inputs.setdefault(key, []).append(event.artifact_id)
-            elif event.type in _OUTPUTS:
-                outputs.setdefault(key, []).append(event.artifact_id)
+            keys = [step.key for step in event.path.steps if step.HasField("key")] or ["?"]
+            for key in keys:  # one artifact under two keys is one event (see `inputs`)
+                if event.type == metadata_store_pb2.Event.INPUT:
+                    inputs.setdefault(key, []).append(event.artifact_id)
+                elif event.type in _OUTPUTS:
+                    outputs.setdefault(key, []).append(event.artifact_id)
         props = {
             k: _readable(k, value_of(v))
             for k, v in list(execution.properties.items())

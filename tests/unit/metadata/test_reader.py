@@ -234,3 +234,25 @@ def test_a_store_is_never_created_by_reading(tmp_path):
     (tmp_path / "notes.sqlite").write_text("not a database")
     with pytest.raises(MetadataError, match="not an ML Metadata store"):
         open_store(sqlite=tmp_path / "notes.sqlite")
+
+
+def test_a_model_read_as_its_own_baseline_is_found_under_both_keys(tmp_path):
+    """ML Metadata keeps one event per artifact and execution: TFX's Evaluator reading the
+    same model as candidate and baseline leaves one path holding both keys, in either order
+    (CI saw the baseline go unnamed when `model` came first)."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    builder = StoreBuilder(tmp_path / "metadata.sqlite")
+    model = builder.artifact(names.MODEL)
+    evaluator = builder.step(builder.run(FIRST), names.EVALUATOR)
+    event = pb.Event(artifact_id=model.id, execution_id=evaluator, type=pb.Event.INPUT)
+    for key in ("model", "baseline_model"):
+        event.path.steps.add().key = key
+        event.path.steps.add().index = 0
+    builder.store.put_events([event])
+
+    reader = MetadataReader(builder.store)
+    assert [a.id for a in reader.inputs(evaluator, "baseline_model")] == [model.id]
+    assert [a.id for a in reader.inputs(evaluator, "model")] == [model.id]
+    assert reader.inputs(evaluator, "examples") == []
+    assert reader.execution(evaluator).inputs == {"model": [model.id], "baseline_model": [model.id]}
