@@ -20,6 +20,7 @@ from components.validation import (
     training_environment,
 )
 from datatools.statistics import example_statistics
+from models.features import NUMERIC_RULES
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 from pipeline.csv_table import CsvProblem, CsvTable, read_csv
@@ -86,12 +87,16 @@ def label_counts(tables: list[CsvTable], label) -> LabelCounts:
 
     records = [record for table in tables for record in table.records()]
 
+    text = label.rule not in NUMERIC_RULES  # the column holds words, not numbers
+
     def present(column: str) -> tf.SparseTensor:
         rows = [
-            (i, float(r[column])) for i, r in enumerate(records) if (r.get(column) or "").strip()
+            (i, r[column].strip() if text else float(r[column]))
+            for i, r in enumerate(records)
+            if (r.get(column) or "").strip()
         ]
         indices = np.array([[i, 0] for i, _ in rows], dtype=np.int64).reshape(-1, 2)
-        values = np.array([v for _, v in rows], dtype=np.float32)
+        values = np.array([v for _, v in rows], dtype=object if text else np.float32)
         return tf.SparseTensor(indices, values, dense_shape=[len(records), 1])
 
     columns = {name: present(name) for name in label.source_columns}

@@ -19,7 +19,9 @@ FEATURE_KINDS = (NUMERIC, CATEGORICAL, BUCKETIZED)
 AS_IS = "as_is"
 GREATER_THAN = "greater_than"
 GREATER_THAN_FRACTION_OF = "greater_than_fraction_of"
-LABEL_RULES = (AS_IS, GREATER_THAN, GREATER_THAN_FRACTION_OF)
+EQUALS = "equals"  # a text column: 1 where it holds `positive`
+LABEL_RULES = (AS_IS, GREATER_THAN, GREATER_THAN_FRACTION_OF, EQUALS)
+NUMERIC_RULES = (AS_IS, GREATER_THAN, GREATER_THAN_FRACTION_OF)  # read the column as a number
 
 
 def transformed_name(name: str) -> str:
@@ -54,6 +56,8 @@ class Label:
     as_is: the column already holds 0/1.
     greater_than: 1 when column > threshold.
     greater_than_fraction_of: 1 when column > threshold * of_column (taxi: tips > 0.2 * fare).
+    equals: a text column, 1 where it holds `positive` (diagnosis = "malignant"); `negative`,
+      when given, is what a negative answer is written as when labelled traffic becomes a span.
     A missing value in either column gives 0; the schema gate is what refuses missing labels.
     """
 
@@ -62,6 +66,8 @@ class Label:
     rule: str = AS_IS
     threshold: float = 0.0
     of_column: str | None = None
+    positive: str | None = None
+    negative: str | None = None
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -79,6 +85,8 @@ class Label:
             except (TypeError, ValueError):
                 return None
 
+        if self.rule == EQUALS:
+            return int(str(row.get(self.column, "")).strip() == self.positive)
         value = number(self.column)
         if value is None:
             return 0
@@ -93,7 +101,11 @@ class Label:
         """Raw column values that `derive` turns into `label` given the row's other columns:
         how a labelled request becomes a training row again. The threshold rules keep only
         the side of the threshold the label tells (a tipper of 25% of the fare, or none).
-        None when no value can: a positive fraction of a missing `of_column`."""
+        None when no value can: a positive fraction of a missing `of_column`, or a negative
+        text label whose `negative` value the config does not give."""
+        if self.rule == EQUALS:
+            text = self.positive if label else self.negative
+            return {self.column: text} if text is not None else None
         if self.rule == AS_IS:
             return {self.column: float(label)}
         if self.rule == GREATER_THAN:

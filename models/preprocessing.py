@@ -69,6 +69,9 @@ def _as_strings(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor:
 
 def derive_label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
     """0/1 per example by the config's rule; the data gate counts classes with it too."""
+    if label.rule == F.EQUALS:  # a text column: missing is MISSING_CATEGORY, never `positive`
+        text = tf.strings.strip(_as_strings(inputs[label.column]))
+        return tf.cast(tf.equal(text, label.positive), tf.int64)
     column = _dense(_to_float(inputs[label.column]), float("nan"))
     if label.rule == F.AS_IS:
         positive = column > 0.5

@@ -11,6 +11,7 @@ import pathlib
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from models import features as F
 from pipeline.config import PipelineConfig
 
 
@@ -62,8 +63,8 @@ _NUMERIC_KINDS = ("numeric", "bucketized")  # models.features: z-scored or bucke
 
 def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) -> None:
     """Numbers where the config needs numbers: each numeric or bucketized feature, and the
-    label's source columns (every label rule compares numbers). Otherwise Transform or the
-    gate fails on a cast deep inside Beam."""
+    label's source columns under a rule that compares numbers. Otherwise Transform or the gate
+    fails on a cast deep inside Beam."""
     types = {f.name: f.type for f in schema.feature}
     where = f"{config.schema_file.name} types"
     for feature in config.model.features:
@@ -76,10 +77,13 @@ def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) ->
                 "`kind: categorical`"
             )
     label = config.model.label
+    if label.rule not in F.NUMERIC_RULES:  # `equals` compares the column's text
+        return
     for column in label.source_columns:
         if types[column] not in _NUMBER_TYPES:
             raise SchemaError(
                 f"label column {column!r} is {schema_pb2.FeatureType.Name(types[column])} in "
                 f"{config.schema_file.name}, but label rule {label.rule!r} compares numbers: "
-                "recode the column to 0/1 (or numbers), or derive the label from a numeric column"
+                "for a text label give `label.positive: <the value that means 1>` (rule "
+                "'equals'), or derive the label from a numeric column"
             )

@@ -13,13 +13,14 @@ RULES = [
     F.Label("big_tipper", "tips", F.GREATER_THAN_FRACTION_OF, 0.2, "fare"),
     F.Label("long", "trip_miles", F.GREATER_THAN, 3.0),
     F.Label("flag", "flag", F.AS_IS),
+    F.Label("malignant", "diagnosis", F.EQUALS, positive="malignant", negative="benign"),
 ]
 ROWS = [
-    {"tips": "2.5", "fare": "10", "trip_miles": "3.5", "flag": "1"},
-    {"tips": "1.0", "fare": "10", "trip_miles": "3", "flag": "0"},
-    {"tips": "", "fare": "10", "trip_miles": "", "flag": ""},
-    {"tips": "0.01", "fare": "0", "trip_miles": "-1", "flag": "0.7"},
-    {"tips": "3", "fare": "", "trip_miles": "100", "flag": "0.2"},
+    {"tips": "2.5", "fare": "10", "trip_miles": "3.5", "flag": "1", "diagnosis": "malignant"},
+    {"tips": "1.0", "fare": "10", "trip_miles": "3", "flag": "0", "diagnosis": "benign"},
+    {"tips": "", "fare": "10", "trip_miles": "", "flag": "", "diagnosis": ""},
+    {"tips": "0.01", "fare": "0", "trip_miles": "-1", "flag": "0.7", "diagnosis": "Malignant"},
+    {"tips": "3", "fare": "", "trip_miles": "100", "flag": "0.2", "diagnosis": "malignant "},
 ]
 
 
@@ -27,10 +28,11 @@ def _graph_label(label: F.Label, row: dict) -> int:
     def column(name):
         value = row.get(name, "")
         present = [[0, 0]] if value != "" else []
-        values = [float(value)] if value != "" else []
+        text = label.rule == F.EQUALS  # as ExampleGen writes a text column: as in the file
+        values = [value if text else float(value)] if value != "" else []
         return tf.SparseTensor(
             tf.constant(present, tf.int64, shape=[len(present), 2]),
-            tf.constant(values, tf.float32),
+            tf.constant(values, tf.string if text else tf.float32),
             [1, 1],
         )
 
