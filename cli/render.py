@@ -203,8 +203,8 @@ def weak_slices(found: Sequence[WeakSlice], shown: int = 5) -> list[str]:
     if not found:
         return ["where errors concentrate: no slice errs significantly more than the rest"]
     lines = [
-        f"where errors concentrate ({len(found)} slice(s) worse than the rest, p < 0.05 "
-        "after Bonferroni):"
+        f"where errors concentrate ({len(found)} slice(s) worse than the rest; Fisher's exact "
+        "test, p Bonferroni-corrected, < 0.05):"
     ]
     for weak in found[:shown]:
         lines.append(

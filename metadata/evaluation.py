@@ -249,21 +249,23 @@ class WeakSlice:
     examples: int
     error_rate: float  # 1 - binary accuracy at a score of 0.5
     rest_error_rate: float  # on the eval split without this slice
-    excess_errors: float  # examples x (error rate - the overall's): its share of the errors
-    p_value: float  # one-sided two-proportion z-test against the rest
+    excess_errors: float  # examples x (error rate - the rest's): errors beyond the rest's rate
+    p_value: float  # Fisher's exact test against the rest, x the slices tested (Bonferroni)
 
 
 def weak_slices(
     table: dict[str, dict[str, float]], alpha: float = 0.05, min_examples: int = 30
 ) -> list[WeakSlice]:
-    """Slices (single features and configured crosses) worse than the rest of the eval split,
-    significant at `alpha` after Bonferroni's correction for the number of slices tested,
-    most excess errors first."""
+    """Slices (single features and configured crosses) that err more than the rest of the
+    eval split, by a one-sided Fisher's exact test (exact: few errors are the usual case
+    with rare positives) significant at `alpha` after Bonferroni's correction for the number
+    of slices tested; most excess errors first. A cross is left out when a slice it is made
+    of is already named: its errors are that slice's."""
     overall = table.get(OVERALL, {})
     total, accuracy = overall.get("example_count"), overall.get("binary_accuracy")
     if not total or accuracy is None or accuracy != accuracy:
         return []
-    errors = total * (1 - accuracy)
+    errors = round(total * (1 - accuracy))
     tested = []
     for name, metrics in table.items():
         count, slice_accuracy = metrics.get("example_count", 0.0), metrics.get("binary_accuracy")
@@ -271,23 +273,25 @@ def weak_slices(
             continue
         if slice_accuracy != slice_accuracy:  # NaN
             continue
-        slice_errors = count * (1 - slice_accuracy)
-        rest_rate = max((errors - slice_errors) / (total - count), 0.0)  # float dust below 0
-        tested.append((name, count, 1 - slice_accuracy, rest_rate))
+        tested.append((name, int(count), min(round(count * (1 - slice_accuracy)), errors)))
     found = []
-    for name, count, rate, rest_rate in tested:
-        p_value = _one_sided_p(rate, count, rest_rate, total - count, errors / total)
-        if rate > rest_rate and p_value < alpha / max(len(tested), 1):
-            excess = count * (rate - errors / total)
-            found.append(WeakSlice(name, int(count), rate, rest_rate, excess, p_value))
+    for name, count, slice_errors in tested:
+        rest, rest_errors = int(total) - count, errors - slice_errors
+        rate, rest_rate = slice_errors / count, rest_errors / rest
+        if rate <= rest_rate:
+            continue
+        p_value = min(1.0, _fisher_greater(slice_errors, count, rest_errors, rest) * len(tested))
+        if p_value < alpha:
+            excess = count * (rate - rest_rate)
+            found.append(WeakSlice(name, count, rate, rest_rate, excess, p_value))
+    named = {w.slice for w in found}
+    found = [w for w in found if not (set(w.slice.split(", ")) - {w.slice}) & named]
     return sorted(found, key=lambda w: (-w.excess_errors, slice_order(w.slice)))
 
 
-def _one_sided_p(rate: float, count: float, rest_rate: float, rest: float, pooled: float) -> float:
-    """P(a gap this large or larger | the slice errs as the rest does), normal approximation."""
-    import math
+def _fisher_greater(errors: int, count: int, rest_errors: int, rest: int) -> float:
+    """P(this many errors in the slice or more | it errs as the rest does)."""
+    from scipy.stats import fisher_exact
 
-    spread = math.sqrt(pooled * (1 - pooled) * (1 / count + 1 / rest))
-    if spread == 0:
-        return 1.0
-    return 0.5 * math.erfc((rate - rest_rate) / spread / math.sqrt(2))
+    table = [[errors, count - errors], [rest_errors, rest - rest_errors]]
+    return float(fisher_exact(table, alternative="greater")[1])

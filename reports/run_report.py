@@ -440,8 +440,9 @@ def _weak_slices(table: dict[str, dict[str, float]]) -> list[str]:
     heading = "<h3>Where errors concentrate</h3>"
     explained = (
         "<p>Slices whose error rate (at a score of 0.5) is above the rest of the eval split's by "
-        "more than chance explains (one-sided two-proportion test, p &lt; 0.05 after "
-        "Bonferroni's correction for the slices tested, at least 30 examples), most excess "
+        "more than chance explains (one-sided Fisher's exact test, p, shown corrected by "
+        "Bonferroni for the slices tested, &lt; 0.05, at least 30 examples; a cross of a slice "
+        "already named is left out), most excess "
         "errors first: where to look before choosing what data to collect.</p>"
     )
     if not found:
