@@ -23,6 +23,7 @@ from tfx.types import artifact_utils, standard_artifacts
 from components import span_records
 from components.artifact_types import AcceptedSpan
 from components.validation import (
+    TRAINING,
     Finding,
     GateReport,
     LabelCounts,
@@ -191,8 +192,12 @@ def ExampleGate(
         measurements=rows,
         findings=findings,
         allow=list(limits.allow),
-        unmeasured=sorted(
-            f.name for f in schema_proto.feature if not f.HasField("drift_comparator")
+        unmeasured=sorted(  # of the features the gate should judge: not deprecated, trained on
+            f.name
+            for f in schema_proto.feature
+            if not f.HasField("drift_comparator")
+            and f.lifecycle_stage != schema_pb2.DEPRECATED
+            and TRAINING not in f.not_in_environment
         ),
     )
     report_path = verdicts.gate_report_path(examples.uri, span, _report_key(accepted))

@@ -260,12 +260,18 @@ def count_findings(
     if span_rows and 0 < share < 1:
         expected = span_rows * share
         spread = 3 * math.sqrt(span_rows * share * (1 - share))
-        fits = max(int(expected - spread), 0)
-        chance = "by chance: " if expected >= min_examples else ""
+        fits = int(expected - spread)
+        chance = (
+            "by chance: " if expected >= min_examples and num_examples >= expected - spread else ""
+        )
+        advice = (
+            f"a validation.min_examples_per_split of at most {fits} fits a file this size"
+            if fits >= 1
+            else "the span is too small for this split: add rows"
+        )
         said += (
             f" ({chance}the span's {span_rows} rows give {split} about {expected:.0f} ± "
-            f"{spread:.0f} by hash; a validation.min_examples_per_split of at most {fits} "
-            "fits a file this size)"
+            f"{spread:.0f} by hash; {advice})"
         )
     return [Finding(split, "<dataset>", TOO_FEW_EXAMPLES, said)]
 

@@ -421,7 +421,7 @@ def _model(top: Reader) -> F.ModelConfig:
         raise top.fail("features", f"lists {duplicates[0]!r} more than once")
 
     label_reader = top.child("label")
-    positive = label_reader.get("positive", (str, int, float), None)
+    positive = label_reader.get("positive", str, None)
     rule = label_reader.get("rule", str, F.EQUALS if positive is not None else F.AS_IS)
     if rule not in F.LABEL_RULES:
         raise label_reader.fail("rule", f"must be one of {F.LABEL_RULES}, got {rule!r}")
@@ -430,15 +430,17 @@ def _model(top: Reader) -> F.ModelConfig:
             "positive",
             "names the value that means 1 in a text label column (rule 'equals'), and only that",
         )
-    negative = label_reader.get("negative", (str, int, float), None)
+    negative = label_reader.get("negative", str, None)
+    if negative is not None and positive is None:
+        raise label_reader.fail("negative", "only applies with `positive` (a text label)")
     label = F.Label(
         name=label_reader.get("name", str),
         column=label_reader.get("column", str),
         rule=rule,
         threshold=label_reader.get("threshold", float, 0.0),
         of_column=label_reader.get("of_column", str, None),
-        positive=str(positive) if positive is not None else None,
-        negative=str(negative) if negative is not None else None,
+        positive=positive.strip() if positive is not None else None,  # cells are compared
+        negative=negative.strip() if negative is not None else None,  # stripped too
     )
     if rule == F.GREATER_THAN_FRACTION_OF and not label.of_column:
         raise label_reader.fail("of_column", f"is required with rule {rule!r}")

@@ -58,6 +58,30 @@ def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig
 
 
 _NUMBER_TYPES = (schema_pb2.INT, schema_pb2.FLOAT)
+
+
+def _check_text_label(schema: schema_pb2.Schema, config: PipelineConfig) -> None:
+    """`positive` names a value of a text column the schema knows: a number column written
+    as text compares differently in the graph and in Python ("1.0" against 1.000000), and a
+    value the column never holds would train on one class."""
+    label = config.model.label
+    feature = next(f for f in schema.feature if f.name == label.column)
+    if feature.type != schema_pb2.BYTES:
+        raise SchemaError(
+            f"label column {label.column!r} is {schema_pb2.FeatureType.Name(feature.type)} in "
+            f"{config.schema_file.name}, but `label.positive` compares text: for a numeric "
+            "label use `rule: as_is` (0/1) or `greater_than`"
+        )
+    domain = [d for d in schema.string_domain if d.name == feature.domain]
+    values = list(feature.string_domain.value) or (list(domain[0].value) if domain else [])
+    for given in (label.positive, label.negative):
+        if values and given is not None and given not in values:
+            raise SchemaError(
+                f"`label` value {given!r} is not among {label.column!r}'s values in "
+                f"{config.schema_file.name}: {', '.join(values[:10])}"
+            )
+
+
 _NUMERIC_KINDS = ("numeric", "bucketized")  # models.features: z-scored or bucketized numbers
 
 
@@ -78,6 +102,7 @@ def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) ->
             )
     label = config.model.label
     if label.rule not in F.NUMERIC_RULES:  # `equals` compares the column's text
+        _check_text_label(schema, config)
         return
     for column in label.source_columns:
         if types[column] not in _NUMBER_TYPES:

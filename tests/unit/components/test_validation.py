@@ -67,6 +67,10 @@ def test_a_small_file_that_misses_by_chance_is_told_the_minimum_that_fits_it():
         "115 ± 26 by hash; a validation.min_examples_per_split of at most 88 fits a file "
         "this size)"
     )
+    [far_below] = count_findings("eval", 10, 100, span_rows=344, share=1 / 3)
+    assert "(the span's 344 rows" in far_below.description  # 10 against 115 ± 26: not chance
+    [tiny] = count_findings("eval", 1, 100, span_rows=3, share=1 / 3)
+    assert tiny.description.endswith("the span is too small for this split: add rows)")
     [too_small] = count_findings("eval", 20, 100, span_rows=60, share=1 / 3)
     assert "(the span's 60 rows give eval about 20 ± 11" in too_small.description
     assert "at most 9 fits" in too_small.description

@@ -217,3 +217,36 @@ def test_text_where_the_config_needs_numbers_is_refused_saying_what_to_change(
     with pytest.raises(SchemaError, match=expected.replace("`", ".")) as refused:
         _build(config.__class__(**{**config.__dict__, "schema_file": schema}))
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "column, label, message",
+    [
+        (
+            "type: INT",
+            {"positive": "1"},
+            "label column 'outcome' is INT in schema.pbtxt, but `label.positive` compares text: "
+            "for a numeric label use `rule: as_is` (0/1) or `greater_than`",
+        ),
+        (
+            'type: BYTES string_domain { value: "benign" value: "malignant" }',
+            {"positive": "Malignant"},
+            "`label` value 'Malignant' is not among 'outcome''s values in schema.pbtxt: "
+            "benign, malignant",
+        ),
+    ],
+)
+def test_a_text_label_that_could_not_match_is_refused_before_anything_runs(
+    config, tmp_path, column, label, message
+):
+    from pipeline.schema import SchemaError, check_schema_covers_config, read_schema
+
+    original = (ROOT / "schema" / "taxi" / "schema.pbtxt").read_text()
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text(original + f'feature {{ name: "outcome" {column} }}\n')
+    text_label = config.model.label.__class__("bad", "outcome", "equals", **label)
+    model = config.model.__class__(**{**config.model.__dict__, "label": text_label})
+    broken = config.__class__(**{**config.__dict__, "schema_file": schema, "model": model})
+    with pytest.raises(SchemaError) as refused:
+        check_schema_covers_config(read_schema(schema), broken)
+    assert str(refused.value) == message
