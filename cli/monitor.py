@@ -103,6 +103,7 @@ def handle_replay(args) -> int:
         args.batch,
         args.limit,
         args.seed,
+        na_values=config.na_values,
     )
     render.replayed(done, args.url)
     return exits.EXIT_OK

@@ -61,6 +61,6 @@ def handle_predict(args) -> int:
     version = repository.resolve(args.version if args.version is not None else live)
     source = pathlib.Path(args.csv)
     output = pathlib.Path(args.output) if args.output else source.with_suffix(".scored.csv")
-    rows = score_csv(source, output, repository, request, version)
+    rows = score_csv(source, output, repository, request, version, config.na_values)
     render.written([output], f" ({rows} rows scored by version {version})")
     return exits.EXIT_OK

@@ -11,6 +11,7 @@ comparators, thresholds), so a person decides what changes in the curated file a
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 import pathlib
@@ -31,6 +32,9 @@ MARGIN = 1.5  # a threshold sits this far above the largest value seen between s
 HALVES_MARGIN = 3.0  # ... or above the value between one span's halves (sampling noise only)
 FLOOR = 0.1  # no threshold below this: a smaller move is noise on small spans
 MOVES_BY_NATURE = 0.5  # a feature that moves this much between spans gets no comparator
+CEILING = 0.5  # ... and no threshold above this: it could never fire
+MIN_HALF_ROWS = 50  # fewer rows in each half of a lone span: nothing to measure drift on
+HALVES = "the span's two halves"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +71,7 @@ def infer_candidate(config: PipelineConfig) -> Candidate:
     notes = _add_comparators(candidate, folders, config, beam_args)
     path = config.schema_file.with_name(config.schema_file.stem + ".candidate.pbtxt")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_with_notes(candidate, notes))
+    path.write_text(_with_notes(candidate, notes), encoding="utf-8")
     curated = _read(config.schema_file)
     return Candidate(path=path, changes=schema_changes(curated, candidate))
 
@@ -103,14 +107,24 @@ def _add_comparators(
     notes = {}
     for feature in schema.feature:
         kind = "L-infinity" if _is_categorical(feature) else "Jensen-Shannon divergence"
-        value, where = largest.get(feature.name, (0.0, how))
-        if value >= MOVES_BY_NATURE:
+        if feature.name not in largest:
             notes[feature.name] = (
-                f"{feature.name}: no comparator: it moves between spans by nature ({kind} "
-                f"{value:.3f}, {where}); add one by hand if it should not"
+                f"{feature.name}: no comparator: no drift measured to set one by ({how})"
             )
             continue
-        threshold = max(math.ceil(value * margin * 100) / 100, FLOOR)
+        value, where = largest[feature.name]
+        if value >= MOVES_BY_NATURE:
+            why = (
+                "it moves between spans by nature"
+                if pairs[0][0] != HALVES
+                else ("its two halves differ that much: the rows are ordered, or too few")
+            )
+            notes[feature.name] = (
+                f"{feature.name}: no comparator: {why} ({kind} {value:.3f}, {where}); add one "
+                "by hand if it should have one"
+            )
+            continue
+        threshold = min(max(math.ceil(value * margin * 100) / 100, FLOOR), CEILING)
         _set_comparators(feature, threshold)
         checks = "drift and skew"
         if SERVING in feature.not_in_environment:  # the label's column: never served
@@ -138,25 +152,21 @@ def _measured_pairs(folders, schema, config, beam_args):
         ]
         return pairs, "between consecutive spans", MARGIN
     (folder,) = folders.values()
+    tables = [read_csv(path, config.na_values) for path in sorted(folder.glob("*.csv"))]
+    if sum(len(t.rows) for t in tables) < 2 * MIN_HALF_ROWS:
+        return [], f"one span of fewer than {2 * MIN_HALF_ROWS} rows", HALVES_MARGIN
     with tempfile.TemporaryDirectory() as tmp:
         halves = []
         for half in (0, 1):
             out = pathlib.Path(tmp) / f"half-{half}"
             out.mkdir()
-            for path in sorted(folder.glob("*.csv")):
-                table = read_csv(path, config.na_values)
-                lines = [",".join(_quoted(c) for c in table.header)] + [
-                    ",".join(_quoted(c) for c in cells)
-                    for i, (_, cells) in enumerate(table.rows)
-                    if i % 2 == half
-                ]
-                (out / path.name).write_text("\n".join(lines) + "\n")
+            for table in tables:
+                with open(out / table.path.name, "w", newline="", encoding="utf-8") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerow(table.header)
+                    writer.writerows(c for i, (_, c) in enumerate(table.rows) if i % 2 == half)
             halves.append(example_statistics(out, "*.csv", beam_args, schema, config.na_values))
-    return [("the span's two halves", halves[0], halves[1])], "the span's halves", HALVES_MARGIN
-
-
-def _quoted(cell: str) -> str:
-    return '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\n') else cell
+    return [(HALVES, halves[0], halves[1])], "the span's halves", HALVES_MARGIN
 
 
 def _set_comparators(feature: schema_pb2.Feature, threshold: float) -> None:

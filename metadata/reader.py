@@ -272,7 +272,16 @@ def _readable(key: str, value: Any) -> Any:
                 summary["hyperparameters"] = model["training"]
             return summary
         if isinstance(parsed, dict) and "custom_config" in parsed:  # ExampleGen's data hash
-            return parsed["custom_config"].get("value", parsed)
+            packed = parsed["custom_config"].get("value", parsed)
+            try:  # since 2026-11 a JSON object: the hash and the missing-value tokens
+                inner = json.loads(packed) if isinstance(packed, str) else None
+            except ValueError:  # before: "sha256:<hash>"
+                inner = None
+            if isinstance(inner, dict) and "fingerprint" in inner:
+                fingerprint = inner["fingerprint"]
+                data = f"sha256:{fingerprint}" if fingerprint else None
+                return {"data": data, "na_values": inner.get("na_values")}
+            return packed
     if isinstance(value, str) and value.startswith("{") and len(value) <= _LONG:
         try:
             return json.loads(value)

@@ -19,6 +19,7 @@ import os
 import pathlib
 import shutil
 
+from models import features as F
 from monitoring.traffic import Scored, read_traffic
 from pipeline.config import PipelineConfig
 from pipeline.csv_table import CsvProblem, read_csv
@@ -90,6 +91,11 @@ def export_span(config: PipelineConfig, span: int | None = None) -> Export:
         for row in rows
         if (raw := label.underive(int(row.label > 0.5), row.features)) is not None
     ]
+    if label.rule == F.EQUALS and label.negative is None and any(row.label <= 0.5 for row in rows):
+        raise DataError(  # the span would hold positives only
+            f"label '{label.name}' is text: negative answers cannot be written back without "
+            "the value that means 0; add `label.negative` to the config"
+        )
     if not written:
         raise DataError(
             f"none of the {len(rows)} labelled answers can be written back: each lacks "

@@ -12,7 +12,7 @@ import csv
 import os
 import pathlib
 
-from pipeline.csv_table import CsvProblem, read_csv
+from pipeline.csv_table import NA_VALUES, CsvProblem, read_csv
 from serving.examples import RequestError, RequestSchema, to_examples
 from serving.repository import ModelRepository
 
@@ -26,10 +26,11 @@ def score_csv(
     repository: ModelRepository,
     request: RequestSchema,
     version: int,
+    na_values: tuple[str, ...] = NA_VALUES,
 ) -> int:
     """Score every row of `path` with `version`; returns the number of rows written."""
     try:
-        table = read_csv(path)
+        table = read_csv(path, na_values)
     except CsvProblem as problem:
         raise RequestError(f"{path}: {problem.kind}: {problem}") from None
     scored = [c for c in table.header if c in request.types]

@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 
 from models.features import Label
-from pipeline.csv_table import CsvProblem, read_csv
+from pipeline.csv_table import NA_VALUES, CsvProblem, read_csv
 from pipeline.spans import DataError
 from serving.batch import typed_cell
 from serving.examples import RequestSchema
@@ -83,13 +83,14 @@ def replay(
     limit: int | None = None,
     seed: int = 0,
     wait_seconds: float = 30.0,
+    na_values: tuple[str, ...] = NA_VALUES,
 ) -> Replayed:
     if not 0 <= feedback <= 1:
         raise ReplayError(f"--feedback is a share of rows within 0..1, got {feedback}")
     if batch < 1:
         raise ReplayError(f"--batch must be >= 1, got {batch}")
     try:
-        records = read_csv(path).records()[:limit]
+        records = read_csv(path, na_values).records()[:limit]
     except CsvProblem as problem:
         raise DataError(f"{problem.path}: {problem.kind}: {problem}") from None
     base = url.rstrip("/")

@@ -81,7 +81,10 @@ def test_pushed_model_lineage_reaches_the_input_files_hyperparameters_and_code(r
     ]
     assert {a["properties"]["span"] for a in ingested} == {1}  # which span, on record
     # The content hash ExampleGen was keyed on is the one recorded for the run that made it.
-    assert example_gen["custom_config"] == f"sha256:{tree['run']['data_sha256']}"
+    assert example_gen["custom_config"] == {
+        "data": f"sha256:{tree['run']['data_sha256']}",
+        "na_values": ["", "NA", "N/A", "null"],  # and the tokens it read as missing
+    }
     assert tree["artifact"]["properties"]["pushed_version"] == max(
         int(v) for v in runs["strict"]["versions"]
     )
