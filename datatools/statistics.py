@@ -44,5 +44,8 @@ def example_statistics(
             )
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()
         return tfdv.generate_statistics_from_tfrecord(
-            prefix + "*", stats_options=options_for_stats, pipeline_options=options
+            prefix + "*",
+            output_path=os.path.join(tmp, "statistics.tfrecord"),  # TFDV's default: a new
+            stats_options=options_for_stats,  # folder in /tmp per call, never removed
+            pipeline_options=options,
         )

@@ -21,6 +21,7 @@ import concurrent.futures
 import dataclasses
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import time
@@ -177,7 +178,11 @@ class Launcher:
                 raise TaskFailed(f"a placeholder this launcher does not fill: {arg[:200]}")
         if command[0] == "python":  # the image's python: here the environment's
             command[0] = sys.executable
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        # Each pod has its own /tmp, gone with the pod: TFX builds an sdist of itself there
+        # for every Beam task (49 MB a time), which would otherwise pile up in the machine's.
+        pod_tmp = pathlib.Path(self.workdir) / "pod-tmp" / pod_uid
+        pod_tmp.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TMPDIR=str(pod_tmp))
         env.pop(KFP_POD_UID_ENV, None)
         if self.target == "kfp":  # KFP's pods see their uid (the downward API)
             env[KFP_POD_UID_ENV] = pod_uid

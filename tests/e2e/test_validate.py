@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import pytest
 
 from cli.exits import EXIT_FINDINGS
@@ -122,3 +127,27 @@ def test_a_synthetic_span_with_a_new_category_is_caught(tmp_path):
     code, out, _ = run_cli("validate", str(second), "--config", CONFIG)
     assert code == EXIT_FINDINGS
     assert "column 'payment_type': ENUM_TYPE_UNEXPECTED_STRING_VALUES" in out and "Bitcoin" in out
+
+
+def test_validate_leaves_nothing_in_the_temporary_folder(tmp_path):
+    """TFDV writes statistics to a new folder under /tmp by default and never removes it: a
+    check run every hour would fill the disk (a dev machine had 400 of them in /tmp)."""
+    path = tmp_path / "good.csv"
+    path.write_bytes(_text())
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    done = subprocess.run(
+        [
+            str(pathlib.Path(sys.executable).parent / "tfxp"),
+            "validate",
+            str(path),
+            "--config",
+            CONFIG,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(own_tmp)},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert list(own_tmp.iterdir()) == []
