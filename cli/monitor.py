@@ -54,6 +54,7 @@ def handle(args) -> int:
     from monitoring.traffic import parse_since
     from pipeline.config import duration_seconds, load_config
     from pipeline.local_runner import load_runner
+    from reports.pages import reporting
 
     config = load_config(args.config)
     _ = load_runner() if args.retrain else None  # before TensorFlow: a clean exit after a run
@@ -71,7 +72,7 @@ def handle(args) -> int:
             report.alerts,
             args.allow,
             render.run_started,
-            render.run_outcome,
+            reporting(config, render.run_outcome),  # its page, as `tfxp run` writes
             render.span_refused,
             render.run_step,
         )

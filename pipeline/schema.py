@@ -97,7 +97,7 @@ def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) ->
                 f"feature {feature.name!r} is `kind: {feature.kind}` in "
                 f"{config.config_file.name}, but {where} it as "
                 f"{schema_pb2.FeatureType.Name(types[feature.name])}: a column with text in it "
-                "(an 'NA' token, say) is read as text; clean the column, or make the feature "
+                "(a token not in `data.na_values`, say) is read as text; clean the column, or make the feature "
                 "`kind: categorical`"
             )
     label = config.model.label

@@ -19,9 +19,7 @@ def write_pages(config_path: str, run_id: str | None) -> list[pathlib.Path]:
     runs = reader.run_ids(config.name)
     if not runs:
         raise MetadataError(f"{config.metadata_path}: no run of '{config.name}' recorded yet")
-    chosen = run_id or runs[0]
-    if chosen not in runs:
-        raise MetadataError(f"{config.metadata_path}: no run '{chosen}' (see `tfxp runs`)")
+    chosen = reader.run(run_id).run if run_id else runs[0]  # a unique prefix is enough
     return [write_run_report(config, reader, chosen), write_index(config, reader)]
 
 
