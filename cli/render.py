@@ -176,6 +176,7 @@ def _run_outcome(outcome: RunOutcome) -> None:
             if k in outcome.metrics
         )
         print(f"eval split, overall: {shown}")
+        print(quick_baseline(outcome.quick_baseline))
         print("\n".join(weak_slices(outcome.weak_slices)))
     if outcome.result is Result.PUSHED:
         print(f"BLESSED and pushed: version {run.pushed_version} at {run.pushed_path}")
@@ -195,6 +196,16 @@ def _run_outcome(outcome: RunOutcome) -> None:
         for failure in outcome.threshold_failures:
             print(f"  {threshold_failure(failure)}")
     print(f"metadata: {outcome.metadata_path}\nartifacts: {outcome.pipeline_root}")
+
+
+def quick_baseline(result: dict | None) -> str:
+    """Ours against a logistic regression on the same transformed features, same rows."""
+    if not result or result.get("auc") is None:
+        return "quick baseline: not measured (no Trainer run, or one class in its batches)"
+    return (
+        f"quick baseline ({result['model']}), on the Trainer's {result['eval_rows']} eval rows: "
+        f"AUC {result['auc']:.4f} against ours {result['ours_auc']:.4f}"
+    )
 
 
 def weak_slices(found: Sequence[WeakSlice], shown: int = 5) -> list[str]:

@@ -54,6 +54,7 @@ STATISTICS = "ExampleStatistics"
 SCHEMA = "Schema"
 MODEL = "Model"
 MODEL_EVALUATION = "ModelEvaluation"
+MODEL_RUN = "ModelRun"  # the Trainer's own files: its log, the quick baseline's result
 MODEL_BLESSING = "ModelBlessing"
 PUSHED_MODEL = "PushedModel"
 ACCEPTED_SPAN = "tfxp.AcceptedSpan"  # module.Class: Kubeflow's entrypoint imports it by name

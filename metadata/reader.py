@@ -45,6 +45,7 @@ STATES = {
 NOT_RUN = "not run"
 ABANDONED = "abandoned"  # canceled by the next run: the process running it died
 KEY_METRIC = "auc"  # a run fact: the candidate's overall AUC, recorded when it was evaluated
+QUICK_BASELINE = "quick_baseline"  # a run fact: the quick baseline against ours (JSON)
 OUTCOMES = (  # `RunView.outcome`: what `tfxp runs` says each run ended in
     "pushed",
     "not-blessed",
@@ -108,6 +109,7 @@ class RunView:
     gate_report_path: str | None = None  # the stop's report, or the accepted span's
     blessed: bool | None = None  # None when the Evaluator did not run
     evaluation_uri: str | None = None
+    model_run_uri: str | None = None  # the Trainer's ModelRun folder
     pushed_version: int | None = None
     pushed_path: str | None = None
     already_serving_version: int | None = None  # blessed, but identical to the newest version
@@ -435,6 +437,8 @@ class MetadataReader:
             return {"blessed": number(props, names.BLESSED) == 1}
         if kind == names.MODEL_EVALUATION:
             return {"evaluation_uri": artifact.uri}
+        if kind == names.MODEL_RUN:
+            return {"model_run_uri": artifact.uri}
         if kind == names.ACCEPTED_SPAN:
             return {"gate_report_path": f"{artifact.uri}/{names.GATE_REPORT_FILE}"}
         pushed = number(props, names.PUSHED)

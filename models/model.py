@@ -18,6 +18,7 @@ from absl import logging
 from tfx_bsl.public import tfxio
 
 from models import features as F
+from models import quick_baseline
 
 SERVING_SIGNATURE = "serving_default"
 TRANSFORM_SIGNATURE = "transform_features"
@@ -127,14 +128,20 @@ class ServingModule(tf.Module):
 
 
 def _dataset(
-    fn_args: Any, files: list[str], inputs: F.ModelConfig, transform_output: tft.TFTransformOutput
+    fn_args: Any,
+    files: list[str],
+    inputs: F.ModelConfig,
+    transform_output: tft.TFTransformOutput,
+    num_epochs: int | None = None,
 ) -> tf.data.Dataset:
+    """Batches of transformed examples, repeated for ever unless `num_epochs` is given."""
     return fn_args.data_accessor.tf_dataset_factory(
         files,
         tfxio.TensorFlowDatasetOptions(
             batch_size=inputs.training.batch_size,
             label_key=F.transformed_name(inputs.label.name),
             shuffle_seed=inputs.training.seed,
+            num_epochs=num_epochs,
         ),
         transform_output.transformed_metadata.schema,
     )
@@ -165,8 +172,9 @@ def train(
         step(features, labels)
 
 
-def evaluate(model: keras.Model, data: tf.data.Dataset, steps: int) -> dict[str, float]:
-    """AUC and accuracy on `steps` batches, for the training log (TFMA is the real judge).
+def evaluate(model: keras.Model, batches: list) -> tuple[dict[str, float], np.ndarray]:
+    """AUC and accuracy on the eval batches, for the training log (TFMA is the real judge),
+    and the scores (the quick baseline is compared on the same rows).
 
     scikit-learn rather than Keras metrics: their `update_state` is AutoGraph-converted on first
     use, ~10 s here.
@@ -174,16 +182,15 @@ def evaluate(model: keras.Model, data: tf.data.Dataset, steps: int) -> dict[str,
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     predict = tf.function(lambda f: model(f, training=False), autograph=False)
-    scores, labels = [], []
-    for features, batch_labels in data.take(steps):
-        scores.append(predict(features).numpy().reshape(-1))
-        labels.append(batch_labels.numpy().reshape(-1))
+    scores = [predict(features).numpy().reshape(-1) for features, _ in batches]
+    labels = [batch_labels.numpy().reshape(-1) for _, batch_labels in batches]
     y_score, y_true = np.concatenate(scores), np.concatenate(labels)
-    return {
+    metrics = {
         "auc": float(roc_auc_score(y_true, y_score)) if len(set(y_true)) > 1 else float("nan"),
         "binary_accuracy": float(accuracy_score(y_true, y_score > 0.5)),
         "examples": int(len(y_true)),
     }
+    return metrics, y_score
 
 
 def run_fn(fn_args: Any) -> None:
@@ -191,15 +198,27 @@ def run_fn(fn_args: Any) -> None:
     inputs = F.ModelConfig.from_json_dict(fn_args.custom_config["model"])
     keras.utils.set_random_seed(inputs.training.seed)
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    model = build_keras_model(inputs, vocabulary_sizes(inputs, transform_output))
+    sizes = vocabulary_sizes(inputs, transform_output)
+    model = build_keras_model(inputs, sizes)
     train(
         model,
         _dataset(fn_args, fn_args.train_files, inputs, transform_output),
         fn_args.train_steps,
         inputs.training.learning_rate,
     )
-    metrics = evaluate(
-        model, _dataset(fn_args, fn_args.eval_files, inputs, transform_output), fn_args.eval_steps
-    )
+    # The eval split once, no row twice (at most `eval_steps` batches): ours and the quick
+    # baseline are scored on these same rows.
+    eval_data = _dataset(fn_args, fn_args.eval_files, inputs, transform_output, num_epochs=1)
+    eval_batches = list(eval_data.take(fn_args.eval_steps))
+    metrics, scores = evaluate(model, eval_batches)
     logging.info("Trained %d steps; eval split: %s", fn_args.train_steps, metrics)
     ServingModule(model, transform_output, inputs).save(fn_args.serving_model_dir)
+    train_batches = _dataset(fn_args, fn_args.train_files, inputs, transform_output).take(
+        min(fn_args.train_steps, quick_baseline.MAX_TRAIN_BATCHES)
+    )
+    compared = quick_baseline.compare(train_batches, eval_batches, scores, inputs, sizes)
+    tf.io.gfile.makedirs(fn_args.model_run_dir)
+    with tf.io.gfile.GFile(
+        f"{fn_args.model_run_dir}/{quick_baseline.QUICK_BASELINE_FILE}", "w"
+    ) as f:
+        f.write(quick_baseline.to_json(compared))

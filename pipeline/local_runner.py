@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import pathlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -16,9 +17,10 @@ from typing import TYPE_CHECKING
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
 from metadata.evaluation import OVERALL, slice_metrics, threshold_failures, weak_slices
-from metadata.reader import KEY_METRIC, MetadataReader, RunView
+from metadata.reader import KEY_METRIC, QUICK_BASELINE, MetadataReader, RunView
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
+from models.quick_baseline import QUICK_BASELINE_FILE
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
 from pipeline.outcome import PlannedRun, Result, RunOutcome, SpanRefused
@@ -248,6 +250,10 @@ def run_once(
     outcome = _outcome(config, run_view, result, placement.span, data_only)
     if "auc" in outcome.metrics:  # the key metric on the run: `tfxp runs` reads no TFMA files
         record_run_facts(config.metadata_path, run_id, {KEY_METRIC: f"{outcome.metrics['auc']}"})
+    if outcome.quick_baseline:  # beside ours, on the run: the page and `runs --json` show it
+        record_run_facts(
+            config.metadata_path, run_id, {QUICK_BASELINE: json.dumps(outcome.quick_baseline)}
+        )
     return outcome
 
 
@@ -284,6 +290,8 @@ def _outcome(
     evaluation = run_view.evaluation_uri
     failures = threshold_failures(evaluation) if evaluation and result is Result.NOT_BLESSED else []
     table = slice_metrics(evaluation) if evaluation else {}
+    model_run = run_view.model_run_uri
+    baseline_file = pathlib.Path(model_run) / QUICK_BASELINE_FILE if model_run else None
     return RunOutcome(
         result=result,
         span=span,
@@ -293,6 +301,11 @@ def _outcome(
         metrics=table.get(OVERALL, {}),
         threshold_failures=tuple(failures),
         weak_slices=tuple(weak_slices(table)),
+        quick_baseline=(
+            json.loads(baseline_file.read_text())
+            if baseline_file and baseline_file.is_file() and not data_only
+            else None
+        ),
         serving_dir=str(config.serving_dir),
         metadata_path=str(config.metadata_path),
         pipeline_root=str(config.pipeline_root),

@@ -97,8 +97,8 @@ def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) ->
                 f"feature {feature.name!r} is `kind: {feature.kind}` in "
                 f"{config.config_file.name}, but {where} it as "
                 f"{schema_pb2.FeatureType.Name(types[feature.name])}: a column with text in it "
-                "(a token not in `data.na_values`, say) is read as text; clean the column, or make the feature "
-                "`kind: categorical`"
+                "(a token not in `data.na_values`, say) is read as text; clean the column, or "
+                "make the feature `kind: categorical`"
             )
     label = config.model.label
     if label.rule not in F.NUMERIC_RULES:  # `equals` compares the column's text

@@ -24,7 +24,7 @@ from metadata.evaluation import (
     slice_order,
     weak_slices,
 )
-from metadata.reader import MetadataReader, RunView
+from metadata.reader import QUICK_BASELINE, MetadataReader, RunView
 from pipeline.config import PipelineConfig
 from reports import html as H
 from reports.run_graph import run_graph
@@ -72,7 +72,8 @@ def render(run: RunView, reader: MetadataReader) -> str:
         body += ["<h2>Why not blessed</h2>", *_failures(evaluation, baseline)]
     body += ["<h2>Data</h2>", *_data(run, gate, reader)]
     if evaluation is not None:
-        body += ["<h2>Evaluation</h2>", *_evaluation(evaluation, baseline, moved=not failures)]
+        body += ["<h2>Evaluation</h2>", _quick_baseline(run)]
+        body += _evaluation(evaluation, baseline, moved=not failures)
     body += [
         "<h2>Steps</h2>",
         _steps(run),
@@ -432,6 +433,23 @@ def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -
     if baseline and evaluation.baseline and moved:
         parts += _moved(evaluation.changes(), baseline, MOVED_SHOWN, "moved most")
     return parts
+
+
+def _quick_baseline(run: RunView) -> str:
+    """Ours against a logistic regression on the same transformed features and rows."""
+    try:
+        result = json.loads(run.provenance.get(QUICK_BASELINE, "null")) or {}
+    except ValueError:
+        result = {}
+    if result.get("auc") is None:
+        return "<p id=quick-baseline>Quick baseline: not measured for this run.</p>"
+    worse = result["ours_auc"] < result["auc"]
+    return (
+        f"<p id=quick-baseline class='{'bad' if worse else ''}'>Quick baseline "
+        f"({H.esc(result['model'])}), on the Trainer's {result['eval_rows']} eval rows of the "
+        f"training window: AUC <b>{result['auc']:.4f}</b> against ours "
+        f"<b>{result['ours_auc']:.4f}</b>{': ours is not better' if worse else ''}.</p>"
+    )
 
 
 def _weak_slices(table: dict[str, dict[str, float]]) -> list[str]:

@@ -124,7 +124,7 @@ def _outcome(config, data_only: bool, result: Result) -> RunOutcome:
         findings=[],
         allow=[],
     )
-    return RunOutcome(result, config.span, data_only, run, report, {}, (), (), "s", "m", "p")
+    return RunOutcome(result, config.span, data_only, run, report, {}, (), (), None, "s", "m", "p")
 
 
 def _backfill(config, *extra: str) -> int:

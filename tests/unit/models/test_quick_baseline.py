@@ -1,0 +1,44 @@
+"""The quick baseline is a real logistic regression on the transformed features, scored on
+the very rows our model is scored on: a linear signal it finds, and it says when there is
+nothing to rank rather than inventing an AUC."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import features as F
+from models.quick_baseline import compare
+
+INPUTS = F.ModelConfig(
+    features=(F.Feature("fare", F.NUMERIC), F.Feature("payment_type", F.CATEGORICAL)),
+    label=F.Label("big_tipper", "tips"),
+    training=F.TrainingParams(),
+)
+SIZES = {"payment_type": 3}
+
+
+def _batches(rows: int, seed: int, batch: int = 50) -> list:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(0, rows, batch):
+        fare = rng.normal(size=(batch, 1)).astype(np.float32)
+        payment = rng.integers(0, 3, size=(batch, 1))
+        odds = 2.0 * fare[:, 0] + np.where(payment[:, 0] == 1, 2.0, -1.0)
+        label = (rng.random(batch) < 1 / (1 + np.exp(-odds))).astype(np.int64)
+        out.append(({"fare_xf": fare, "payment_type_xf": payment}, label.reshape(-1, 1)))
+    return out
+
+
+def test_a_linear_signal_is_found_and_both_are_scored_on_the_same_rows():
+    train, evaluation = _batches(2000, seed=1), _batches(500, seed=2)
+    ours = np.concatenate([2.0 * f["fare_xf"][:, 0] for f, _ in evaluation])  # fare only
+    result = compare(train, evaluation, ours, INPUTS, SIZES)
+    assert result["train_rows"] == 2000 and result["eval_rows"] == 500
+    assert result["auc"] > 0.8 and result["auc"] > result["ours_auc"]  # it uses payment too
+
+
+def test_one_class_gives_no_auc_rather_than_a_made_up_one():
+    train, evaluation = _batches(200, seed=1), _batches(100, seed=2)
+    one_class = [(f, np.zeros_like(y)) for f, y in evaluation]
+    result = compare(train, one_class, np.zeros(100), INPUTS, SIZES)
+    assert result["auc"] is None and result["eval_rows"] == 100
