@@ -17,21 +17,13 @@ from typing import Any
 
 from components.validation import Finding, GateReport
 from metadata import names
+from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
 from metadata.evaluation import ThresholdFailure, WeakSlice, defined, slice_order
 from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
 
-SHOWN_METRICS = (
-    "auc",
-    "auc_precision_recall",
-    "f1_score",
-    "precision",
-    "recall",
-    "binary_accuracy",
-    "calibration",
-    "example_count",
-)
+SHOWN_METRICS = (*EVALUATION_METRICS, "example_count")
 _DIFF_METRICS = ("auc", "binary_accuracy", "precision", "recall", "example_count")
 _TREE_PROPERTIES = (
     "split_names",

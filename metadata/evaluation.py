@@ -11,6 +11,16 @@ from __future__ import annotations
 import dataclasses
 
 OVERALL = "overall"  # the whole eval split: TFMA's empty slice key
+# The metrics a person is shown, in this order, wherever an evaluation is printed.
+SHOWN_METRICS = (
+    "auc",
+    "auc_precision_recall",
+    "f1_score",
+    "precision",
+    "recall",
+    "binary_accuracy",
+    "calibration",
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,6 +24,7 @@ from metadata.evaluation import (
     slice_order,
     weak_slices,
 )
+from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
 from metadata.reader import QUICK_BASELINE, MetadataReader, RunView
 from pipeline.config import PipelineConfig
 from reports import html as H
@@ -33,16 +34,7 @@ SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough example
 MIN_SLICE_EXAMPLES = 30
 MOVED_SHOWN, MOVED_IN_WHY = 8, 5  # slices listed against the baseline
 MIN_CALIBRATION_EXAMPLES = 10  # a calibration bin with fewer says nothing
-SHOWN_METRICS = (
-    "example_count",
-    "auc",
-    "auc_precision_recall",
-    "f1_score",
-    "precision",
-    "recall",
-    "binary_accuracy",
-    "calibration",
-)
+SHOWN_METRICS = ("example_count", *EVALUATION_METRICS)
 
 
 def reports_dir(config: PipelineConfig) -> pathlib.Path:
