@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import pathlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -396,6 +397,12 @@ class GateReport:
         return json.dumps(
             {**dataclasses.asdict(self), names.GATE_VERDICT: verdict}, indent=1, sort_keys=True
         )
+
+    @classmethod
+    def read(cls, path: str | None) -> GateReport | None:
+        """The report a run's gate wrote at `path`; None when it wrote none."""
+        found = pathlib.Path(path) if path else None
+        return cls.from_json(found.read_text()) if found and found.is_file() else None
 
     @classmethod
     def from_json(cls, text: str) -> GateReport:

@@ -26,6 +26,7 @@ from models import features as F
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 from pipeline.csv_table import read_csv
+from pipeline.schema import read_schema
 from pipeline.spans import spans
 
 MARGIN = 1.5  # a threshold sits this far above the largest value seen between spans
@@ -197,10 +198,7 @@ def _with_notes(schema: schema_pb2.Schema, notes: dict[str, str]) -> str:
 
 
 def _read(path: pathlib.Path) -> schema_pb2.Schema:
-    schema = schema_pb2.Schema()
-    if path.exists():
-        text_format.Parse(path.read_text(), schema)
-    return schema
+    return read_schema(path) if path.exists() else schema_pb2.Schema()  # none curated yet
 
 
 def schema_changes(curated: schema_pb2.Schema, candidate: schema_pb2.Schema) -> list[str]:

@@ -248,12 +248,13 @@ def run_once(
     if result is None:
         raise RuntimeError(f"run {run_id} completed without a verdict: {run_view.nodes}")
     outcome = _outcome(config, run_view, result, placement.span, data_only)
+    facts = {}
     if "auc" in outcome.metrics:  # the key metric on the run: `tfxp runs` reads no TFMA files
-        record_run_facts(config.metadata_path, run_id, {KEY_METRIC: f"{outcome.metrics['auc']}"})
+        facts[KEY_METRIC] = f"{outcome.metrics['auc']}"
     if outcome.quick_baseline:  # beside ours, on the run: the page and `runs --json` show it
-        record_run_facts(
-            config.metadata_path, run_id, {QUICK_BASELINE: json.dumps(outcome.quick_baseline)}
-        )
+        facts[QUICK_BASELINE] = json.dumps(outcome.quick_baseline)
+    if facts:
+        record_run_facts(config.metadata_path, run_id, facts)
     return outcome
 
 
@@ -281,12 +282,7 @@ def _outcome(
     config: PipelineConfig, run_view: RunView, result: Result, span: int, data_only: bool
 ) -> RunOutcome:
     """The outcome with what a person reads about it: the gate's report, the evaluation."""
-    report_path = pathlib.Path(run_view.gate_report_path) if run_view.gate_report_path else None
-    report = (
-        GateReport.from_json(report_path.read_text())
-        if report_path and report_path.is_file()
-        else None
-    )
+    report = GateReport.read(run_view.gate_report_path)
     evaluation = run_view.evaluation_uri
     failures = threshold_failures(evaluation) if evaluation and result is Result.NOT_BLESSED else []
     table = slice_metrics(evaluation) if evaluation else {}

@@ -25,7 +25,7 @@ from metadata.evaluation import (
     weak_slices,
 )
 from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
-from metadata.reader import QUICK_BASELINE, MetadataReader, RunView
+from metadata.reader import QUICK_BASELINE, MetadataReader, RunView, fact_value
 from pipeline.config import PipelineConfig
 from reports import html as H
 from reports.run_graph import run_graph
@@ -52,7 +52,7 @@ def write_run_report(config: PipelineConfig, reader: MetadataReader, run_id: str
 
 
 def render(run: RunView, reader: MetadataReader) -> str:
-    gate = _gate_report(run)
+    gate = GateReport.read(run.gate_report_path)
     evaluation = read_evaluation(run.evaluation_uri) if run.evaluation_uri else None
     failures = evaluation.failures if evaluation and run.outcome == "not-blessed" else []
     baseline = _baseline_name(run, reader)
@@ -75,11 +75,6 @@ def render(run: RunView, reader: MetadataReader) -> str:
         _provenance(run),
     ]
     return H.page(f"{run.pipeline} run {run.run}", body)
-
-
-def _gate_report(run: RunView) -> GateReport | None:
-    path = pathlib.Path(run.gate_report_path) if run.gate_report_path else None
-    return GateReport.from_json(path.read_text()) if path and path.is_file() else None
 
 
 def outcome_sentence(run: RunView, gate: GateReport | None, failures) -> str:
@@ -429,11 +424,8 @@ def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -
 
 def _quick_baseline(run: RunView) -> str:
     """Ours against a logistic regression on the same transformed features and rows."""
-    try:
-        result = json.loads(run.provenance.get(QUICK_BASELINE, "null")) or {}
-    except ValueError:
-        result = {}
-    if result.get("auc") is None:
+    result = fact_value(QUICK_BASELINE, run.provenance.get(QUICK_BASELINE, "null"))
+    if not isinstance(result, dict) or result.get("auc") is None:
         return "<p id=quick-baseline>Quick baseline: not measured for this run.</p>"
     worse = result["ours_auc"] < result["auc"]
     return (
