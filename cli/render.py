@@ -18,7 +18,7 @@ from typing import Any
 from components.validation import Finding, GateReport
 from metadata import names
 from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
-from metadata.evaluation import ThresholdFailure, WeakSlice, defined, slice_order
+from metadata.evaluation import ThresholdFailure, WeakSlice, defined, per_class, slice_order
 from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
@@ -51,6 +51,16 @@ _LISTED_PROPERTIES = ("split_names", "span", "blessed", "pushed", "pushed_versio
 
 class OutputError(RuntimeError):
     """Output that cannot be produced or written (no Graphviz, an unwritable path); one line."""
+
+
+def label_shares(counts) -> str:
+    """A split's label in a few words: its positive rate, each class's share, or nothing for
+    a regression target."""
+    if counts.classes:
+        return "class shares " + " ".join(
+            f"{name} {counts.share(i):.3f}" for i, name in enumerate(counts.class_names)
+        )
+    return f"positive rate {counts.positive_rate:.3f}" if counts.kind == "binary" else "numbers"
 
 
 def _plain(value: Any) -> Any:
@@ -168,6 +178,12 @@ def _run_outcome(outcome: RunOutcome) -> None:
             if k in outcome.metrics
         )
         print(f"eval split, overall: {shown}")
+        classes = per_class(outcome.metrics)
+        if classes:
+            print(
+                "  per class (precision/recall): "
+                + ", ".join(f"{c} {_figure(p)}/{_figure(r)}" for c, (p, r) in classes.items())
+            )
         print(quick_baseline(outcome.quick_baseline))
         print("\n".join(weak_slices(outcome.weak_slices)))
     if outcome.result is Result.PUSHED:
@@ -191,12 +207,12 @@ def _run_outcome(outcome: RunOutcome) -> None:
 
 
 def quick_baseline(result: dict | None) -> str:
-    """Ours against a logistic regression on the same transformed features, same rows."""
-    if not result or result.get("auc") is None:
+    """Ours against a linear model on the same transformed features, same rows."""
+    if not result or result.get("baseline") is None or result.get("ours") is None:
         return "quick baseline: not measured (no Trainer run, or one class in its batches)"
     return (
         f"quick baseline ({result['model']}), on the Trainer's {result['eval_rows']} eval rows: "
-        f"AUC {result['auc']:.4f} against ours {result['ours_auc']:.4f}"
+        f"{result['metric']} {result['baseline']:.4f} against ours {result['ours']:.4f}"
     )
 
 
@@ -266,8 +282,8 @@ def gate_report(report: GateReport) -> list[str]:
     out.append(f"  label '{report.label}':")
     for split, counts in sorted(report.label_counts.items()):
         out.append(
-            f"    {split:<6} rows {counts.rows:>7}  positive rate "
-            f"{counts.positive_rate:.3f}  missing {counts.missing_rate:.1%}"
+            f"    {split:<6} rows {counts.rows:>7}  {label_shares(counts)}  "
+            f"missing {counts.missing_rate:.1%}"
         )
     if report.previous_label_rate is not None:
         out.append(
@@ -310,8 +326,7 @@ def runs(views: list[RunView]) -> None:
     for run in views:
         states = ", ".join(f"{n}={s}" for n, s in run.nodes.items() if not names.is_resolver(n))
         pushed = f"  version {run.pushed_version}" if run.pushed_version else ""
-        metric = run.key_metric
-        auc = f"auc {metric:.4f}" if metric is not None else "auc -"
+        auc = run.key_metric_text
         span = f"span {run.provenance['span']}" if "span" in run.provenance else "span ?"
         allowed = run.provenance.get("allowed", "[]")
         allowed = f"  allowed {allowed}" if allowed != "[]" else ""
@@ -704,3 +719,7 @@ def submitted(run) -> None:
 
 def user_error(err: Exception) -> None:
     print(f"tfxp: {err}", file=sys.stderr)
+
+
+def _figure(value: float | None) -> str:
+    return f"{value:.3f}" if value is not None else "-"

@@ -18,6 +18,7 @@ from typing import Any
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from metadata import names
+from models import features as F
 
 # Schema environments: data for training carries the label's column, serving data does not.
 TRAINING = "TRAINING"
@@ -28,11 +29,13 @@ TOO_FEW_EXAMPLES = "TOO_FEW_EXAMPLES"
 LABEL_MISSING = "LABEL_MISSING"
 LABEL_RATE_CHANGE = "LABEL_RATE_CHANGE"
 LABEL_SPLIT_GAP = "LABEL_SPLIT_GAP"
+LABEL_UNKNOWN_CLASS = "LABEL_UNKNOWN_CLASS"
 NON_FINITE = "NON_FINITE_VALUES"
 KINDS = (
     frozenset(anomalies_pb2.AnomalyInfo.Type.keys())
     | {f"SKEW_{k}" for k in anomalies_pb2.AnomalyInfo.Type.keys() if k.startswith("COMPARATOR_")}
     | {"ANOMALY", TOO_FEW_EXAMPLES, LABEL_MISSING, LABEL_RATE_CHANGE, LABEL_SPLIT_GAP, NON_FINITE}
+    | {LABEL_UNKNOWN_CLASS}
 )
 
 
@@ -117,9 +120,19 @@ class Measurement:
 
 @dataclasses.dataclass(frozen=True)
 class LabelCounts:
+    """One split's label: rows, missing values and, by kind, positives (binary) or the rows
+    of each class (multiclass, in `classes` order; `unknown` holds a value outside them)."""
+
     rows: int
     missing: int
     positives: int
+    classes: tuple[int, ...] = ()
+    unknown: int = 0
+    kind: str = F.BINARY
+    class_names: tuple[str, ...] = ()
+
+    def share(self, index: int) -> float:
+        return self.classes[index] / self.rows if self.rows else 0.0
 
     @property
     def missing_rate(self) -> float:
@@ -138,16 +151,33 @@ def count_labels(batches: Iterable[tuple[int, Mapping[str, Any]]], label: Any) -
     Each batch is (rows, columns): the label's source columns as [rows, 1] SparseTensors that
     hold only the values present, as `tf.io.VarLenFeature` parses them.
     """
-    import tensorflow as tf
+    import numpy as np
 
     from models.preprocessing import derive_label
 
     rows = missing = positives = 0
+    classes = [0] * len(label.classes)
     for size, columns in batches:
         present = len(set(columns[label.column].indices[:, 0].numpy().tolist()))
         rows, missing = rows + size, missing + size - present
-        positives += int(tf.reduce_sum(derive_label(columns, label))) if size else 0
-    return LabelCounts(rows=rows, missing=missing, positives=positives)
+        if not size or label.kind == F.REGRESSION:
+            continue
+        derived = derive_label(columns, label).numpy()
+        if label.kind == F.MULTICLASS:
+            counted = np.bincount(derived[derived >= 0], minlength=len(classes))
+            classes = [c + int(n) for c, n in zip(classes, counted, strict=True)]
+        else:
+            positives += int(derived.sum())
+    unknown = rows - missing - sum(classes) if label.kind == F.MULTICLASS else 0
+    return LabelCounts(
+        rows=rows,
+        missing=missing,
+        positives=positives,
+        classes=tuple(classes),
+        unknown=unknown,
+        kind=label.kind,
+        class_names=tuple(label.classes),
+    )
 
 
 def anomaly_findings(
@@ -306,9 +336,21 @@ def label_findings(
     previous_span: int | None,
     limits: LabelLimits,
 ) -> list[Finding]:
-    """Label missing too often, its rate moved since the last span, or splits unbalanced."""
+    """Label missing too often, its rate moved since the last span, or splits unbalanced; a
+    multiclass label outside its classes. A regression target's distribution is judged by
+    its column's drift comparator in the schema, as a feature's is."""
     findings = []
     for split, split_counts in sorted(counts.items()):
+        if split_counts.unknown:
+            findings.append(
+                Finding(
+                    split,
+                    label,
+                    LABEL_UNKNOWN_CLASS,
+                    f"{split_counts.unknown} of {split_counts.rows} rows hold a value that is "
+                    "not one of the label's classes",
+                )
+            )
         if split_counts.missing_rate > limits.max_missing_rate:
             findings.append(
                 Finding(
@@ -321,6 +363,10 @@ def label_findings(
                 )
             )
     train, evaluation = counts.get("train"), counts.get("eval")
+    if train and train.kind == F.MULTICLASS:
+        return findings + _class_share_gaps(label, train, evaluation, limits.max_split_gap)
+    if train and train.kind != F.BINARY:
+        return findings
     if train and previous_rate is not None:
         change = abs(train.positive_rate - previous_rate)
         if change > limits.max_rate_change:
@@ -352,15 +398,48 @@ def label_findings(
     return findings
 
 
-def split_gap_tolerance(train: LabelCounts, evaluation: LabelCounts, limit: float) -> float:
+def _class_share_gaps(
+    label: str, train: LabelCounts, evaluation: LabelCounts | None, limit: float
+) -> list[Finding]:
+    """Each class's share in eval against train, as the binary positive rate is compared."""
+    if not evaluation or not train.rows or not evaluation.rows:
+        return []
+    found = []
+    for index in range(len(train.classes)):
+        one = LabelCounts(train.rows, 0, train.classes[index])
+        other = LabelCounts(evaluation.rows, 0, evaluation.classes[index])
+        gap = abs(other.positive_rate - one.positive_rate)
+        allowed = split_gap_tolerance(one, other, limit, compared=len(train.classes))
+        if gap > allowed:
+            found.append(
+                Finding(
+                    "eval",
+                    label,
+                    LABEL_SPLIT_GAP,
+                    f"class {train.class_names[index]!r} share {other.positive_rate:.3f} in "
+                    f"eval against {one.positive_rate:.3f} in train: gap {gap:.3f} above "
+                    f"{allowed:.3f}",
+                )
+            )
+    return found
+
+
+def split_gap_tolerance(
+    train: LabelCounts, evaluation: LabelCounts, limit: float, compared: int = 1
+) -> float:
     """The gap between the splits' positive rates that sampling alone explains, or `limit`.
 
     A hash split is random: on span 4's 535/298 rows a fixed 0.05 would stop about one clean
-    span in eight; three standard errors of the difference stop about one in 370.
+    span in eight; three standard errors of the difference stop about one in 370. With
+    `compared` rates (one per class) each is allowed more, so that a clean span is still
+    stopped about one time in 370 (Bonferroni).
     """
+    from statistics import NormalDist
+
     rate = (train.positives + evaluation.positives) / (train.rows + evaluation.rows)
     error = math.sqrt(rate * (1 - rate) * (1 / train.rows + 1 / evaluation.rows))
-    return max(limit, 3 * error)
+    z = NormalDist().inv_cdf(1 - (1 - NormalDist().cdf(3)) / compared)
+    return max(limit, z * error)
 
 
 @dataclasses.dataclass
@@ -408,7 +487,16 @@ class GateReport:
     def from_json(cls, text: str) -> GateReport:
         raw: dict[str, Any] = json.loads(text)
         raw.pop(names.GATE_VERDICT, None)
-        raw["label_counts"] = {k: LabelCounts(**v) for k, v in raw["label_counts"].items()}
+        raw["label_counts"] = {
+            k: LabelCounts(
+                **{
+                    **v,
+                    "classes": tuple(v.get("classes", ())),
+                    "class_names": tuple(v.get("class_names", ())),
+                }
+            )
+            for k, v in raw["label_counts"].items()
+        }
         raw["measurements"] = [Measurement(**m) for m in raw["measurements"]]
         raw["findings"] = [Finding(**f) for f in raw["findings"]]
         return cls(**raw)

@@ -20,11 +20,11 @@ from components.validation import (
     training_environment,
 )
 from datatools.statistics import example_statistics
-from models.features import NUMERIC_RULES
+from models.features import MULTICLASS, NUMERIC_RULES
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig
 from pipeline.csv_table import CsvProblem, CsvTable, read_csv
-from pipeline.schema import read_schema
+from pipeline.schema import read_schema, with_label_classes
 from pipeline.span_check import structural_findings
 from pipeline.spans import DataError, span_files
 
@@ -39,6 +39,7 @@ def validate_file(
     import tensorflow_data_validation as tfdv
 
     schema = read_schema(config.schema_file)
+    config = with_label_classes(schema, config)
     beam_args = config.beam.args(SETUP_FILE)
     span_csvs = span_files(config.data_root, against)[1] if against is not None else []
     try:
@@ -87,7 +88,8 @@ def label_counts(tables: list[CsvTable], label) -> LabelCounts:
 
     records = [record for table in tables for record in table.records()]
 
-    text = label.rule not in NUMERIC_RULES  # the column holds words, not numbers
+    # The column holds words (or class codes, compared as text), not numbers.
+    text = label.rule not in NUMERIC_RULES or label.kind == MULTICLASS
 
     def present(column: str) -> tf.SparseTensor:
         rows = [

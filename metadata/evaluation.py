@@ -20,7 +20,26 @@ SHOWN_METRICS = (
     "recall",
     "binary_accuracy",
     "calibration",
+    "accuracy",  # multiclass
+    "macro_f1_score",
+    "r_squared",  # regression
+    "root_mean_squared_error",
+    "mean_absolute_error",
 )
+
+
+def shown_metrics(table: dict[str, dict[str, float]]) -> tuple[str, ...]:
+    """The shown metrics an evaluation holds (its label kind's), in the shown order."""
+    held = {metric for metrics in table.values() for metric in metrics}
+    return tuple(m for m in SHOWN_METRICS if m in held)
+
+
+def per_class(metrics: dict[str, float]) -> dict[str, tuple[float | None, float | None]]:
+    """{class: (precision, recall)} of a multiclass evaluation's metrics (empty otherwise);
+    None where undefined (a class never predicted, or absent)."""
+    classes = [k.split("/", 1)[1] for k in metrics if k.startswith("precision/")]
+    defined_ = {k: (None if v != v else v) for k, v in metrics.items()}
+    return {c: (defined_.get(f"precision/{c}"), defined_.get(f"recall/{c}")) for c in classes}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,13 +291,15 @@ def weak_slices(
     of slices tested; most excess errors first. A cross is left out when a slice it is made
     of is already named: its errors are that slice's."""
     overall = table.get(OVERALL, {})
-    total, accuracy = overall.get("example_count"), overall.get("binary_accuracy")
+    # Errors of a binary or a multiclass model; a regression has no count of errors.
+    measure = "accuracy" if "accuracy" in overall else "binary_accuracy"
+    total, accuracy = overall.get("example_count"), overall.get(measure)
     if not total or accuracy is None or accuracy != accuracy:
         return []
     errors = round(total * (1 - accuracy))
     tested = []
     for name, metrics in table.items():
-        count, slice_accuracy = metrics.get("example_count", 0.0), metrics.get("binary_accuracy")
+        count, slice_accuracy = metrics.get("example_count", 0.0), metrics.get(measure)
         if name == OVERALL or count < min_examples or count >= total or slice_accuracy is None:
             continue
         if slice_accuracy != slice_accuracy:  # NaN

@@ -44,7 +44,9 @@ STATES = {
 }
 NOT_RUN = "not run"
 ABANDONED = "abandoned"  # canceled by the next run: the process running it died
-KEY_METRIC = "auc"  # a run fact: the candidate's overall AUC, recorded when it was evaluated
+# A run fact: the candidate's overall key metric, recorded when it was evaluated, under its
+# name: AUC (binary label), accuracy (multiclass) or R² (regression).
+KEY_METRICS = ("auc", "accuracy", "r_squared")
 QUICK_BASELINE = "quick_baseline"  # a run fact: the quick baseline against ours (JSON)
 OUTCOMES = (  # `RunView.outcome`: what `tfxp runs` says each run ended in
     "pushed",
@@ -150,13 +152,26 @@ class RunView:
         return "incomplete"
 
     @property
+    def key_metric_name(self) -> str | None:
+        """Which key metric the run recorded (its label kind's), if any."""
+        return next((name for name in KEY_METRICS if name in self.provenance), None)
+
+    @property
     def key_metric(self) -> float | None:
-        """The candidate's overall AUC on the eval split, as the run recorded it."""
-        value = self.provenance.get(KEY_METRIC)
+        """The candidate's overall key metric on the eval split, as the run recorded it."""
+        value = self.provenance.get(self.key_metric_name or KEY_METRICS[0])
         try:
             return float(value) if value is not None else None
         except ValueError:
             return None
+
+    @property
+    def key_metric_text(self) -> str:
+        """`auc 0.9438`, or `auc -` when the run recorded none."""
+        value = self.key_metric
+        return f"{self.key_metric_name or KEY_METRICS[0]} " + (
+            f"{value:.4f}" if value is not None else "-"
+        )
 
     def derived(self) -> dict[str, Any]:
         """What `--json` adds to the recorded fields (the outcome word and the AUC), and the
@@ -164,12 +179,13 @@ class RunView:
         as recorded."""
         return {
             "outcome": self.outcome,
-            "auc": self.key_metric,
+            "auc": self.key_metric if self.key_metric_name in (None, "auc") else None,
+            "key_metric": {"name": self.key_metric_name, "value": self.key_metric},
             "provenance": {k: fact_value(k, v) for k, v in self.provenance.items()},
         }
 
 
-NUMERIC_FACTS = frozenset({"span", "auc"})  # a number elsewhere is text: "1.10", a hash
+NUMERIC_FACTS = frozenset({"span", *KEY_METRICS})  # a number elsewhere is text: "1.10", a hash
 
 
 def fact_value(key: str, text: str) -> Any:

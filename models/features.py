@@ -23,6 +23,11 @@ EQUALS = "equals"  # a text column: 1 where it holds `positive`
 LABEL_RULES = (AS_IS, GREATER_THAN, GREATER_THAN_FRACTION_OF, EQUALS)
 NUMERIC_RULES = (AS_IS, GREATER_THAN, GREATER_THAN_FRACTION_OF)  # read the column as a number
 
+BINARY = "binary"  # 0/1 by a rule: one sigmoid score, AUC
+MULTICLASS = "multiclass"  # one of `classes`: a softmax score per class, accuracy
+REGRESSION = "regression"  # a number: one prediction, RMSE
+LABEL_KINDS = (BINARY, MULTICLASS, REGRESSION)
+
 
 def transformed_name(name: str) -> str:
     """The name Transform gives a feature; the only place the `_xf` suffix is spelled."""
@@ -51,7 +56,10 @@ class Feature:
 
 @dataclasses.dataclass(frozen=True)
 class Label:
-    """The binary label and how it is derived from a raw column.
+    """What the model predicts, and how it is derived from a raw column.
+
+    kind binary (the rules below), multiclass (the column holds one of `classes`, text or
+    integer codes; the label is the class's index) or regression (the column's number).
 
     as_is: the column already holds 0/1.
     greater_than: 1 when column > threshold.
@@ -68,15 +76,21 @@ class Label:
     of_column: str | None = None
     positive: str | None = None
     negative: str | None = None
+    kind: str = BINARY
+    classes: tuple[str, ...] = ()  # multiclass: the values, in the order of the model's scores
 
     @property
     def source_columns(self) -> tuple[str, ...]:
         """Raw columns the label reads; none of them may be a model feature (that is leakage)."""
         return (self.column,) + ((self.of_column,) if self.of_column else ())
 
-    def derive(self, row: Mapping[str, Any]) -> int:
+    def derive(self, row: Mapping[str, Any]) -> float | None:
         """The label of one raw row, as `preprocessing.derive_label` computes it in the graph
-        (a unit test holds the two together): for clients that have no TensorFlow."""
+        (a unit test holds the two together): for clients that have no TensorFlow. A
+        multiclass value outside `classes`, or a missing regression target, is None."""
+        if self.kind == MULTICLASS:
+            text = _class_text(row.get(self.column))
+            return self.classes.index(text) if text in self.classes else None
 
         def number(column: str | None) -> float | None:
             value = row.get(column) if column else None
@@ -88,6 +102,8 @@ class Label:
         if self.rule == EQUALS:
             return int(str(row.get(self.column, "")).strip() == self.positive)
         value = number(self.column)
+        if self.kind == REGRESSION:
+            return value
         if value is None:
             return 0
         if self.rule == AS_IS:
@@ -97,12 +113,19 @@ class Label:
         of = number(self.of_column)
         return int(of is not None and value > self.threshold * of)
 
-    def underive(self, label: int, row: Mapping[str, Any]) -> dict[str, float] | None:
+    def underive(self, label: float, row: Mapping[str, Any]) -> dict[str, Any] | None:
         """Raw column values that `derive` turns into `label` given the row's other columns:
         how a labelled request becomes a training row again. The threshold rules keep only
         the side of the threshold the label tells (a tipper of 25% of the fare, or none).
         None when no value can: a positive fraction of a missing `of_column`, or a negative
-        text label whose `negative` value the config does not give."""
+        text label whose `negative` value the config does not give, or a class index out of
+        range."""
+        if self.kind == REGRESSION:
+            return {self.column: float(label)}
+        if self.kind == MULTICLASS:
+            index = int(label)
+            return {self.column: self.classes[index]} if 0 <= index < len(self.classes) else None
+        label = int(label > 0.5)
         if self.rule == EQUALS:
             text = self.positive if label else self.negative
             return {self.column: text} if text is not None else None
@@ -117,6 +140,19 @@ class Label:
         if not label:
             return {self.column: min(0.0, bound)}
         return {self.column: round(max(bound * 1.25, bound + 0.01), 2)}
+
+
+def _class_text(value: Any) -> str:
+    """A multiclass cell as the graph compares it: stripped text, an integer code as its
+    digits ("2" whether read as 2, 2.0 or " 2")."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value if value is not None else "").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,8 +191,10 @@ class ModelConfig:
         training = dict(raw.get("training", {}))
         if "hidden_units" in training:
             training["hidden_units"] = tuple(training["hidden_units"])
+        label = dict(raw["label"])
+        label["classes"] = tuple(label.get("classes", ()))
         return cls(
             features=tuple(Feature(**f) for f in raw["features"]),
-            label=Label(**raw["label"]),
+            label=Label(**label),
             training=TrainingParams(**training),
         )

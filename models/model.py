@@ -25,11 +25,18 @@ TRANSFORM_SIGNATURE = "transform_features"
 SCORE_OUTPUT = "scores"
 
 
-def build_keras_model(inputs: F.ModelConfig, vocabulary_sizes: Mapping[str, int]) -> keras.Model:
+def build_keras_model(
+    inputs: F.ModelConfig,
+    vocabulary_sizes: Mapping[str, int],
+    target_scale: tuple[float, float] = (0.0, 1.0),
+) -> keras.Model:
     """Wide (one-hot of every categorical and bucket id) and deep (numeric + embeddings) model.
 
     `vocabulary_sizes` maps each categorical or bucketized feature name to its number of ids,
-    as Transform computed them (vocabulary plus OOV buckets, or bucket count).
+    as Transform computed them (vocabulary plus OOV buckets, or bucket count). The head
+    follows the label's kind: a sigmoid score (binary), a softmax score per class
+    (multiclass), or a number (regression), learnt as a z-score and put back in the target's
+    units by `target_scale` (mean, standard deviation), so the served answer is in them.
     """
     params = inputs.training
     model_inputs: dict[str, keras.layers.Input] = {}
@@ -54,9 +61,25 @@ def build_keras_model(inputs: F.ModelConfig, vocabulary_sizes: Mapping[str, int]
     for units in params.hidden_units:
         deep = keras.layers.Dense(units, activation="relu")(deep)
     joined = keras.layers.concatenate([deep] + wide_parts) if wide_parts else deep
-    score = keras.layers.Dense(1, activation="sigmoid", name=SCORE_OUTPUT)(joined)
-
+    label = inputs.label
+    if label.kind == F.MULTICLASS:
+        score = keras.layers.Dense(len(label.classes), activation="softmax", name=SCORE_OUTPUT)(
+            joined
+        )
+    elif label.kind == F.REGRESSION:
+        mean, std = target_scale
+        score = keras.layers.Rescaling(scale=std, offset=mean, name=SCORE_OUTPUT)(
+            keras.layers.Dense(1)(joined)
+        )
+    else:
+        score = keras.layers.Dense(1, activation="sigmoid", name=SCORE_OUTPUT)(joined)
     return keras.Model(model_inputs, score)
+
+
+def target_scale(batches: list) -> tuple[float, float]:
+    """Mean and standard deviation of a regression target over training batches."""
+    labels = np.concatenate([np.asarray(y, dtype=np.float64).reshape(-1) for _, y in batches])
+    return float(labels.mean()), float(labels.std()) or 1.0
 
 
 def vocabulary_sizes(
@@ -148,22 +171,37 @@ def _dataset(
 
 
 def train(
-    model: keras.Model, train_data: tf.data.Dataset, steps: int, learning_rate: float
+    model: keras.Model,
+    train_data: tf.data.Dataset,
+    steps: int,
+    learning_rate: float,
+    label: F.Label,
+    target_scale: tuple[float, float] = (0.0, 1.0),
 ) -> None:
-    """Minimise binary cross-entropy for `steps` batches.
+    """Minimise the label kind's loss for `steps` batches: binary or sparse categorical
+    cross-entropy, or the squared error of z-scores (a target in the thousands would
+    otherwise dwarf every gradient).
 
     A hand-written step compiled with AutoGraph off: `model.fit` transpiles Keras' training
     library through AutoGraph on its first step, which takes ~20 s on these machines (TF 2.16,
     tf_keras 2.16) against ~2 s for this loop.
     """
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    loss_fn = keras.losses.BinaryCrossentropy()
+    mean, std = target_scale
+
+    def loss_of(labels: tf.Tensor, scores: tf.Tensor) -> tf.Tensor:
+        if label.kind == F.MULTICLASS:
+            return keras.losses.SparseCategoricalCrossentropy()(tf.reshape(labels, [-1]), scores)
+        labels = tf.cast(tf.reshape(labels, [-1, 1]), tf.float32)
+        if label.kind == F.REGRESSION:
+            return tf.reduce_mean(tf.square((scores - labels) / std))
+        return keras.losses.BinaryCrossentropy()(labels, scores)
 
     @tf.function(autograph=False)
     def step(features: dict, labels: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             scores = model(features, training=True)
-            loss = loss_fn(tf.cast(tf.reshape(labels, [-1, 1]), tf.float32), scores)
+            loss = loss_of(labels, scores)
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return loss
@@ -172,25 +210,27 @@ def train(
         step(features, labels)
 
 
-def evaluate(model: keras.Model, batches: list) -> tuple[dict[str, float], np.ndarray]:
-    """AUC and accuracy on the eval batches, for the training log (TFMA is the real judge),
-    and the scores (the quick baseline is compared on the same rows).
+def evaluate(
+    model: keras.Model, batches: list, label: F.Label
+) -> tuple[dict[str, float], np.ndarray]:
+    """The label kind's key metric on the eval batches, for the training log (TFMA is the
+    real judge), and the scores (the quick baseline is compared on the same rows).
 
     scikit-learn rather than Keras metrics: their `update_state` is AutoGraph-converted on first
     use, ~10 s here.
     """
-    from sklearn.metrics import accuracy_score, roc_auc_score
-
     predict = tf.function(lambda f: model(f, training=False), autograph=False)
-    scores = [predict(features).numpy().reshape(-1) for features, _ in batches]
+    width = len(label.classes) if label.kind == F.MULTICLASS else 1
+    scores = [predict(features).numpy().reshape(-1, width) for features, _ in batches]
     labels = [batch_labels.numpy().reshape(-1) for _, batch_labels in batches]
     y_score, y_true = np.concatenate(scores), np.concatenate(labels)
-    metrics = {
-        "auc": float(roc_auc_score(y_true, y_score)) if len(set(y_true)) > 1 else float("nan"),
-        "binary_accuracy": float(accuracy_score(y_true, y_score > 0.5)),
-        "examples": int(len(y_true)),
-    }
-    return metrics, y_score
+    if width == 1:
+        y_score = y_score.reshape(-1)
+    metric = quick_baseline.KEY_METRICS[label.kind]
+    return {
+        metric: quick_baseline.score(label.kind, y_true, y_score),
+        "examples": len(y_true),
+    }, y_score
 
 
 def run_fn(fn_args: Any) -> None:
@@ -199,18 +239,24 @@ def run_fn(fn_args: Any) -> None:
     keras.utils.set_random_seed(inputs.training.seed)
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     sizes = vocabulary_sizes(inputs, transform_output)
-    model = build_keras_model(inputs, sizes)
+    scale = (0.0, 1.0)
+    if inputs.label.kind == F.REGRESSION:
+        first = _dataset(fn_args, fn_args.train_files, inputs, transform_output, num_epochs=1)
+        scale = target_scale(list(first.take(quick_baseline.MAX_TRAIN_BATCHES)))
+    model = build_keras_model(inputs, sizes, scale)
     train(
         model,
         _dataset(fn_args, fn_args.train_files, inputs, transform_output),
         fn_args.train_steps,
         inputs.training.learning_rate,
+        inputs.label,
+        scale,
     )
     # The eval split once, no row twice (at most `eval_steps` batches): ours and the quick
     # baseline are scored on these same rows.
     eval_data = _dataset(fn_args, fn_args.eval_files, inputs, transform_output, num_epochs=1)
     eval_batches = list(eval_data.take(fn_args.eval_steps))
-    metrics, scores = evaluate(model, eval_batches)
+    metrics, scores = evaluate(model, eval_batches, inputs.label)
     logging.info("Trained %d steps; eval split: %s", fn_args.train_steps, metrics)
     ServingModule(model, transform_output, inputs).save(fn_args.serving_model_dir)
     train_batches = _dataset(fn_args, fn_args.train_files, inputs, transform_output).take(

@@ -31,10 +31,14 @@ def _dense(value: tf.Tensor | tf.SparseTensor, default: Any) -> tf.Tensor:
     return tf.reshape(value, [-1])
 
 
-def _to_float(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor | tf.SparseTensor:
+def _cast_values(value: tf.Tensor | tf.SparseTensor, dtype: tf.DType) -> Any:
     if isinstance(value, tf.SparseTensor):
-        return tf.SparseTensor(value.indices, tf.cast(value.values, tf.float32), value.dense_shape)
-    return tf.cast(value, tf.float32)
+        return tf.SparseTensor(value.indices, tf.cast(value.values, dtype), value.dense_shape)
+    return tf.cast(value, dtype)
+
+
+def _to_float(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor | tf.SparseTensor:
+    return _cast_values(value, tf.float32)
 
 
 def _observed(value: tf.Tensor | tf.SparseTensor) -> tf.SparseTensor:
@@ -68,7 +72,21 @@ def _as_strings(value: tf.Tensor | tf.SparseTensor) -> tf.Tensor:
 
 
 def derive_label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
-    """0/1 per example by the config's rule; the data gate counts classes with it too."""
+    """Per example: 0/1 by the config's rule (binary), the class's index in `classes`, -1 for
+    a value outside them or missing (multiclass), or the number, NaN when missing
+    (regression). The data gate counts labels with it too."""
+    if label.kind == F.REGRESSION:
+        return _dense(_to_float(inputs[label.column]), float("nan"))
+    if label.kind == F.MULTICLASS:
+        value = inputs[label.column]
+        if value.dtype in (tf.float32, tf.float64):  # integer codes read as numbers
+            value = _cast_values(value, tf.int64)
+        text = tf.strings.strip(_as_strings(value))
+        # Compared with each class, no lookup table: a table in a Transform graph needs an
+        # initializer Transform tracks, and a label has a handful of classes.
+        matches = tf.stack([tf.equal(text, c) for c in label.classes], axis=1)
+        index = tf.argmax(tf.cast(matches, tf.int64), axis=1)
+        return tf.where(tf.reduce_any(matches, axis=1), index, tf.constant(-1, tf.int64))
     if label.rule == F.EQUALS:  # a text column: missing is MISSING_CATEGORY, never `positive`
         text = tf.strings.strip(_as_strings(inputs[label.column]))
         return tf.cast(tf.equal(text, label.positive), tf.int64)

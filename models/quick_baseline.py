@@ -18,6 +18,8 @@ from models import features as F
 
 QUICK_BASELINE_FILE = "quick_baseline.json"
 MAX_TRAIN_BATCHES = 100  # enough rows for a linear model; bounded for big spans
+# The one figure ours and the baseline are compared on, per label kind (higher is better).
+KEY_METRICS = {F.BINARY: "auc", F.MULTICLASS: "accuracy", F.REGRESSION: "r_squared"}
 
 
 def _design(
@@ -42,6 +44,18 @@ def _design(
     return np.vstack(blocks), np.concatenate(labels)
 
 
+def score(kind: str, y_true: np.ndarray, y_score: np.ndarray) -> float | None:
+    """The kind's key metric of scores against labels; None when it is undefined (one class
+    only, or a constant target)."""
+    from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+    if kind == F.MULTICLASS:
+        return float(accuracy_score(y_true, y_score.argmax(axis=1))) if len(y_true) else None
+    if kind == F.REGRESSION:
+        return float(r2_score(y_true, y_score)) if len(set(y_true)) > 1 else None
+    return float(roc_auc_score(y_true, y_score)) if len(set(y_true)) > 1 else None
+
+
 def compare(
     train_batches: Iterable[tuple[dict, Any]],
     eval_batches: list[tuple[dict, Any]],
@@ -49,23 +63,38 @@ def compare(
     inputs: F.ModelConfig,
     sizes: Mapping[str, int],
 ) -> dict[str, Any]:
-    """Fit the baseline on `train_batches`; AUC of it and of `our_scores` on `eval_batches`."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
+    """Fit the baseline on `train_batches`: a logistic regression (binary, multinomial for
+    classes) or a ridge regression; the key metric of it and of `our_scores` on
+    `eval_batches`."""
+    from sklearn.linear_model import LogisticRegression, Ridge
 
+    kind = inputs.label.kind
     x_train, y_train = _design(train_batches, inputs, sizes)
     x_eval, y_eval = _design(eval_batches, inputs, sizes)
-    both_classes = len(set(y_train)) > 1 and len(set(y_eval)) > 1
-    if not both_classes:  # nothing to learn or to rank: say so rather than guess
-        return {"model": "logistic regression", "eval_rows": int(len(y_eval)), "auc": None}
-    baseline = LogisticRegression(max_iter=500).fit(x_train, y_train)
-    return {
-        "model": "logistic regression on the same transformed features",
+    result: dict[str, Any] = {
+        "metric": KEY_METRICS[kind],
         "train_rows": int(len(y_train)),
         "eval_rows": int(len(y_eval)),
-        "auc": float(roc_auc_score(y_eval, baseline.predict_proba(x_eval)[:, 1])),
-        "ours_auc": float(roc_auc_score(y_eval, our_scores)),
+        "baseline": None,
+        "ours": score(kind, y_eval, our_scores),
     }
+    if kind == F.REGRESSION:
+        model = Ridge(alpha=1.0).fit(x_train, y_train)
+        result["model"] = "ridge regression on the same transformed features"
+        result["baseline"] = score(kind, y_eval, model.predict(x_eval))
+        return result
+    result["model"] = "logistic regression on the same transformed features"
+    if len(set(y_train)) < 2:  # nothing to learn: say so rather than guess
+        return result
+    model = LogisticRegression(max_iter=500).fit(x_train, y_train)
+    predicted = model.predict_proba(x_eval)
+    if kind == F.MULTICLASS:  # a class absent from the baseline's rows scores 0
+        full = np.zeros((len(y_eval), len(inputs.label.classes)))
+        full[:, model.classes_.astype(int)] = predicted
+        result["baseline"] = score(kind, y_eval, full)
+    else:
+        result["baseline"] = score(kind, y_eval, predicted[:, 1])
+    return result
 
 
 def to_json(result: Mapping[str, Any]) -> str:

@@ -28,17 +28,37 @@ class ConfigError(ValueError):
     """A dataset config is unreadable, misses a key, or holds a value of the wrong kind."""
 
 
-# Metric keys a config may put thresholds on, and the TFMA metric class each one means.
+# Metric keys a config may put thresholds on, per label kind, and the TFMA metric class each
+# one means (those TFMA lacks are ours, in `components.model_metrics`).
 METRICS = {
-    "auc": "AUC",
-    "auc_precision_recall": "AUCPrecisionRecall",  # fit for imbalance, as F1 is
-    "f1_score": "F1Score",
-    "precision": "Precision",
-    "recall": "Recall",
-    "binary_accuracy": "BinaryAccuracy",
-    "calibration": "Calibration",
+    F.BINARY: {
+        "auc": "AUC",
+        "auc_precision_recall": "AUCPrecisionRecall",  # fit for imbalance, as F1 is
+        "f1_score": "F1Score",
+        "precision": "Precision",
+        "recall": "Recall",
+        "binary_accuracy": "BinaryAccuracy",
+        "calibration": "Calibration",
+    },
+    F.MULTICLASS: {
+        "accuracy": "MulticlassAccuracy",
+        "macro_f1_score": "MacroF1Score",  # also each class's precision and recall
+    },
+    F.REGRESSION: {
+        "r_squared": "RSquared",
+        "root_mean_squared_error": "RootMeanSquaredError",
+        "mean_absolute_error": "MeanAbsoluteError",
+    },
 }
+OUR_METRICS = ("MulticlassAccuracy", "MacroF1Score", "RSquared", "RootMeanSquaredError")
+LOWER_IS_BETTER = ("root_mean_squared_error", "mean_absolute_error")
 AREA_METRICS = ("auc", "auc_precision_recall")  # computed over thresholds
+# Blessing when a config gives no thresholds: a floor, and no worse than the served model.
+DEFAULT_THRESHOLDS = {
+    F.BINARY: {"auc": {"lower_bound": 0.7, "max_drop": 0.01}},
+    F.MULTICLASS: {"accuracy": {"lower_bound": 0.5, "max_drop": 0.01}},
+    F.REGRESSION: {"r_squared": {"lower_bound": 0.5, "max_drop": 0.01}},
+}
 
 # Runners that execute in this process without reaching the network. Beam 2.74's plain
 # `DirectRunner` first tries to download the Prism binary, so it is refused here.
@@ -283,7 +303,7 @@ def config_from_dict(
 
     validation = _validation(top.child("validation"))
 
-    evaluation = _evaluation(top.child("evaluation"))
+    evaluation = _evaluation(top.child("evaluation"), model.label.kind)
 
     outputs = top.child("outputs")
     pipeline_root = path_of(outputs, "pipeline_root")
@@ -421,6 +441,49 @@ def _model(top: Reader) -> F.ModelConfig:
         raise top.fail("features", f"lists {duplicates[0]!r} more than once")
 
     label_reader = top.child("label")
+    kind = label_reader.get("kind", str, F.BINARY)
+    if kind not in F.LABEL_KINDS:
+        raise label_reader.fail("kind", f"must be one of {F.LABEL_KINDS}, got {kind!r}")
+    if kind != F.BINARY:
+        label = _numbered_label(label_reader, kind)
+    else:
+        label = _binary_label(label_reader)
+    label_reader.done()
+    if label.column in names:
+        raise label_reader.fail(
+            "column", f"{label.column!r} is also a feature: the model would see its own label"
+        )
+    if label.name in names:
+        raise label_reader.fail("name", f"{label.name!r} clashes with a feature name")
+    return F.ModelConfig(features=tuple(features), label=label, training=_training(top))
+
+
+def _numbered_label(label_reader: Reader, kind: str) -> F.Label:
+    """A multiclass or regression label: the column's own values, no rule."""
+    for key in ("rule", "threshold", "of_column", "positive", "negative"):
+        if key in label_reader.raw:
+            raise label_reader.fail(key, f"only applies to `kind: {F.BINARY}` labels")
+    classes: tuple[str, ...] = ()
+    if kind == F.MULTICLASS:
+        given = label_reader.get("classes", list, [])
+        if not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in given):
+            raise label_reader.fail("classes", f"must list text or integer values, got {given!r}")
+        classes = tuple(str(c).strip() for c in given)
+        if given and (len(set(classes)) != len(classes) or len(classes) < 2):
+            raise label_reader.fail(
+                "classes", f"must list at least two different values, got {given!r}"
+            )
+    elif "classes" in label_reader.raw:
+        raise label_reader.fail("classes", f"only applies to `kind: {F.MULTICLASS}` labels")
+    return F.Label(
+        name=label_reader.get("name", str),
+        column=label_reader.get("column", str),
+        kind=kind,
+        classes=classes,
+    )
+
+
+def _binary_label(label_reader: Reader) -> F.Label:
     positive = label_reader.get("positive", str, None)
     rule = label_reader.get("rule", str, F.EQUALS if positive is not None else F.AS_IS)
     if rule not in F.LABEL_RULES:
@@ -446,14 +509,10 @@ def _model(top: Reader) -> F.ModelConfig:
         raise label_reader.fail("of_column", f"is required with rule {rule!r}")
     if rule != F.GREATER_THAN_FRACTION_OF and label.of_column:
         raise label_reader.fail("of_column", f"only applies to rule {F.GREATER_THAN_FRACTION_OF!r}")
-    label_reader.done()
-    if label.column in names:
-        raise label_reader.fail(
-            "column", f"{label.column!r} is also a feature: the model would see its own label"
-        )
-    if label.name in names:
-        raise label_reader.fail("name", f"{label.name!r} clashes with a feature name")
+    return label
 
+
+def _training(top: Reader) -> F.TrainingParams:
     training_reader = top.child("training")
     hidden = training_reader.get("hidden_units", list, [64, 32])
     if not hidden or not all(
@@ -473,10 +532,10 @@ def _model(top: Reader) -> F.ModelConfig:
         seed=training_reader.get("seed", int, 42),
     )
     training_reader.done()
-    return F.ModelConfig(features=tuple(features), label=label, training=training)
+    return training
 
 
-def _evaluation(reader: Reader) -> Evaluation:
+def _evaluation(reader: Reader, kind: str) -> Evaluation:
     slices: list[tuple[str, ...]] = [()]
     for index, entry in enumerate(reader.get("slices", list, [])):
         columns = (entry,) if isinstance(entry, str) else entry
@@ -487,11 +546,12 @@ def _evaluation(reader: Reader) -> Evaluation:
         slices.append(tuple(columns))
 
     thresholds = []
-    threshold_reader = reader.child("thresholds", {})
+    threshold_reader = reader.child("thresholds", DEFAULT_THRESHOLDS[kind])
     for metric in threshold_reader.raw:
-        if metric not in METRICS:
+        if metric not in METRICS[kind]:
             raise threshold_reader.fail(
-                metric, f"is not a known metric (known: {', '.join(METRICS)})"
+                metric,
+                f"is not a metric of a {kind} label (known: {', '.join(METRICS[kind])})",
             )
         bounds = threshold_reader.child(metric)
         threshold = Threshold(

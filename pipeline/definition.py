@@ -32,6 +32,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 
 from components import example_gen as span_example_gen
+from components import model_metrics
 from components.artifact_types import AcceptedSpan
 from components.example_gate import ExampleGate
 from components.fingerprint import code_fingerprint
@@ -45,8 +46,15 @@ from models import MODEL_MODULE, PREPROCESSING_FN, PREPROCESSING_MODULE, RUN_FN
 from models import features as F
 from models.model import TRANSFORM_SIGNATURE
 from pipeline import PROJECT_ROOT
-from pipeline.config import AREA_METRICS, METRICS, PipelineConfig, Threshold
-from pipeline.schema import check_schema_covers_config, read_schema
+from pipeline.config import (
+    AREA_METRICS,
+    LOWER_IS_BETTER,
+    METRICS,
+    OUR_METRICS,
+    PipelineConfig,
+    Threshold,
+)
+from pipeline.schema import check_schema_covers_config, read_schema, with_label_classes
 from pipeline.spans import SPAN_PATTERN
 
 GATE_MODULE = ExampleGate.__module__
@@ -93,7 +101,9 @@ def build_pipeline(
     ids and so the same ML Metadata: how earlier spans are checked in before a window is
     trained on (`tfxp run --backfill`).
     """
-    check_schema_covers_config(read_schema(config.schema_file), config)
+    schema = read_schema(config.schema_file)
+    check_schema_covers_config(schema, config)
+    config = with_label_classes(schema, config)
     data = _data_nodes(config, placement)
     nodes = data.nodes if data_only else data.nodes + _training_nodes(config, placement, data)
     return tfx_pipeline.Pipeline(
@@ -331,15 +341,22 @@ def _example_gen(config: PipelineConfig, placement: Placement) -> FileBasedExamp
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """TFMA config: the label as Transform derives it, config slices, metrics and thresholds."""
+    """TFMA config: the label as Transform derives it, config slices, the label kind's metrics
+    and thresholds."""
     thresholds = {t.metric: t for t in config.evaluation.thresholds}
+    label = config.model.label
     metrics = [tfma.MetricConfig(class_name="ExampleCount")]
-    for key, class_name in METRICS.items():
+    for key, class_name in METRICS[label.kind].items():
         # 1,000 thresholds for the areas instead of TFMA's 10,000: the same AUC to 3 decimals
         # here, and a histogram per slice and model ten times smaller (one, shared by both).
         metric = tfma.MetricConfig(
             class_name=class_name, config='"num_thresholds": 1000' if key in AREA_METRICS else ""
         )
+        if class_name in OUR_METRICS:
+            metric.module = model_metrics.__name__
+            if label.kind == F.MULTICLASS:
+                # TFMA reads `config` as the body of a JSON object: no braces.
+                metric.config = json.dumps({"classes": list(label.classes)})[1:-1]
         if key in thresholds:
             # On the overall slice only: TFMA applies `threshold` to every slice, and a rare
             # slice (3 trips paid by 'Prcard') would block every model.
@@ -350,10 +367,11 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     # The run page's ROC, precision-recall and calibration pictures, at 100 thresholds: TFMA
     # writes them for every slice and model, and at its default 1,000 an evaluation's plots
     # file was 5.5 MB and took a second to read.
-    metrics += [
-        tfma.MetricConfig(class_name="ConfusionMatrixPlot", config='"num_thresholds": 100'),
-        tfma.MetricConfig(class_name="CalibrationPlot", config='"num_buckets": 100'),
-    ]
+    if label.kind == F.BINARY:
+        metrics += [
+            tfma.MetricConfig(class_name="ConfusionMatrixPlot", config='"num_thresholds": 100'),
+            tfma.MetricConfig(class_name="CalibrationPlot", config='"num_buckets": 100'),
+        ]
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -373,7 +391,11 @@ def _metric_threshold(threshold: Threshold) -> tfma.MetricThreshold:
         result.value_threshold.lower_bound.value = threshold.lower_bound
     if threshold.upper_bound is not None:
         result.value_threshold.upper_bound.value = threshold.upper_bound
-    if threshold.max_drop is not None:
+    if threshold.max_drop is not None and threshold.metric in LOWER_IS_BETTER:
+        # An error may grow by at most `max_drop`: candidate - baseline <= max_drop.
+        result.change_threshold.direction = tfma.MetricDirection.LOWER_IS_BETTER
+        result.change_threshold.absolute.value = threshold.max_drop + 1e-10
+    elif threshold.max_drop is not None:
         result.change_threshold.direction = tfma.MetricDirection.HIGHER_IS_BETTER
         # TFMA compares candidate - baseline against this bound; an exact tie must pass.
         result.change_threshold.absolute.value = -threshold.max_drop - 1e-10

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
 from metadata.evaluation import OVERALL, slice_metrics, threshold_failures, weak_slices
-from metadata.reader import KEY_METRIC, QUICK_BASELINE, MetadataReader, RunView
+from metadata.reader import KEY_METRICS, QUICK_BASELINE, MetadataReader, RunView
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from models.quick_baseline import QUICK_BASELINE_FILE
@@ -28,7 +28,7 @@ from pipeline.progress import component_progress
 from pipeline.recovery import Repairs, check_store, repair, served_state
 from pipeline.run_facts import run_facts
 from pipeline.run_lock import run_lock
-from pipeline.schema import check_schema_covers_config, read_schema
+from pipeline.schema import check_schema_covers_config, read_schema, with_label_classes
 from pipeline.span_check import span_findings
 from pipeline.spans import csv_files, span_files, spans
 
@@ -114,7 +114,9 @@ def plan(
     number, _ = span_files(config.data_root, target.span)
     if config.serving_root is not None:
         csv_files(config.serving_root)
-    check_schema_covers_config(read_schema(target.schema_file), target)
+    schema = read_schema(target.schema_file)
+    check_schema_covers_config(schema, target)
+    config, target = with_label_classes(schema, config), with_label_classes(schema, target)
     earlier = unjudged_window_spans(config, number) if backfill else []
     return [PlannedRun(dataclasses.replace(config, span=n), n, data_only=True) for n in earlier] + [
         PlannedRun(dataclasses.replace(target, span=number), number, data_only=False)
@@ -249,8 +251,10 @@ def run_once(
         raise RuntimeError(f"run {run_id} completed without a verdict: {run_view.nodes}")
     outcome = _outcome(config, run_view, result, placement.span, data_only)
     facts = {}
-    if "auc" in outcome.metrics:  # the key metric on the run: `tfxp runs` reads no TFMA files
-        facts[KEY_METRIC] = f"{outcome.metrics['auc']}"
+    # The key metric on the run: `tfxp runs` reads no TFMA files.
+    key = next((name for name in KEY_METRICS if name in outcome.metrics), None)
+    if key:
+        facts[key] = f"{outcome.metrics[key]}"
     if outcome.quick_baseline:  # beside ours, on the run: the page and `runs --json` show it
         facts[QUICK_BASELINE] = json.dumps(outcome.quick_baseline)
     if facts:

@@ -6,6 +6,7 @@ proposes changes for a person to review).
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 from google.protobuf import text_format
@@ -60,6 +61,42 @@ def check_schema_covers_config(schema: schema_pb2.Schema, config: PipelineConfig
 _NUMBER_TYPES = (schema_pb2.INT, schema_pb2.FLOAT)
 
 
+def with_label_classes(schema: schema_pb2.Schema, config: PipelineConfig) -> PipelineConfig:
+    """The config with a multiclass label's classes filled in from the curated schema's domain
+    of its column, when the config lists none: the order of the model's scores is then the
+    domain's. Checked at the edge, before anything runs: an integer column without a
+    domain needs `label.classes`, and a listed class must be in the domain."""
+    label = config.model.label
+    if label.kind != F.MULTICLASS:
+        return config
+    feature = next((f for f in schema.feature if f.name == label.column), None)
+    values = _domain_values(schema, feature) if feature is not None else []
+    if label.classes:
+        unknown = [c for c in label.classes if values and c not in values]
+        if unknown:
+            raise SchemaError(
+                f"`label.classes` value {unknown[0]!r} is not among {label.column!r}'s values "
+                f"in {config.schema_file.name}: {', '.join(values[:10])}"
+            )
+        return config
+    if len(values) < 2:
+        raise SchemaError(
+            f"label column {label.column!r} has no domain of at least two values in "
+            f"{config.schema_file.name}: list the classes in `label.classes` of "
+            f"{config.config_file.name} (integer codes too)"
+        )
+    model = dataclasses.replace(
+        config.model, label=dataclasses.replace(label, classes=tuple(values))
+    )
+    return dataclasses.replace(config, model=model)
+
+
+def _domain_values(schema: schema_pb2.Schema, feature: schema_pb2.Feature) -> list[str]:
+    """A text column's values by its schema domain (its own or a named one)."""
+    domain = [d for d in schema.string_domain if d.name == feature.domain]
+    return list(feature.string_domain.value) or (list(domain[0].value) if domain else [])
+
+
 def _check_text_label(schema: schema_pb2.Schema, config: PipelineConfig) -> None:
     """`positive` names a value of a text column the schema knows: a number column written
     as text compares differently in the graph and in Python ("1.0" against 1.000000), and a
@@ -72,8 +109,7 @@ def _check_text_label(schema: schema_pb2.Schema, config: PipelineConfig) -> None
             f"{config.schema_file.name}, but `label.positive` compares text: for a numeric "
             "label use `rule: as_is` (0/1) or `greater_than`"
         )
-    domain = [d for d in schema.string_domain if d.name == feature.domain]
-    values = list(feature.string_domain.value) or (list(domain[0].value) if domain else [])
+    values = _domain_values(schema, feature)
     for given in (label.positive, label.negative):
         if values and given is not None and given not in values:
             raise SchemaError(
@@ -101,6 +137,15 @@ def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) ->
                 "make the feature `kind: categorical`"
             )
     label = config.model.label
+    if label.kind == F.MULTICLASS:  # text or integer codes, compared as text
+        return
+    if label.kind == F.REGRESSION and types[label.column] not in _NUMBER_TYPES:
+        raise SchemaError(
+            f"label column {label.column!r} is {schema_pb2.FeatureType.Name(types[label.column])}"
+            f" in {config.schema_file.name}, but a regression label is a number: clean the "
+            "column (a token not in `data.na_values` makes it text), or make the label "
+            "`kind: multiclass`"
+        )
     if label.rule not in F.NUMERIC_RULES:  # `equals` compares the column's text
         _check_text_label(schema, config)
         return

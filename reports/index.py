@@ -30,7 +30,7 @@ def write_index(config: PipelineConfig, reader: MetadataReader) -> pathlib.Path:
             ]
         )
     history = [(run.run, run.key_metric) for run in reversed(runs)]
-    table = H.table(["run", "span", "outcome", "auc", "pushed", "took", "page"], rows)
+    table = H.table(["run", "span", "outcome", "key metric", "pushed", "took", "page"], rows)
     table = _linked(table, [r[-1] for r in rows])
     body = [
         f"<h1>{H.esc(config.name)}: runs</h1>",

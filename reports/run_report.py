@@ -20,11 +20,12 @@ from metadata.evaluation import (
     EvaluationView,
     SliceChange,
     defined,
+    per_class,
     read_evaluation,
+    shown_metrics,
     slice_order,
     weak_slices,
 )
-from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
 from metadata.reader import QUICK_BASELINE, MetadataReader, RunView, fact_value
 from pipeline.config import PipelineConfig
 from reports import html as H
@@ -34,7 +35,6 @@ SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough example
 MIN_SLICE_EXAMPLES = 30
 MOVED_SHOWN, MOVED_IN_WHY = 8, 5  # slices listed against the baseline
 MIN_CALIBRATION_EXAMPLES = 10  # a calibration bin with fewer says nothing
-SHOWN_METRICS = ("example_count", *EVALUATION_METRICS)
 
 
 def reports_dir(config: PipelineConfig) -> pathlib.Path:
@@ -80,7 +80,7 @@ def render(run: RunView, reader: MetadataReader) -> str:
 def outcome_sentence(run: RunView, gate: GateReport | None, failures) -> str:
     """What the run ended in, in one sentence."""
     span = run.provenance.get("span", "?")
-    auc = f" (AUC {run.key_metric:.4f})" if run.key_metric is not None else ""
+    auc = f" ({run.key_metric_text})" if run.key_metric is not None else ""
     word = run.outcome
     if word == "pushed":
         return (
@@ -228,15 +228,7 @@ def _data(run: RunView, gate: GateReport | None, reader: MetadataReader) -> list
             "<h3>Findings</h3>",
             H.table(["split", "feature", "kind", "why", "allowed by"], found, marks),
         ]
-    counts = [
-        [split, c.rows, c.positives, c.positive_rate, c.missing_rate]
-        for split, c in sorted(gate.label_counts.items())
-    ]
-    parts += [
-        f"<h3>Label '{H.esc(gate.label)}'</h3>",
-        H.table(["split", "rows", "positives", "positive rate", "missing rate"], counts),
-        "</div>",
-    ]
+    parts += [f"<h3>Label '{H.esc(gate.label)}'</h3>", _label_table(gate), "</div>"]
     parts += _distributions(run, reader)
     return parts
 
@@ -413,6 +405,25 @@ def _gate_statistics(run: RunView, reader: MetadataReader):
     return found[0], found[1]
 
 
+def _label_table(gate) -> str:
+    """Each split's label: positives and their rate, each class's share, or (a regression
+    target) the rows only."""
+    splits = sorted(gate.label_counts.items())
+    kinds = {c.kind for _, c in splits}
+    if kinds == {"multiclass"}:
+        names = splits[0][1].class_names
+        rows = [
+            [s, c.rows, *(c.share(i) for i in range(len(names))), c.missing_rate] for s, c in splits
+        ]
+        return H.table(["split", "rows", *(f"share {n}" for n in names), "missing rate"], rows)
+    if kinds == {"regression"}:
+        return H.table(
+            ["split", "rows", "missing rate"], [[s, c.rows, c.missing_rate] for s, c in splits]
+        )
+    rows = [[s, c.rows, c.positives, c.positive_rate, c.missing_rate] for s, c in splits]
+    return H.table(["split", "rows", "positives", "positive rate", "missing rate"], rows)
+
+
 def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -> list[str]:
     parts = _slice_table(evaluation.candidate)
     parts += _weak_slices(evaluation.candidate)
@@ -425,14 +436,14 @@ def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -
 def _quick_baseline(run: RunView) -> str:
     """Ours against a logistic regression on the same transformed features and rows."""
     result = fact_value(QUICK_BASELINE, run.provenance.get(QUICK_BASELINE, "null"))
-    if not isinstance(result, dict) or result.get("auc") is None:
+    if not isinstance(result, dict) or None in (result.get("baseline"), result.get("ours")):
         return "<p id=quick-baseline>Quick baseline: not measured for this run.</p>"
-    worse = result["ours_auc"] < result["auc"]
+    worse = result["ours"] < result["baseline"]
     return (
         f"<p id=quick-baseline class='{'bad' if worse else ''}'>Quick baseline "
         f"({H.esc(result['model'])}), on the Trainer's {result['eval_rows']} eval rows of the "
-        f"training window: AUC <b>{result['auc']:.4f}</b> against ours "
-        f"<b>{result['ours_auc']:.4f}</b>{': ours is not better' if worse else ''}.</p>"
+        f"training window: {H.esc(result['metric'])} <b>{result['baseline']:.4f}</b> against "
+        f"ours <b>{result['ours']:.4f}</b>{': ours is not better' if worse else ''}.</p>"
     )
 
 
@@ -509,13 +520,14 @@ def _curves(evaluation: EvaluationView, baseline: str | None) -> list[str]:
 
 
 def _slice_table(table: dict[str, dict[str, float]]) -> list[str]:
+    shown = ("example_count", *shown_metrics(table))
     overall = table.get(OVERALL, {}).get("auc")
     rows, marks = [], []
     for name in sorted(table, key=slice_order):
         metrics = defined(table[name])
         count = metrics.get("example_count")
         metrics["example_count"] = int(count) if count is not None else None
-        rows.append([name] + [metrics.get(m) for m in SHOWN_METRICS])
+        rows.append([name] + [metrics.get(m) for m in shown])
         auc, count = metrics.get("auc"), metrics.get("example_count") or 0
         weak = (
             overall is not None
@@ -530,8 +542,18 @@ def _slice_table(table: dict[str, dict[str, float]]) -> list[str]:
     )
     return [
         note,
-        "<div id=slice-table>" + H.table(["slice", *SHOWN_METRICS], rows, marks) + "</div>",
+        "<div id=slice-table>" + H.table(["slice", *shown], rows, marks) + "</div>",
+        *_per_class_table(table.get(OVERALL, {})),
     ]
+
+
+def _per_class_table(overall: dict[str, float]) -> list[str]:
+    """A multiclass model's precision and recall per class, on the whole eval split."""
+    classes = per_class(overall)
+    if not classes:
+        return []
+    rows = [[name, precision, recall] for name, (precision, recall) in classes.items()]
+    return ["<div id=per-class>" + H.table(["class", "precision", "recall"], rows) + "</div>"]
 
 
 def _steps(run: RunView) -> str:

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from cli.exits import EXIT_USER_ERROR
+from cli.exits import EXIT_FINDINGS, EXIT_USER_ERROR
 from tests.conftest import small_config_dict, write_config
 from tests.e2e.conftest import last_run, run_cli
 
@@ -69,3 +69,134 @@ def test_a_text_label_read_as_numbers_is_one_line_naming_what_to_add(diagnoses):
     assert code == EXIT_USER_ERROR
     [line] = [line for line in err.splitlines() if line.startswith("tfxp:")]
     assert "label column 'diagnosis' is BYTES" in line and "label.positive" in line
+
+
+def _penguins(rows: int, seed: int) -> str:
+    """Three species told apart by bill and flipper length, and partly by island."""
+    rng = random.Random(seed)
+    shape = {"adelie": (40, 192), "gentoo": (46, 212), "chinstrap": (47, 196)}
+    islands = {"adelie": ["Torgersen", "Biscoe", "Dream"], "gentoo": ["Biscoe"]}
+    lines = ["bill,flipper,island,species"]
+    for _ in range(rows):
+        species = rng.choice(list(shape))
+        bill, flipper = (
+            rng.gauss(mean, spread) for mean, spread in zip(shape[species], (3, 8), strict=True)
+        )
+        island = rng.choice(islands.get(species, ["Dream"]))
+        lines.append(f"{bill:.1f},{flipper:.0f},{island},{species}")
+    return "\n".join(lines) + "\n"
+
+
+def _houses(rows: int, seed: int) -> str:
+    """A price in the hundreds of thousands: area and rooms linear, district a step."""
+    rng = random.Random(seed)
+    step = {"north": 40_000, "centre": 120_000, "south": 0}
+    lines = ["area,rooms,district,price"]
+    for _ in range(rows):
+        area, rooms, district = rng.uniform(40, 200), rng.randint(1, 6), rng.choice(list(step))
+        price = 2_000 * area + 15_000 * rooms + step[district] + rng.gauss(0, 20_000)
+        lines.append(f"{area:.1f},{rooms},{district},{price:.0f}")
+    return "\n".join(lines) + "\n"
+
+
+def _dataset(tmp_path_factory, name: str, text: str, label: dict, features: list, slices):
+    """A span of `text`, a config for it, and the curated schema `schema infer` proposes."""
+    work = tmp_path_factory.mktemp(name)
+    (work / "data" / "span-1").mkdir(parents=True)
+    (work / "data" / "span-1" / "data.csv").write_text(text)
+    raw = small_config_dict(work, work / "data")
+    raw.update(
+        name=name,
+        schema=str(work / "schema" / "schema.pbtxt"),
+        label=label,
+        features=features,
+        validation={"min_examples_per_split": 50},
+    )
+    raw["evaluation"] = {"slices": slices}  # the label kind's default thresholds
+    config = write_config(raw, work / "c.yaml")
+    code, _, err = run_cli("schema", "infer", "--config", str(config))
+    assert code == 0, err
+    shutil.copy(work / "schema" / "schema.candidate.pbtxt", work / "schema" / "schema.pbtxt")
+    return work, raw, config
+
+
+@pytest.fixture(scope="module")
+def penguins(tmp_path_factory):
+    return _dataset(
+        tmp_path_factory,
+        "penguins",
+        _penguins(900, seed=2),
+        {"name": "species", "column": "species", "kind": "multiclass"},
+        [
+            {"name": "bill", "kind": "numeric"},
+            {"name": "flipper", "kind": "numeric"},
+            {"name": "island", "kind": "categorical", "top_k": 10},
+        ],
+        ["island"],
+    )
+
+
+def test_a_three_class_text_label_gets_a_softmax_per_class_and_its_own_metrics(penguins):
+    work, _, config = penguins
+    code, out, err = run_cli("run", "--config", str(config))
+    assert code == 0, err[-2000:]
+    assert "BLESSED and pushed" in out
+    assert "class shares adelie" in out  # the gate counts each class (domain order)
+    overall = next(line for line in out.splitlines() if line.startswith("eval split, overall"))
+    accuracy = float(overall.split("accuracy=")[1].split(",")[0])
+    assert 0.7 < accuracy < 1 and "macro_f1_score=" in overall and "auc" not in overall
+    assert "per class (precision/recall): adelie" in out
+    assert "quick baseline (logistic regression" in out and "accuracy" in out
+    run = last_run(work / "metadata.sqlite")
+    assert run.key_metric_name == "accuracy" and run.key_metric == pytest.approx(accuracy, 1e-3)
+
+
+def test_a_class_the_schema_does_not_know_stops_the_span(penguins):
+    work, raw, _ = penguins
+    (work / "data" / "span-2").mkdir()
+    text = _penguins(400, seed=3).replace(",gentoo\n", ",emperor\n")
+    (work / "data" / "span-2" / "data.csv").write_text(text)
+    code, _, err = run_cli("run", "--config", str(work / "c.yaml"))
+    assert code == EXIT_FINDINGS
+    assert "species" in err and "emperor" in err
+
+
+@pytest.fixture(scope="module")
+def houses(tmp_path_factory):
+    return _dataset(
+        tmp_path_factory,
+        "houses",
+        _houses(900, seed=4),
+        {"name": "price", "column": "price", "kind": "regression"},
+        [
+            {"name": "area", "kind": "numeric"},
+            {"name": "rooms", "kind": "numeric"},
+            {"name": "district", "kind": "categorical", "top_k": 10},
+        ],
+        ["district"],
+    )
+
+
+def test_a_regression_target_is_predicted_in_its_own_units_and_judged_by_r_squared(houses):
+    work, _, config = houses
+    code, out, err = run_cli("run", "--config", str(config))
+    assert code == 0, err[-2000:]
+    assert "BLESSED and pushed" in out
+    overall = next(line for line in out.splitlines() if line.startswith("eval split, overall"))
+    r_squared = float(overall.split("r_squared=")[1].split(",")[0])
+    rmse = float(overall.split("root_mean_squared_error=")[1].split(",")[0])
+    assert r_squared > 0.8 and 10_000 < rmse < 60_000  # the noise is 20,000: dollars, not z
+    assert "quick baseline (ridge regression" in out
+    run = last_run(work / "metadata.sqlite")
+    assert run.key_metric_name == "r_squared"
+
+
+def test_a_label_kind_that_does_not_fit_its_column_is_one_line(houses):
+    work, raw, _ = houses
+    wrong = {**raw, "label": {"name": "d", "column": "district", "kind": "regression"}}
+    wrong["features"] = [f for f in raw["features"] if f["name"] != "district"]
+    wrong["evaluation"] = {"slices": []}
+    code, _, err = run_cli("run", "--config", str(write_config(wrong, work / "wrong.yaml")))
+    assert code == EXIT_USER_ERROR
+    [line] = [line for line in err.splitlines() if line.startswith("tfxp:")]
+    assert "'district' is BYTES" in line and "regression label is a number" in line

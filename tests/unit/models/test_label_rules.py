@@ -53,3 +53,49 @@ def test_underive_writes_values_that_derive_back_to_the_label(label, wanted):
             assert wanted == 1 and label.of_column and row[label.of_column] == ""
             continue
         assert label.derive({**row, **raw}) == wanted, (row, raw)
+
+
+KINDS = [
+    F.Label("species", "species", kind=F.MULTICLASS, classes=("setosa", "virginica", "other")),
+    F.Label("grade", "grade", kind=F.MULTICLASS, classes=("0", "1", "2")),  # codes, as numbers
+    F.Label("price", "price", kind=F.REGRESSION),
+]
+KIND_ROWS = [
+    {"species": "setosa", "grade": "2", "price": "120.5"},
+    {"species": " virginica ", "grade": "0", "price": "-3"},
+    {"species": "", "grade": "", "price": ""},
+    {"species": "Setosa", "grade": "7", "price": "0"},
+    {"species": "other", "grade": "1.0", "price": "1e3"},
+]
+
+
+def _graph_kind_label(label: F.Label, row: dict) -> float | None:
+    value = row[label.column]
+    text = label.column == "species"  # ExampleGen types a column of codes as numbers
+    present = [[0, 0]] if value != "" else []
+    values = [value if text else float(value)] if value != "" else []
+    column = tf.SparseTensor(
+        tf.constant(present, tf.int64, shape=[len(present), 2]),
+        tf.constant(values, tf.string if text else tf.float32),
+        [1, 1],
+    )
+    derived = derive_label({label.column: column}, label).numpy()[0]
+    if label.kind == F.MULTICLASS:
+        return None if derived < 0 else int(derived)
+    return None if derived != derived else float(derived)
+
+
+@pytest.mark.parametrize("label", KINDS, ids=lambda label: label.name)
+def test_a_class_index_or_a_number_is_derived_as_the_graph_derives_it(label):
+    derived = [label.derive(row) for row in KIND_ROWS]
+    assert derived == [_graph_kind_label(label, row) for row in KIND_ROWS]
+    assert derived[2] is None  # missing: neither a class nor a number
+
+
+@pytest.mark.parametrize("label", KINDS, ids=lambda label: label.name)
+def test_a_class_or_number_underived_derives_back(label):
+    for row in KIND_ROWS:
+        wanted = label.derive(row)
+        if wanted is None:
+            continue
+        assert label.derive({**row, **label.underive(wanted, row)}) == wanted

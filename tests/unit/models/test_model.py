@@ -50,7 +50,7 @@ def exported(tmp_path_factory):
     features = {n: tf.constant([[r[n]] for r in transformed]) for n in names}
     labels = tf.constant([r["big_tipper_xf"] for r in transformed])
     batches = tf.data.Dataset.from_tensors((features, labels)).repeat()
-    train(model, batches, steps=5, learning_rate=0.01)
+    train(model, batches, steps=5, learning_rate=0.01, label=INPUTS.label)
     ServingModule(model, output, INPUTS).save(str(tmp / "serving"))
     return model, features, tf.saved_model.load(str(tmp / "serving")), output
 

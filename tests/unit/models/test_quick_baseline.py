@@ -34,11 +34,12 @@ def test_a_linear_signal_is_found_and_both_are_scored_on_the_same_rows():
     ours = np.concatenate([2.0 * f["fare_xf"][:, 0] for f, _ in evaluation])  # fare only
     result = compare(train, evaluation, ours, INPUTS, SIZES)
     assert result["train_rows"] == 2000 and result["eval_rows"] == 500
-    assert result["auc"] > 0.8 and result["auc"] > result["ours_auc"]  # it uses payment too
+    assert result["metric"] == "auc"
+    assert result["baseline"] > 0.8 and result["baseline"] > result["ours"]  # it uses payment too
 
 
 def test_one_class_gives_no_auc_rather_than_a_made_up_one():
     train, evaluation = _batches(200, seed=1), _batches(100, seed=2)
     one_class = [(f, np.zeros_like(y)) for f, y in evaluation]
     result = compare(train, one_class, np.zeros(100), INPUTS, SIZES)
-    assert result["auc"] is None and result["eval_rows"] == 100
+    assert result["baseline"] is None and result["ours"] is None and result["eval_rows"] == 100

@@ -154,7 +154,7 @@ _DELETE = object()
         (
             "evaluation.thresholds.auc_roc",
             {"lower_bound": 0.5},
-            "'evaluation.thresholds.auc_roc' is not a known metric",
+            "'evaluation.thresholds.auc_roc' is not a metric of a binary label",
         ),
         (
             "evaluation.thresholds",

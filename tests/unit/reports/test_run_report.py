@@ -35,7 +35,7 @@ DROP = ThresholdFailure("overall", "auc", -0.06, None, None, -0.01, is_diff=True
                 nodes=FULL, pushed_version=7, blessed=True, provenance={"span": "4", "auc": "0.91"}
             ),
             [],
-            "Blessed and pushed as version 7, trained up to span 4 (AUC 0.9100).",
+            "Blessed and pushed as version 7, trained up to span 4 (auc 0.9100).",
         ),
         (
             dict(nodes=FULL, blessed=False),
