@@ -27,19 +27,22 @@ def register(commands) -> None:
 
 def handle(args) -> int:
     from pipeline.config import load_config
-    from pipeline.schema import read_schema
+    from pipeline.schema import read_schema, with_label_classes
     from serving.examples import RequestSchema
     from serving.prediction_log import PredictionLog, predictions_dir
     from serving.repository import ModelRepository
-    from serving.server import run
+    from serving.server import answer_classes, run
 
     config = load_config(args.config)
+    schema = read_schema(config.schema_file)
+    config = with_label_classes(schema, config)
     features = [f.name for f in config.model.features]
-    request = RequestSchema.from_schema(read_schema(config.schema_file), features)
+    request = RequestSchema.from_schema(schema, features)
     repository = ModelRepository(str(config.serving_dir))
     log = PredictionLog(predictions_dir(config.serving_dir))
     render.serving_started(config.name, repository, args.host, args.port)
-    run(config.name, repository, request, log, args.host, args.port)
+    classes = answer_classes(config.model.label)
+    run(config.name, repository, request, log, args.host, args.port, classes)
     return exits.EXIT_OK
 
 
@@ -47,20 +50,23 @@ def handle_predict(args) -> int:
     import pathlib
 
     from pipeline.config import load_config
-    from pipeline.schema import read_schema
+    from pipeline.schema import read_schema, with_label_classes
     from serving.batch import score_csv
     from serving.deployment import read_state
     from serving.examples import RequestSchema
     from serving.repository import ModelRepository
 
     config = load_config(args.config)
+    schema = read_schema(config.schema_file)
+    config = with_label_classes(schema, config)
     features = [f.name for f in config.model.features]
-    request = RequestSchema.from_schema(read_schema(config.schema_file), features)
+    request = RequestSchema.from_schema(schema, features)
     repository = ModelRepository(str(config.serving_dir))
     live = read_state(config.serving_dir).live_version(repository.versions())
     version = repository.resolve(args.version if args.version is not None else live)
     source = pathlib.Path(args.csv)
     output = pathlib.Path(args.output) if args.output else source.with_suffix(".scored.csv")
-    rows = score_csv(source, output, repository, request, version, config.na_values)
+    classes = config.model.label.classes  # a multiclass model's: a score column each
+    rows = score_csv(source, output, repository, request, version, config.na_values, classes)
     render.written([output], f" ({rows} rows scored by version {version})")
     return exits.EXIT_OK

@@ -87,11 +87,10 @@ def export_span(config: PipelineConfig, span: int | None = None) -> Export:
     types = {f.name: f.type for f in read_schema(config.schema_file).feature}
     label = config.model.label
     written = [
-        (row, raw)
-        for row in rows
-        if (raw := label.underive(int(row.label > 0.5), row.features)) is not None
+        (row, raw) for row in rows if (raw := label.underive(row.label, row.features)) is not None
     ]
-    if label.rule == F.EQUALS and label.negative is None and any(row.label <= 0.5 for row in rows):
+    text_binary = label.kind == F.BINARY and label.rule == F.EQUALS
+    if text_binary and label.negative is None and any(row.label <= 0.5 for row in rows):
         raise DataError(  # the span would hold positives only
             f"label '{label.name}' is text: negative answers cannot be written back without "
             "the value that means 0; add `label.negative` to the config"

@@ -22,6 +22,7 @@ from metadata import names
 from metadata.reader import MetadataReader
 from metadata.store import MetadataError, open_store
 from metadata.writer import record_on_pushed_model
+from models import features as F
 from monitoring import measures
 from monitoring.measures import Quality
 from monitoring.traffic import Scored, Traffic, Window, groups, moment, read_traffic, windows
@@ -354,6 +355,10 @@ def _judge_quality(traffic: Traffic, config: PipelineConfig):
     against live's on the same range."""
     limits = config.monitoring
     found, alerts = [], []
+    if config.model.label.kind != F.BINARY:
+        # AUC, precision and recall at 0.5 are a binary model's; its inputs, scores and
+        # system are still judged. Multiclass and regression quality: see README.
+        return found, alerts
     for (version, role), rows in groups(traffic.scored).items():
         quality = measures.quality(rows)
         judged = quality.labels >= limits.min_labels

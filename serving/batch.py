@@ -18,6 +18,7 @@ from serving.repository import ModelRepository
 
 BATCH = 1024
 SCORE_COLUMN = "score"
+PREDICTED_CLASS = "predicted_class"
 
 
 def score_csv(
@@ -27,8 +28,11 @@ def score_csv(
     request: RequestSchema,
     version: int,
     na_values: tuple[str, ...] = NA_VALUES,
+    classes: tuple[str, ...] = (),
 ) -> int:
-    """Score every row of `path` with `version`; returns the number of rows written."""
+    """Score every row of `path` with `version`; returns the number of rows written. A
+    multiclass model's rows get a `score_<class>` column per class, in `classes` order, and
+    the `predicted_class`; others one `score` (a regression's: the predicted number)."""
     try:
         table = read_csv(path, na_values)
     except CsvProblem as problem:
@@ -64,13 +68,19 @@ def score_csv(
             examples = to_examples(batch, request)
         except RequestError as err:  # "row N" of the batch, as the file's line
             raise RequestError(f"{path}: {_line_of(str(err), start, table.rows)}") from None
-        scores += [s[0] for s in repository.scores(version, examples)]
+        scores += repository.scores(version, examples)
+    columns = (
+        [f"{SCORE_COLUMN}_{c}" for c in classes] + [PREDICTED_CLASS] if classes else [SCORE_COLUMN]
+    )
     partial = output.with_name(f".{output.name}.partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*table.header, SCORE_COLUMN])
+        writer.writerow([*table.header, *columns])
         for (_, cells), score in zip(table.rows, scores, strict=True):
-            writer.writerow([*cells, f"{score:.6f}"])
+            figures = [f"{value:.6f}" for value in score]
+            if classes:
+                figures.append(classes[max(range(len(score)), key=score.__getitem__)])
+            writer.writerow([*cells, *figures])
     os.replace(partial, output)
     return len(scores)
 

@@ -114,8 +114,9 @@ def replay(
             failed += 1
             continue
         for row, record in enumerate(chunk):
-            if chooser.random() < feedback:
-                body = {"request_id": request_id, "row": row, "label": label.derive(record)}
+            truth = label.derive(record)  # None: a class outside the classes, or no number
+            if chooser.random() < feedback and truth is not None:
+                body = {"request_id": request_id, "row": row, "label": truth}
                 sent += _post(f"{base}/v1/feedback", body) == 200
     if requests and failed == requests:
         raise ReplayError(f"{base}: every one of {requests} requests failed")

@@ -30,6 +30,7 @@ import uuid
 
 from aiohttp import web
 
+from models import features as F
 from serving import deployment
 from serving.deployment import CANDIDATE, LIVE, SHADOW, DeploymentState
 from serving.examples import RequestError, RequestSchema, to_examples
@@ -122,8 +123,13 @@ class Server:
         repository: ModelRepository,
         request: RequestSchema,
         log: PredictionLog | None = None,
+        classes: tuple[str, ...] | None = ("0", "1"),
     ):
+        """`classes` names the scores `:classify` answers with: a binary model's two (the
+        score is class "1"'s), a multiclass model's own; None for a regression, which
+        `:classify` refuses (TF Serving's classify API has no numbers)."""
         self.name, self.repository, self.request, self.log = name, repository, request, log
+        self.classes = classes
         self.watch = StateWatch(repository.serving_dir)
         self._shadow_pool = concurrent.futures.ThreadPoolExecutor(1, "shadow")
         self._shadows_busy = 0
@@ -208,6 +214,9 @@ class Server:
             if target.verb not in ("predict", "classify"):
                 message = f"unsupported method {target.verb!r}: predict or classify"
                 return self._failed(request_id, started, 404, message)
+            if target.verb == "classify" and self.classes is None:
+                message = "this model predicts a number (a regression): use :predict"
+                return self._failed(request_id, started, 400, message)
             route = self._route(target, request.headers.get("X-Request-Key"))
             body = await _json_body(request)
             rows = _rows(body, target.verb)
@@ -239,11 +248,16 @@ class Server:
             task.add_done_callback(self._shadow_tasks.discard)
         headers = {"X-Request-Id": request_id}
         if target.verb == "classify":
-            results = [[["0", 1.0 - s[0]], ["1", s[0]]] for s in scores]
-            return web.json_response({"results": results}, headers=headers)
+            return web.json_response({"results": self._classes(scores)}, headers=headers)
         if "inputs" in body:  # TF Serving answers the columnar format in kind
             return web.json_response({"outputs": scores}, headers=headers)
         return web.json_response({"predictions": scores}, headers=headers)
+
+    def _classes(self, scores: list[list[float]]) -> list[list[list]]:
+        """Each example's [class, score] pairs, as TF Serving's classify answers them."""
+        if self.classes and len(self.classes) == 2 and all(len(s) == 1 for s in scores):
+            return [[[self.classes[0], 1.0 - s[0]], [self.classes[1], s[0]]] for s in scores]
+        return [[list(pair) for pair in zip(self.classes, s, strict=True)] for s in scores]
 
     async def _shadow(self, request_id: str, version: int, rows: list, examples: list) -> None:
         started = time.perf_counter()
@@ -396,17 +410,25 @@ def run(
     log: PredictionLog,
     host: str,
     port: int,
+    classes: tuple[str, ...] | None = ("0", "1"),
 ):
     """Serve until interrupted; the live version is loaded first, as TF Serving loads its
     models before it answers, so the first client does not wait for the load."""
     warm_up(repository)
     web.run_app(
-        Server(name, repository, request, log).app(),
+        Server(name, repository, request, log, classes).app(),
         host=host,
         port=port,
         print=None,
         access_log=None,
     )
+
+
+def answer_classes(label: F.Label) -> tuple[str, ...] | None:
+    """The classes `:classify` answers with, by the label's kind (see `Server`)."""
+    if label.kind == F.REGRESSION:
+        return None
+    return label.classes if label.kind == F.MULTICLASS else ("0", "1")
 
 
 def warm_up(repository: ModelRepository) -> None:

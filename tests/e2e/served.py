@@ -36,7 +36,7 @@ def call(base: str, path: str, body: object | bytes | None = None) -> tuple[int,
 
 
 @contextlib.contextmanager
-def serving(config: pathlib.Path) -> Iterator[tuple[str, subprocess.Popen]]:
+def serving(config: pathlib.Path, name: str = "taxi") -> Iterator[tuple[str, subprocess.Popen]]:
     """The server of `config`, once it answers its status; stopped (as Ctrl-C would) after."""
     port = free_port()
     process = subprocess.Popen(
@@ -50,7 +50,7 @@ def serving(config: pathlib.Path) -> Iterator[tuple[str, subprocess.Popen]]:
     deadline, ready = time.monotonic() + 120, False
     while not ready and time.monotonic() < deadline and process.poll() is None:
         try:
-            ready = call(base, "/v1/models/taxi")[0] == 200
+            ready = call(base, f"/v1/models/{name}")[0] == 200
         except OSError:
             pass
         time.sleep(0.2)

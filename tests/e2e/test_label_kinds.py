@@ -4,6 +4,7 @@ config without it is one line saying what to add, before anything runs."""
 
 from __future__ import annotations
 
+import csv
 import random
 import shutil
 
@@ -12,6 +13,7 @@ import pytest
 from cli.exits import EXIT_FINDINGS, EXIT_USER_ERROR
 from tests.conftest import small_config_dict, write_config
 from tests.e2e.conftest import last_run, run_cli
+from tests.e2e.served import call, serving
 
 
 def _diagnoses(rows: int, seed: int) -> str:
@@ -151,6 +153,34 @@ def test_a_three_class_text_label_gets_a_softmax_per_class_and_its_own_metrics(p
     assert run.key_metric_name == "accuracy" and run.key_metric == pytest.approx(accuracy, 1e-3)
 
 
+def test_each_class_is_scored_by_name_served_and_on_a_file(penguins):
+    work, _, config = penguins
+    rows = [{"bill": 40.0, "flipper": 190.0, "island": "Torgersen"}]  # an Adélie's
+    rows.append({"bill": 46.5, "flipper": 215.0, "island": "Biscoe"})  # a Gentoo's
+    with serving(config, "penguins") as (base, _):
+        code, answer = call(base, "/v1/models/penguins:classify", {"examples": rows})
+    assert code == 200
+    best = [max(pairs, key=lambda pair: pair[1])[0] for pairs in answer["results"]]
+    assert best == ["adelie", "gentoo"]
+    assert [len(pairs) for pairs in answer["results"]] == [3, 3]
+    assert all(abs(sum(s for _, s in pairs) - 1) < 1e-4 for pairs in answer["results"])
+
+    held_out = work / "held_out.csv"
+    held_out.write_text(_penguins(200, seed=9))
+    code, _, err = run_cli("predict", "--csv", str(held_out), "--config", str(config))
+    assert code == 0, err
+    with open(work / "held_out.scored.csv") as scored:
+        lines = list(csv.DictReader(scored))
+    assert list(lines[0])[-4:] == [
+        "score_adelie",
+        "score_chinstrap",
+        "score_gentoo",
+        "predicted_class",
+    ]
+    right = sum(line["predicted_class"] == line["species"] for line in lines)
+    assert right / len(lines) > 0.8
+
+
 def test_a_class_the_schema_does_not_know_stops_the_span(penguins):
     work, raw, _ = penguins
     (work / "data" / "span-2").mkdir()
@@ -189,6 +219,16 @@ def test_a_regression_target_is_predicted_in_its_own_units_and_judged_by_r_squar
     assert "quick baseline (ridge regression" in out
     run = last_run(work / "metadata.sqlite")
     assert run.key_metric_name == "r_squared"
+
+
+def test_a_regression_is_served_as_a_number_and_classify_says_to_predict(houses):
+    _, _, config = houses
+    rows = [{"area": 100.0, "rooms": 3, "district": "centre"}]  # about 365,000
+    with serving(config, "houses") as (base, _):
+        code, answer = call(base, "/v1/models/houses:predict", {"instances": rows})
+        refused, why = call(base, "/v1/models/houses:classify", {"examples": rows})
+    assert code == 200 and 300_000 < answer["predictions"][0][0] < 430_000
+    assert refused == 400 and ":predict" in why["error"]
 
 
 def test_a_label_kind_that_does_not_fit_its_column_is_one_line(houses):
