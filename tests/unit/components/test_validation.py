@@ -267,3 +267,31 @@ def test_inf_or_nan_in_a_numeric_feature_is_a_finding_naming_it():
     assert "inf" in finding.description
     finite = tfdv.generate_statistics_from_dataframe(frame.replace(float("inf"), 2.0))
     assert non_finite_findings("train", finite) == []
+
+
+def _classes(rows: int, counts: tuple[int, ...], unknown: int = 0) -> LabelCounts:
+    return LabelCounts(
+        rows, 0, 0, classes=counts, unknown=unknown, kind="multiclass", class_names=("a", "b", "c")
+    )
+
+
+def test_a_multiclass_label_outside_its_classes_is_a_finding_per_split():
+    counts = {
+        "train": _classes(600, (200, 200, 190), unknown=10),
+        "eval": _classes(300, (100,) * 3),
+    }
+    [finding] = label_findings("grade", counts, None, None, LIMITS)
+    assert (finding.split, finding.kind) == ("train", "LABEL_UNKNOWN_CLASS")
+    assert "10 of 600 rows" in finding.description
+
+
+def test_each_class_share_is_compared_across_splits_allowing_for_three_comparisons():
+    balanced = {"train": _classes(600, (200, 200, 200)), "eval": _classes(300, (100, 100, 100))}
+    assert label_findings("grade", balanced, None, None, LIMITS) == []
+    # 0.333 against 0.467: 3.9 standard errors, beyond what three classes explain by chance.
+    moved = {"train": _classes(600, (200, 200, 200)), "eval": _classes(300, (140, 85, 75))}
+    [finding] = label_findings("grade", moved, None, None, LIMITS)
+    assert finding.kind == "LABEL_SPLIT_GAP" and "class 'a' share 0.467" in finding.description
+    # 0.333 against 0.443 is 3.2 standard errors: stopped for one rate, not among three.
+    within = {"train": _classes(600, (200, 200, 200)), "eval": _classes(300, (133, 90, 77))}
+    assert label_findings("grade", within, None, None, LIMITS) == []

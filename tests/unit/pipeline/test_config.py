@@ -132,6 +132,45 @@ def _set(raw: dict, dotted: str, value) -> dict:
 _DELETE = object()
 
 
+MULTICLASS = {"name": "grade", "column": "tips", "kind": "multiclass"}
+
+
+@pytest.mark.parametrize(
+    "label, message",
+    [
+        ({**MULTICLASS, "kind": "ordinal"}, "'label.kind' must be one of ('binary', "),
+        ({**MULTICLASS, "rule": "as_is"}, "'label.rule' only applies to `kind: binary` labels"),
+        ({**MULTICLASS, "classes": ["a"]}, "'label.classes' must list at least two different"),
+        ({**MULTICLASS, "classes": ["a", "a"]}, "'label.classes' must list at least two diff"),
+        ({**MULTICLASS, "classes": [["a"], "b"]}, "'label.classes' must list text or integer"),
+        ({**MULTICLASS, "kind": "regression", "classes": [0, 1]}, "only applies to `kind: mu"),
+    ],
+)
+def test_a_label_kinds_mistakes_are_one_line_naming_the_key(taxi_raw, label, message):
+    raw = {**taxi_raw, "label": label}
+    raw["evaluation"] = {"slices": []}
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        config_from_dict(raw)
+
+
+def test_thresholds_follow_the_label_kind_with_defaults_when_none_are_given(taxi_raw):
+    raw = {**taxi_raw, "label": {"name": "fare_paid", "column": "tips", "kind": "regression"}}
+    raw["evaluation"] = {"slices": []}
+    config = config_from_dict(raw)
+    assert [(t.metric, t.lower_bound, t.max_drop) for t in config.evaluation.thresholds] == [
+        ("r_squared", 0.5, 0.01)
+    ]
+    raw["evaluation"] = {"thresholds": {"auc": {"lower_bound": 0.7}}}
+    with pytest.raises(ConfigError, match="'evaluation.thresholds.auc' is not a metric of a "):
+        config_from_dict(raw)
+    classes = {**MULTICLASS, "classes": [0, 1, 2]}  # integer codes, compared as their digits
+    assert config_from_dict({**raw, "label": classes, "evaluation": {}}).model.label.classes == (
+        "0",
+        "1",
+        "2",
+    )
+
+
 @pytest.mark.parametrize(
     "key, value, message",
     [
