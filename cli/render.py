@@ -18,7 +18,14 @@ from typing import Any
 from components.validation import Finding, GateReport
 from metadata import names
 from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
-from metadata.evaluation import ThresholdFailure, WeakSlice, defined, per_class, slice_order
+from metadata.evaluation import (
+    ThresholdFailure,
+    WeakSlice,
+    defined,
+    error_counted,
+    per_class,
+    slice_order,
+)
 from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
@@ -185,7 +192,7 @@ def _run_outcome(outcome: RunOutcome) -> None:
                 + ", ".join(f"{c} {_figure(p)}/{_figure(r)}" for c, (p, r) in classes.items())
             )
         print(quick_baseline(outcome.quick_baseline))
-        print("\n".join(weak_slices(outcome.weak_slices)))
+        print("\n".join(weak_slices(outcome.weak_slices, error_counted(outcome.metrics))))
     if outcome.result is Result.PUSHED:
         print(f"BLESSED and pushed: version {run.pushed_version} at {run.pushed_path}")
     elif outcome.result is Result.ALREADY_SERVING:
@@ -216,9 +223,16 @@ def quick_baseline(result: dict | None) -> str:
     )
 
 
-def weak_slices(found: Sequence[WeakSlice], shown: int = 5) -> list[str]:
+def weak_slices(
+    found: Sequence[WeakSlice], counted: str | None = "at a score of 0.5", shown: int = 5
+) -> list[str]:
     """Where the candidate's errors concentrate: the slices worse than the rest of the eval
-    split beyond chance, most excess errors first."""
+    split beyond chance, most excess errors first; `counted` says what an error is (None: a
+    regression, whose errors are measured, not counted)."""
+    if counted is None:
+        return [
+            "where errors concentrate: a regression's errors are measured per slice (RMSE, MAE)"
+        ]
     if not found:
         return ["where errors concentrate: no slice errs significantly more than the rest"]
     lines = [

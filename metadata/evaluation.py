@@ -34,6 +34,19 @@ def shown_metrics(table: dict[str, dict[str, float]]) -> tuple[str, ...]:
     return tuple(m for m in SHOWN_METRICS if m in held)
 
 
+def key_metric(metrics: dict[str, float]) -> str:
+    """The label kind's key metric of an evaluation: AUC, accuracy (multiclass) or R²."""
+    return next((m for m in ("accuracy", "r_squared") if m in metrics), "auc")
+
+
+def error_counted(metrics: dict[str, float]) -> str | None:
+    """What counts as an error in the error analysis, by the evaluation's label kind; None
+    for a regression, whose errors are not counted but measured (RMSE, MAE per slice)."""
+    if "accuracy" in metrics:
+        return "the top-scored class is not the true one"
+    return "at a score of 0.5" if "binary_accuracy" in metrics else None
+
+
 def per_class(metrics: dict[str, float]) -> dict[str, tuple[float | None, float | None]]:
     """{class: (precision, recall)} of a multiclass evaluation's metrics (empty otherwise);
     None where undefined (a class never predicted, or absent)."""

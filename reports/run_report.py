@@ -20,6 +20,8 @@ from metadata.evaluation import (
     EvaluationView,
     SliceChange,
     defined,
+    error_counted,
+    key_metric,
     per_class,
     read_evaluation,
     shown_metrics,
@@ -31,6 +33,10 @@ from pipeline.config import PipelineConfig
 from reports import html as H
 from reports.run_graph import run_graph
 
+NO_ERROR_COUNT = (
+    "A regression's errors are not counted but measured: the slice table's RMSE and MAE show "
+    "where they are larger."
+)
 SLICE_MARGIN = 0.05  # a slice this far below the overall AUC, on enough examples, is flagged
 MIN_SLICE_EXAMPLES = 30
 MOVED_SHOWN, MOVED_IN_WHY = 8, 5  # slices listed against the baseline
@@ -451,8 +457,11 @@ def _weak_slices(table: dict[str, dict[str, float]]) -> list[str]:
     """Error analysis: the slices where the errors concentrate, beyond chance."""
     found = weak_slices(table)
     heading = "<h3>Where errors concentrate</h3>"
+    counted = error_counted(table.get(OVERALL, {}))
+    if counted is None:
+        return [heading, f"<p id=weak-slices>{NO_ERROR_COUNT}</p>"]
     explained = (
-        "<p>Slices whose error rate (at a score of 0.5) is above the rest of the eval split's by "
+        f"<p>Slices whose error rate ({counted}) is above the rest of the eval split's by "
         "more than chance explains (one-sided Fisher's exact test, p, shown corrected by "
         "Bonferroni for the slices tested, &lt; 0.05, at least 30 examples; a cross of a slice "
         "already named is left out), most excess "
@@ -482,6 +491,8 @@ def _weak_slices(table: dict[str, dict[str, float]]) -> list[str]:
 def _curves(evaluation: EvaluationView, baseline: str | None) -> list[str]:
     """ROC, precision-recall and calibration on the whole eval split, the candidate's and,
     when there is one, the baseline's."""
+    if evaluation.curves is None and key_metric(evaluation.candidate.get(OVERALL, {})) != "auc":
+        return []  # ROC, precision-recall and calibration are a binary model's
     if evaluation.curves is None:
         return ["<p>No curves: this evaluation was made before they were computed.</p>"]
     models = {"candidate": evaluation.curves}
@@ -521,14 +532,15 @@ def _curves(evaluation: EvaluationView, baseline: str | None) -> list[str]:
 
 def _slice_table(table: dict[str, dict[str, float]]) -> list[str]:
     shown = ("example_count", *shown_metrics(table))
-    overall = table.get(OVERALL, {}).get("auc")
+    flagged_by = key_metric(table.get(OVERALL, {}))
+    overall = table.get(OVERALL, {}).get(flagged_by)
     rows, marks = [], []
     for name in sorted(table, key=slice_order):
         metrics = defined(table[name])
         count = metrics.get("example_count")
         metrics["example_count"] = int(count) if count is not None else None
         rows.append([name] + [metrics.get(m) for m in shown])
-        auc, count = metrics.get("auc"), metrics.get("example_count") or 0
+        auc, count = metrics.get(flagged_by), metrics.get("example_count") or 0
         weak = (
             overall is not None
             and auc is not None
@@ -537,7 +549,8 @@ def _slice_table(table: dict[str, dict[str, float]]) -> list[str]:
         )
         marks.append("flag" if weak else "")
     note = (
-        f"<p>Slices with an AUC more than {SLICE_MARGIN} below the overall "
+        f"<p>Slices with {'an AUC' if flagged_by == 'auc' else f'{flagged_by}'} more than "
+        f"{SLICE_MARGIN} below the overall "
         f"({H.number(overall)}) on at least {MIN_SLICE_EXAMPLES} examples are marked.</p>"
     )
     return [
