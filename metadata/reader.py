@@ -46,6 +46,8 @@ NOT_RUN = "not run"
 ABANDONED = "abandoned"  # canceled by the next run: the process running it died
 KEY_METRIC = "auc"  # a run fact: the candidate's overall AUC, recorded when it was evaluated
 QUICK_BASELINE = "quick_baseline"  # a run fact: the quick baseline against ours (JSON)
+WHY_NOT_BLESSED = "why_not_blessed"  # a run fact: each failed threshold, TFMA's and ours (JSON)
+BLESSING_RULES = "blessing_rules"  # a run fact: our blessing rules' verdicts (JSON)
 OUTCOMES = (  # `RunView.outcome`: what `tfxp runs` says each run ended in
     "pushed",
     "not-blessed",
