@@ -19,11 +19,14 @@ from components.validation import Finding, GateReport
 from metadata import names
 from metadata.evaluation import SHOWN_METRICS as EVALUATION_METRICS
 from metadata.evaluation import (
+    TFMA_THRESHOLD,
     ThresholdFailure,
     WeakSlice,
     defined,
     error_counted,
     per_class,
+    rule_check_text,
+    rule_failure_text,
     slice_order,
 )
 from metadata.lineage import RunDiff
@@ -193,6 +196,10 @@ def _run_outcome(outcome: RunOutcome) -> None:
             )
         print(quick_baseline(outcome.quick_baseline))
         print("\n".join(weak_slices(outcome.weak_slices, error_counted(outcome.metrics))))
+    if outcome.rule_checks:
+        print("blessing rules:")
+        for check in outcome.rule_checks:
+            print(f"  {rule_check_text(check)}")
     if outcome.result is Result.PUSHED:
         print(f"BLESSED and pushed: version {run.pushed_version} at {run.pushed_path}")
     elif outcome.result is Result.ALREADY_SERVING:
@@ -249,6 +256,8 @@ def weak_slices(
 
 
 def threshold_failure(failure: ThresholdFailure) -> str:
+    if failure.rule != TFMA_THRESHOLD:  # ours: a slice threshold, the quick baseline
+        return rule_failure_text(failure)
     if failure.is_diff:  # a max_drop: the value is the change against the baseline
         return (
             f"{failure.slice}: {failure.metric} changed {failure.value:+.4f} against the "

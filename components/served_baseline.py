@@ -5,16 +5,14 @@ Kubeflow that resolver cannot run (open-source KFP) or is not limited to this pi
 queries every pipeline's blessed models in the project). The serving folder is this pipeline's
 own, and only blessed models reach it (BlessedPusher), so its newest version is the latest
 blessed model that is not a duplicate of one already served: the model a new one must beat.
+With no version yet, the Evaluator (`components/evaluator.py`) judges without a baseline.
 """
 
 import os
 
-from tfx.components.evaluator import executor as evaluator_executor
-from tfx.components.evaluator.component import Evaluator
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.dsl.components.base import executor_spec
-from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types import standard_artifacts
 from tfx.utils import io_utils, path_utils
 
 from components.pusher import served_versions
@@ -36,22 +34,3 @@ def ServedModel(
     )
     model.set_int_custom_property(names.SERVING_VERSION, versions[-1])
     model.set_string_custom_property(names.PUSHED_DESTINATION, serving_dir)
-
-
-class _Executor(evaluator_executor.Executor):
-    """TFX's Evaluator, without a baseline when ServedModel found no version."""
-
-    def Do(self, input_dict, output_dict, exec_properties):
-        key = standard_component_specs.BASELINE_MODEL_KEY
-        baseline = input_dict.get(key) or []
-        if baseline and all(
-            m.get_int_custom_property(names.SERVING_VERSION) == 0 for m in baseline
-        ):
-            input_dict = {k: v for k, v in input_dict.items() if k != key}
-        super().Do(input_dict, output_dict, exec_properties)
-
-
-class ServedBaselineEvaluator(Evaluator):
-    """An Evaluator whose baseline may be an empty ServedModel (the first run)."""
-
-    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(_Executor)

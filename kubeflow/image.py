@@ -31,6 +31,7 @@ TASK_MODULES = (
     "components.schema_importer",
     "components.span_records",
     "components.served_baseline",
+    "components.evaluator",
     "components.pusher",
     "models.model",
     "models.preprocessing",

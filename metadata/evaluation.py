@@ -1,5 +1,6 @@
-"""What an Evaluator's output says: metrics per slice, the thresholds a model failed, the
-baseline's figures on the same examples and the curves (ROC, precision-recall, calibration).
+"""What an Evaluator's output says: metrics per slice, the thresholds a model failed (TFMA's
+and our blessing rules', `components/blessing_rules.py`), the baseline's figures on the same
+examples and the curves (ROC, precision-recall, calibration).
 
 The one reader of TFMA results: the run outcome, lineage, run diffs and the run page all use
 it. Metrics are read without the plots (a plots file is megabytes; the metrics are what most
@@ -9,6 +10,7 @@ readers want); `read_evaluation` reads each file once for a page.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 OVERALL = "overall"  # the whole eval split: TFMA's empty slice key
 # The metrics a person is shown, in this order, wherever an evaluation is printed.
@@ -55,6 +57,14 @@ def per_class(metrics: dict[str, float]) -> dict[str, tuple[float | None, float 
     return {c: (defined_.get(f"precision/{c}"), defined_.get(f"recall/{c}")) for c in classes}
 
 
+# Which rule a threshold belongs to: TFMA's (the config's `evaluation.thresholds`) or ours.
+TFMA_THRESHOLD = "threshold"
+SLICE_THRESHOLD = "slice_threshold"  # `evaluation.slice_thresholds`
+BEATS_BASELINE = "beats_baseline"  # `evaluation.beats_baseline`: against the quick baseline
+RULE_CHECKS_FILE = "blessing_rules.json"  # our rules' verdicts, in the evaluation folder
+PASSED, FAILED, NOT_JUDGED = "passed", "failed", "not judged"
+
+
 @dataclasses.dataclass(frozen=True)
 class ThresholdFailure:
     """One metric on one slice that missed its threshold, with the bounds it missed."""
@@ -66,10 +76,103 @@ class ThresholdFailure:
     upper_bound: float | None
     min_change: float | None  # against the baseline model
     is_diff: bool = False  # `value` is the change against the baseline, not the metric
+    rule: str = TFMA_THRESHOLD
+    examples: int | None = None  # a slice threshold's slice size in the eval split
+    against: float | None = None  # beats_baseline: the quick baseline's value (ours is `value`)
 
 
-def _slice_name(items) -> str:
-    return ", ".join(f"{column}={value}" for column, value in items) or OVERALL
+@dataclasses.dataclass(frozen=True)
+class RuleCheck:
+    """One of our blessing rules judged on one evaluation: passed, failed, or not judged (and
+    why). Written by the Evaluator beside TFMA's files (`RULE_CHECKS_FILE`); a failure blocks
+    blessing as a failed TFMA threshold does, a rule not judged does not."""
+
+    rule: str  # SLICE_THRESHOLD or BEATS_BASELINE
+    slice: str  # as `slice_metrics` names it; OVERALL for the quick baseline
+    metric: str
+    verdict: str  # PASSED, FAILED or NOT_JUDGED
+    value: float | None  # ours; None when not measured
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    examples: int | None = None  # the slice's examples in the eval split
+    min_examples: int | None = None
+    against: float | None = None  # beats_baseline: the quick baseline's value
+    margin: float | None = None  # beats_baseline: by how much ours must beat it
+    reason: str = ""  # why not judged
+
+    def failure(self) -> ThresholdFailure:
+        return ThresholdFailure(
+            slice=self.slice,
+            metric=self.metric,
+            value=self.value if self.value is not None else float("nan"),
+            lower_bound=self.lower_bound,
+            upper_bound=self.upper_bound,
+            min_change=None,
+            rule=self.rule,
+            examples=self.examples,
+            against=self.against,
+        )
+
+
+def rule_checks_json(checks: list[RuleCheck]) -> str:
+    """What the Evaluator writes to `RULE_CHECKS_FILE`."""
+    return json.dumps({"checks": [dataclasses.asdict(c) for c in checks]}, indent=1)
+
+
+def rule_checks(evaluation_uri: str) -> list[RuleCheck]:
+    """Our blessing rules' verdicts on an evaluation; none for an evaluation made without
+    them (or before they existed)."""
+    from tfx.dsl.io import fileio
+
+    path = f"{evaluation_uri.rstrip('/')}/{RULE_CHECKS_FILE}"
+    if not fileio.exists(path):
+        return []
+    with fileio.open(path) as f:
+        return [RuleCheck(**c) for c in json.loads(f.read())["checks"]]
+
+
+def rule_failure_text(failure: ThresholdFailure) -> str:
+    """One of our rules' failures as a person reads it (the run's summary and its page)."""
+    if failure.rule == BEATS_BASELINE:
+        margin = (failure.lower_bound or 0.0) - (failure.against or 0.0)
+        return (
+            f"{failure.metric} {failure.value:.4f} (ours) does not beat the quick baseline's "
+            f"{failure.against:.4f} by {margin:g}: needs >= {failure.lower_bound:.4f} (both on "
+            f"the Trainer's {failure.examples} eval rows)"
+        )
+    bounds = [f">= {failure.lower_bound:g}"] if failure.lower_bound is not None else []
+    bounds += [f"<= {failure.upper_bound:g}"] if failure.upper_bound is not None else []
+    return (
+        f"{failure.slice}: {failure.metric} {failure.value:.4f} fails {' and '.join(bounds)} "
+        f"(slice threshold, {failure.examples} examples)"
+    )
+
+
+def rule_check_text(check: RuleCheck) -> str:
+    """A rule's verdict as a person reads it: the failure, what passed, or why not judged."""
+    if check.verdict == FAILED:
+        return f"FAILED: {rule_failure_text(check.failure())}"
+    what = (
+        f"beats the quick baseline ({check.metric}, margin {check.margin:g})"
+        if check.rule == BEATS_BASELINE
+        else f"{check.slice}: {check.metric}"
+    )
+    if check.verdict == NOT_JUDGED:
+        return f"not judged: {what}: {check.reason}"
+    if check.rule == BEATS_BASELINE:
+        return (
+            f"passed: {what}: ours {check.value:.4f} against {check.against:.4f} "
+            f"(both on the Trainer's {check.examples} eval rows)"
+        )
+    bounds = [f">= {check.lower_bound:g}"] if check.lower_bound is not None else []
+    bounds += [f"<= {check.upper_bound:g}"] if check.upper_bound is not None else []
+    return f"passed: {what} {check.value:.4f} {' and '.join(bounds)} ({check.examples} examples)"
+
+
+def slice_name(items) -> str:
+    """A slice as a person reads it, `payment_type=Cash, trip_start_hour=9`: columns sorted, as
+    TFMA keys a cross; OVERALL for none."""
+    return ", ".join(f"{column}={value}" for column, value in sorted(items)) or OVERALL
 
 
 def _metric_tables(evaluation_uri: str, models: tuple[str | None, ...]) -> list[dict]:
@@ -99,7 +202,7 @@ def _table(slicing_metrics) -> dict[str, dict[str, float]]:
         for metric, value in metrics.get("", {}).get("", {}).items():
             number = next(iter(value.values()), None) if isinstance(value, dict) else None
             if isinstance(number, (int, float)) and not isinstance(number, bool):
-                table.setdefault(_slice_name(slice_key), {})[metric] = float(number)
+                table.setdefault(slice_name(slice_key), {})[metric] = float(number)
     return table
 
 
@@ -126,7 +229,8 @@ def overall_metrics(evaluation_uri: str) -> dict[str, float]:
 
 
 def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
-    """Why a model was not blessed: each failed threshold on each slice."""
+    """Why a model was not blessed: each failed threshold on each slice, TFMA's and then our
+    rules'."""
     import tensorflow_model_analysis as tfma
 
     failures = []
@@ -141,7 +245,7 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
             bounds = threshold.value_threshold if not is_diff else type(threshold.value_threshold)()
             failures.append(
                 ThresholdFailure(
-                    slice=_slice_name(keys),
+                    slice=slice_name(keys),
                     metric=failure.metric_key.name,
                     value=failure.metric_value.double_value.value,
                     lower_bound=bounds.lower_bound.value
@@ -158,7 +262,7 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
                     is_diff=is_diff,
                 )
             )
-    return failures
+    return failures + [c.failure() for c in rule_checks(evaluation_uri) if c.verdict == FAILED]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,6 +303,7 @@ class EvaluationView:
     curves: Curves | None
     baseline_curves: Curves | None
     failures: list[ThresholdFailure]
+    rule_checks: list[RuleCheck] = dataclasses.field(default_factory=list)  # ours, all verdicts
 
     def changes(self, metric: str = "auc") -> list[SliceChange]:
         """Per slice, the candidate's `metric` against the baseline's, largest move first;
@@ -240,6 +345,7 @@ def read_evaluation(evaluation_uri: str) -> EvaluationView:
         curves=curves[0],
         baseline_curves=curves[1] if with_baseline else None,
         failures=threshold_failures(evaluation_uri),
+        rule_checks=rule_checks(evaluation_uri),
     )
 
 

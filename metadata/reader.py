@@ -48,6 +48,8 @@ ABANDONED = "abandoned"  # canceled by the next run: the process running it died
 # name: AUC (binary label), accuracy (multiclass) or R² (regression).
 KEY_METRICS = ("auc", "accuracy", "r_squared")
 QUICK_BASELINE = "quick_baseline"  # a run fact: the quick baseline against ours (JSON)
+WHY_NOT_BLESSED = "why_not_blessed"  # a run fact: each failed threshold, TFMA's and ours (JSON)
+BLESSING_RULES = "blessing_rules"  # a run fact: our blessing rules' verdicts (JSON)
 OUTCOMES = (  # `RunView.outcome`: what `tfxp runs` says each run ended in
     "pushed",
     "not-blessed",

@@ -17,6 +17,13 @@ from typing import Any
 
 import yaml
 
+from components.blessing_rules import (
+    BASELINE_METRICS,
+    DEFAULT_MIN_EXAMPLES,
+    BeatsBaseline,
+    BlessingRules,
+    SliceThreshold,
+)
 from components.validation import KINDS, LabelLimits, Validation
 from models import features as F
 from pipeline.csv_table import NA_VALUES
@@ -78,7 +85,8 @@ class Threshold:
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
     slices: tuple[tuple[str, ...], ...]
-    thresholds: tuple[Threshold, ...]
+    thresholds: tuple[Threshold, ...]  # TFMA's, on the overall slice
+    rules: BlessingRules = BlessingRules()  # ours: beats_baseline, slice_thresholds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -571,12 +579,77 @@ def _evaluation(reader: Reader, kind: str) -> Evaluation:
             raise threshold_reader.fail(metric, "needs lower_bound, upper_bound or max_drop")
         thresholds.append(threshold)
     threshold_reader.done()
+    beats = reader.child("beats_baseline") if "beats_baseline" in reader.raw else None
+    rules = BlessingRules(
+        beats_baseline=_beats_baseline(beats, kind) if beats else None,
+        slice_thresholds=_slice_thresholds(reader, tuple(slices), kind),
+    )
     reader.done()
     if not any(t.lower_bound is not None or t.upper_bound is not None for t in thresholds):
         # TFX 1.16's Evaluator never blesses without a value threshold, and with no baseline
         # the change thresholds are skipped: the first model would be judged on nothing.
         raise reader.fail("thresholds", "must give at least one lower_bound or upper_bound")
-    return Evaluation(slices=tuple(slices), thresholds=tuple(thresholds))
+    return Evaluation(slices=tuple(slices), thresholds=tuple(thresholds), rules=rules)
+
+
+def _beats_baseline(reader: Reader, kind: str) -> BeatsBaseline:
+    measured = BASELINE_METRICS[kind]
+    metric = reader.get("metric", str, measured)
+    if metric != measured:
+        raise reader.fail(
+            "metric",
+            f"must be {measured} (what the quick baseline measures for a {kind} label), "
+            f"got {metric!r}",
+        )
+    margin = reader.get("margin", float, 0.0)
+    if not -1 <= margin <= 1:
+        raise reader.fail("margin", f"must be within -1..1, got {margin!r}")
+    reader.done()
+    return BeatsBaseline(metric=metric, margin=margin)
+
+
+def _slice_thresholds(
+    reader: Reader, slices: tuple[tuple[str, ...], ...], kind: str
+) -> tuple[SliceThreshold, ...]:
+    """Each entry names one slice TFMA computes (its columns are a configured slice's, one
+    column or a cross), a known metric and at least one bound."""
+    found = []
+    for index, raw in enumerate(reader.get("slice_thresholds", list, [])):
+        entry = Reader(raw, reader.key(f"slice_thresholds[{index}]"), reader.source)
+        where = entry.child("slice")
+        items = []
+        for column, value in where.raw.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise where.fail(column, f"must be a text or number value, got {value!r}")
+            where.seen.add(column)
+            items.append((str(column), value))
+        columns = sorted(column for column, _ in items)
+        configured = [sorted(s) for s in slices if s]
+        if columns not in configured:
+            known = ", ".join(" x ".join(s) for s in slices if s) or "none"
+            raise entry.fail(
+                "slice",
+                f"must name the columns of one configured slice (evaluation.slices: {known}), "
+                f"got {columns or 'none'}: TFMA computes only those",
+            )
+        metric = entry.get("metric", str)
+        if metric not in METRICS[kind]:
+            raise entry.fail(
+                "metric",
+                f"{metric!r} is not a metric of a {kind} label (known: {', '.join(METRICS[kind])})",
+            )
+        threshold = SliceThreshold(
+            slice=tuple(sorted(items)),
+            metric=metric,
+            lower_bound=entry.get("lower_bound", float, None),
+            upper_bound=entry.get("upper_bound", float, None),
+            min_examples=entry.positive("min_examples", int, DEFAULT_MIN_EXAMPLES),
+        )
+        entry.done()
+        if threshold.lower_bound is None and threshold.upper_bound is None:
+            raise entry.fail("lower_bound", "or upper_bound is required")
+        found.append(threshold)
+    return tuple(found)
 
 
 QUALITY_METRICS = ("auc", "precision", "recall")

@@ -5,8 +5,9 @@ TFX is imported module by module: `tfx.v1` also imports the Vertex AI client (~3
 It reads as the chain: ExampleGen (one span) -> StatisticsGen -> curated schema ->
 ExampleValidator -> gate (schema, drift against the last accepted span, skew against serving
 data, label health) -> Transform and Trainer (on the window of accepted spans) -> Evaluator (the
-new span, against the latest blessed model) -> BlessedPusher. Where each runner reads, writes
-and computes is its `Placement` (`local_runner.local_placement`, `kubeflow.compile`).
+new span, against the latest blessed model; TFMA's thresholds and our blessing rules) ->
+BlessedPusher. Where each runner reads, writes and computes is its `Placement`
+(`local_runner.local_placement`, `kubeflow.compile`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
-from tfx.components.evaluator.component import Evaluator
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.components.example_validator.component import ExampleValidator
 from tfx.components.statistics_gen.component import StatisticsGen
@@ -34,11 +34,12 @@ from tfx.types import Channel, standard_artifacts
 from components import example_gen as span_example_gen
 from components import model_metrics
 from components.artifact_types import AcceptedSpan
+from components.evaluator import RuledEvaluator
 from components.example_gate import ExampleGate
 from components.fingerprint import code_fingerprint
 from components.pusher import BlessedPusher
 from components.schema_importer import CuratedSchemaImporter
-from components.served_baseline import ServedBaselineEvaluator, ServedModel
+from components.served_baseline import ServedModel
 from components.span_records import SpanWindow
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
 from metadata import names
@@ -234,19 +235,21 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
     ).with_id(names.TRAINER)
     if placement.records_dir:
         baseline = ServedModel(serving_dir=placement.serving_dir).with_id(names.SERVED_MODEL)
-        evaluator_class = ServedBaselineEvaluator
     else:
         baseline = Resolver(
             strategy_class=LatestBlessedModelStrategy,
             model=Channel(type=standard_artifacts.Model),
             model_blessing=Channel(type=standard_artifacts.ModelBlessing),
         ).with_id(names.BASELINE_MODEL_RESOLVER)
-        evaluator_class = Evaluator
-    evaluator = evaluator_class(
+    # TFMA's thresholds, then our rules (the quick baseline from the Trainer's ModelRun, named
+    # slices), in one step on both placements.
+    evaluator = RuledEvaluator(
         examples=data.examples,  # the newest span: what the model will meet next
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config),
+        model_run=trainer.outputs["model_run"],
+        blessing_rules=config.evaluation.rules,
     ).with_id(names.EVALUATOR)
     pusher = BlessedPusher(
         model=trainer.outputs["model"],

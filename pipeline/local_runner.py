@@ -16,8 +16,21 @@ from typing import TYPE_CHECKING
 
 from components.fingerprint import content_fingerprint
 from components.validation import GateReport
-from metadata.evaluation import OVERALL, slice_metrics, threshold_failures, weak_slices
-from metadata.reader import KEY_METRICS, QUICK_BASELINE, MetadataReader, RunView
+from metadata.evaluation import (
+    OVERALL,
+    rule_checks,
+    slice_metrics,
+    threshold_failures,
+    weak_slices,
+)
+from metadata.reader import (
+    BLESSING_RULES,
+    KEY_METRICS,
+    QUICK_BASELINE,
+    WHY_NOT_BLESSED,
+    MetadataReader,
+    RunView,
+)
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from models.quick_baseline import QUICK_BASELINE_FILE
@@ -257,6 +270,12 @@ def run_once(
         facts[key] = f"{outcome.metrics[key]}"
     if outcome.quick_baseline:  # beside ours, on the run: the page and `runs --json` show it
         facts[QUICK_BASELINE] = json.dumps(outcome.quick_baseline)
+    if outcome.threshold_failures:  # `runs --json` says why, reading no evaluation files
+        facts[WHY_NOT_BLESSED] = json.dumps(
+            [dataclasses.asdict(f) for f in outcome.threshold_failures]
+        )
+    if outcome.rule_checks:
+        facts[BLESSING_RULES] = json.dumps([dataclasses.asdict(c) for c in outcome.rule_checks])
     if facts:
         record_run_facts(config.metadata_path, run_id, facts)
     return outcome
@@ -300,6 +319,7 @@ def _outcome(
         gate_report=report,
         metrics=table.get(OVERALL, {}),
         threshold_failures=tuple(failures),
+        rule_checks=tuple(rule_checks(evaluation)) if evaluation and not data_only else (),
         weak_slices=tuple(weak_slices(table)),
         quick_baseline=(
             json.loads(baseline_file.read_text())

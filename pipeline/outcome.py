@@ -10,7 +10,7 @@ import dataclasses
 import enum
 
 from components.validation import Finding, GateReport
-from metadata.evaluation import ThresholdFailure, WeakSlice
+from metadata.evaluation import RuleCheck, ThresholdFailure, WeakSlice
 from metadata.reader import RunView
 from pipeline.config import PipelineConfig
 
@@ -34,12 +34,13 @@ class RunOutcome:
     run: RunView  # each step's state and time, the blessing, the push, from ML Metadata
     gate_report: GateReport | None  # None when the gate was not reached
     metrics: dict[str, float]  # the candidate's overall metrics on the eval split
-    threshold_failures: tuple[ThresholdFailure, ...]  # why it was not blessed
+    threshold_failures: tuple[ThresholdFailure, ...]  # why it was not blessed (ours included)
     weak_slices: tuple[WeakSlice, ...]  # where the candidate's errors concentrate
     quick_baseline: dict | None  # models.quick_baseline's result: its AUC and ours, same rows
     serving_dir: str
     metadata_path: str
     pipeline_root: str
+    rule_checks: tuple[RuleCheck, ...] = ()  # our blessing rules' verdicts, "not judged" too
 
     @property
     def run_id(self) -> str:

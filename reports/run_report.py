@@ -15,7 +15,10 @@ import pathlib
 from components.validation import GateReport
 from metadata import names
 from metadata.evaluation import (
+    FAILED,
+    NOT_JUDGED,
     OVERALL,
+    TFMA_THRESHOLD,
     Curves,
     EvaluationView,
     SliceChange,
@@ -24,6 +27,8 @@ from metadata.evaluation import (
     key_metric,
     per_class,
     read_evaluation,
+    rule_check_text,
+    rule_failure_text,
     shown_metrics,
     slice_order,
     weak_slices,
@@ -120,6 +125,8 @@ def outcome_sentence(run: RunView, gate: GateReport | None, failures) -> str:
 
 
 def _failure_text(failure) -> str:
+    if failure.rule != TFMA_THRESHOLD:  # ours: a slice threshold, the quick baseline
+        return rule_failure_text(failure)
     bound = (
         f">= {failure.lower_bound:g}"
         if failure.lower_bound is not None
@@ -156,7 +163,10 @@ def _failures(evaluation: EvaluationView, baseline: str | None) -> list[str]:
     """Each missed threshold with the candidate's and the baseline's figures and the change
     (what a `max_drop` threshold judges), then the slices that fell most against the baseline."""
     rows = []
+    ours = [f for f in evaluation.failures if f.rule != TFMA_THRESHOLD]
     for f in evaluation.failures:
+        if f.rule != TFMA_THRESHOLD:
+            continue
         name = f.metric.removesuffix("_diff")
         now = evaluation.candidate.get(f.slice, {}).get(name)
         then = evaluation.baseline.get(f.slice, {}).get(name)
@@ -172,7 +182,13 @@ def _failures(evaluation: EvaluationView, baseline: str | None) -> list[str]:
         "upper bound",
         "change needed",
     ]
-    parts = [f"<div id=why-not>{H.table(headers, rows, ['bad'] * len(rows))}</div>"]
+    parts = ["<div id=why-not>"]
+    if rows:
+        parts[0] += H.table(headers, rows, ["bad"] * len(rows))
+    if ours:
+        items = "".join(f"<li>{H.esc(rule_failure_text(f))}</li>" for f in ours)
+        parts[0] += f"<p>Our blessing rules (the config's evaluation section):</p><ul>{items}</ul>"
+    parts[0] += "</div>"
     if evaluation.baseline:
         fell = sorted(evaluation.changes(), key=lambda c: c.change)  # the largest drops first
         parts += _moved(fell, baseline or "none", MOVED_IN_WHY, "fell most")
@@ -431,12 +447,26 @@ def _label_table(gate) -> str:
 
 
 def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -> list[str]:
-    parts = _slice_table(evaluation.candidate)
+    parts = _rule_checks(evaluation)
+    parts += _slice_table(evaluation.candidate)
     parts += _weak_slices(evaluation.candidate)
     parts += _curves(evaluation, baseline)
     if baseline and evaluation.baseline and moved:
         parts += _moved(evaluation.changes(), baseline, MOVED_SHOWN, "moved most")
     return parts
+
+
+def _rule_checks(evaluation: EvaluationView) -> list[str]:
+    """Our blessing rules' verdicts: a failure blocked blessing; a rule not judged (a slice
+    with too few examples, no quick baseline) did not."""
+    if not evaluation.rule_checks:
+        return []
+    marks = {FAILED: "bad", NOT_JUDGED: "flag"}
+    items = "".join(
+        f"<li class='{marks.get(c.verdict, '')}'>{H.esc(rule_check_text(c))}</li>"
+        for c in evaluation.rule_checks
+    )
+    return [f"<h3>Blessing rules</h3><ul id=blessing-rules>{items}</ul>"]
 
 
 def _quick_baseline(run: RunView) -> str:

@@ -106,6 +106,23 @@ def test_runtime_parameters_are_declared_with_their_defaults(compiled, profile, 
     }
 
 
+def test_the_evaluator_task_judges_the_same_rules_with_the_trainers_model_run(compiled, config):
+    """One Evaluator for both placements: on Kubeflow too it reads the Trainer's quick
+    baseline and carries the config's blessing rules."""
+    doc, _ = compiled
+    evaluator = doc["pipelineSpec"]["root"]["dag"]["tasks"]["Evaluator"]["inputs"]
+    assert evaluator["artifacts"]["model_run"]["taskOutputArtifact"] == {
+        "outputArtifactKey": "model_run",
+        "producerTask": "Trainer",
+    }
+    rules = evaluator["parameters"]["blessing_rules"]["runtimeValue"]["constant"]
+    assert rules == config.evaluation.rules.to_json()
+    executor = _executors(doc)["Evaluator_executor"]["container"]["args"]
+    assert executor[executor.index("--executor_class_path") + 1] == (
+        "components.evaluator._Executor"
+    )
+
+
 def _executors(spec: dict) -> dict:
     return spec["pipelineSpec"]["deploymentSpec"]["executors"]
 

@@ -316,3 +316,107 @@ def test_the_monitoring_section_is_read_typed_and_may_be_left_out(taxi_raw):
     taxi_raw["monitoring"] = {"window": "90s", "quality_floors": {"recall": 0.5}}
     monitoring = config_from_dict(taxi_raw, source="taxi.yaml").monitoring
     assert (monitoring.window_seconds, monitoring.quality_floors) == (90, (("recall", 0.5),))
+
+
+HOUR_RULE = {"slice": {"trip_start_hour": 19}, "metric": "auc", "lower_bound": 0.8}
+
+
+def test_the_blessing_rules_are_read_typed_and_may_be_left_out(taxi_raw):
+    from components.blessing_rules import BeatsBaseline, BlessingRules, SliceThreshold
+
+    assert config_from_dict(taxi_raw).evaluation.rules == BlessingRules()
+    taxi_raw["evaluation"]["slices"].append(["payment_type", "trip_start_hour"])
+    taxi_raw["evaluation"]["beats_baseline"] = {"metric": "auc"}
+    taxi_raw["evaluation"]["slice_thresholds"] = [
+        {"slice": {"payment_type": "Credit Card"}, "metric": "f1_score", "upper_bound": 0.99},
+        dict(HOUR_RULE, slice={"trip_start_hour": 3, "payment_type": "Cash"}, min_examples=20),
+    ]
+    assert config_from_dict(taxi_raw).evaluation.rules == BlessingRules(
+        beats_baseline=BeatsBaseline("auc", 0.0),
+        slice_thresholds=(
+            SliceThreshold((("payment_type", "Credit Card"),), "f1_score", None, 0.99, 100),
+            SliceThreshold(
+                (("payment_type", "Cash"), ("trip_start_hour", 3)), "auc", 0.8, None, 20
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "rule, value, message",
+    [
+        (
+            "beats_baseline",
+            {"metric": "f1_score"},
+            "'evaluation.beats_baseline.metric' must be auc (what the quick baseline measures "
+            "for a binary label), got 'f1_score'",
+        ),
+        ("beats_baseline", {"margin": "big"}, "'evaluation.beats_baseline.margin' must be float"),
+        (
+            "beats_baseline",
+            {"margin": 2},
+            "'evaluation.beats_baseline.margin' must be within -1..1",
+        ),
+        ("beats_baseline", {"metirc": "auc"}, "unknown key 'evaluation.beats_baseline.metirc'"),
+        ("beats_baseline", None, "'evaluation.beats_baseline' must be dict, got None"),
+        ("slice_thresholds", HOUR_RULE, "'evaluation.slice_thresholds' must be list"),
+        ("slice_thresholds", ["hour"], "'evaluation.slice_thresholds[0]' must be a mapping"),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, slice={"fare": 5})],
+            "'evaluation.slice_thresholds[0].slice' must name the columns of one configured "
+            "slice (evaluation.slices: trip_start_hour, payment_type), got ['fare']: TFMA "
+            "computes only those",
+        ),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, slice={"trip_start_hour": 3, "payment_type": "Cash"})],
+            "'evaluation.slice_thresholds[0].slice' must name the columns of one configured",
+        ),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, slice={})],
+            "'evaluation.slice_thresholds[0].slice' must name the columns of one configured",
+        ),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, slice={"trip_start_hour": True})],
+            "'evaluation.slice_thresholds[0].slice.trip_start_hour' must be a text or number",
+        ),
+        (
+            "slice_thresholds",
+            [HOUR_RULE, dict(HOUR_RULE, metric="auc_roc")],
+            "'evaluation.slice_thresholds[1].metric' 'auc_roc' is not a metric of a binary label",
+        ),
+        (
+            "slice_thresholds",
+            [{"slice": {"trip_start_hour": 19}, "metric": "auc"}],
+            "'evaluation.slice_thresholds[0].lower_bound' or upper_bound is required",
+        ),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, min_examples=0)],
+            "'evaluation.slice_thresholds[0].min_examples' must be > 0",
+        ),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, lower_bound="high")],
+            "'evaluation.slice_thresholds[0].lower_bound' must be float",
+        ),
+        (
+            "slice_thresholds",
+            [dict(HOUR_RULE, bound=0.8)],
+            "unknown key 'evaluation.slice_thresholds[0].bound'",
+        ),
+    ],
+)
+def test_each_bad_blessing_rule_is_one_line_naming_the_file_and_key(
+    taxi_raw, tmp_path, rule, value, message
+):
+    taxi_raw["evaluation"][rule] = value
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(taxi_raw))
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert str(refused.value).startswith(f"{path}: ") and "\n" not in str(refused.value)
+    assert message in str(refused.value)

@@ -250,3 +250,20 @@ def test_a_text_label_that_could_not_match_is_refused_before_anything_runs(
     with pytest.raises(SchemaError) as refused:
         check_schema_covers_config(read_schema(schema), broken)
     assert str(refused.value) == message
+
+
+def test_the_evaluator_reads_the_trainers_model_run_and_its_rules_key_its_cache(config):
+    """The quick baseline comes from the Trainer's ModelRun; the rules are an execution
+    property, so a changed rule evaluates again (and an unchanged one stays cached)."""
+    import dataclasses
+
+    from components.blessing_rules import BeatsBaseline, BlessingRules
+
+    before = _node(_build(config), "Evaluator")
+    assert before.inputs["model_run"].producer_component_id == "Trainer"
+    rules = BlessingRules(beats_baseline=BeatsBaseline("auc", 0.01))
+    evaluation = dataclasses.replace(config.evaluation, rules=rules)
+    after = _node(_build(dataclasses.replace(config, evaluation=evaluation)), "Evaluator")
+    assert BlessingRules.from_json(before.exec_properties["blessing_rules"]) == BlessingRules()
+    assert BlessingRules.from_json(after.exec_properties["blessing_rules"]) == rules
+    assert before.exec_properties["eval_config"] == after.exec_properties["eval_config"]

@@ -25,6 +25,20 @@ GATE = GateReport(
 )
 FAILURE = ThresholdFailure("overall", "auc", 0.81, 0.85, None, None)
 DROP = ThresholdFailure("overall", "auc", -0.06, None, None, -0.01, is_diff=True)  # max_drop
+SLICE = ThresholdFailure(  # evaluation.slice_thresholds
+    "payment_type=Credit Card", "auc", 0.62, 0.8, None, None, rule="slice_threshold", examples=412
+)
+QUICK = ThresholdFailure(  # evaluation.beats_baseline, margin 0.01
+    "overall",
+    "auc",
+    0.9398,
+    0.9538,
+    None,
+    None,
+    rule="beats_baseline",
+    examples=2560,
+    against=0.9438,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +61,13 @@ DROP = ThresholdFailure("overall", "auc", -0.06, None, None, -0.01, is_diff=True
             [DROP],
             "Not blessed, nothing pushed: auc -0.0600 against the latest blessed model on "
             "overall, needs a change >= -0.0100.",
+        ),
+        (
+            dict(nodes=FULL, blessed=False),
+            [SLICE, QUICK],
+            "Not blessed, nothing pushed: payment_type=Credit Card: auc 0.6200 fails >= 0.8 "
+            "(slice threshold, 412 examples); auc 0.9398 (ours) does not beat the quick "
+            "baseline's 0.9438 by 0.01: needs >= 0.9538 (both on the Trainer's 2560 eval rows).",
         ),
         (
             dict(nodes={"ExampleGate": "failed"}, gate_stopped=True, provenance={"span": "4"}),

@@ -1,0 +1,128 @@
+"""RuledEvaluator: TFX's Evaluator, then our blessing rules (`blessing_rules.py`), in one step.
+
+Used by both placements (local and Kubeflow), so a model is blessed by the same rules wherever
+it runs. TFMA evaluates and blesses as TFX 1.16's executor does; then the rules are judged on
+the metrics TFMA wrote and on the Trainer's quick baseline (its ModelRun, an extra input), their
+verdicts written beside TFMA's files (`metadata.evaluation.RULE_CHECKS_FILE`), and a failed rule
+turns a blessing into a non-blessing exactly as TFX writes one: the `NOT_BLESSED` file in place
+of `BLESSED`, and the `blessed` custom property 0, which `LatestBlessedModelStrategy` and
+`BlessedPusher` read.
+
+On Kubeflow the baseline model may be an empty ServedModel (no version served yet,
+`served_baseline.py`): then TFMA judges without one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow_model_analysis as tfma
+from tfx import types
+from tfx.components.evaluator import constants
+from tfx.components.evaluator import executor as evaluator_executor
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.dsl.io import fileio
+from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+from tfx.utils import io_utils, json_utils
+
+from components.blessing_rules import BlessingRules, judge
+from metadata import names
+from metadata.evaluation import FAILED, RULE_CHECKS_FILE, rule_checks_json, slice_metrics
+from models.quick_baseline import QUICK_BASELINE_FILE
+
+MODEL_RUN_KEY = "model_run"  # the Trainer's ModelRun: where its quick baseline is
+BLESSING_RULES_KEY = "blessing_rules"  # BlessingRules as JSON
+
+
+class RuledEvaluatorSpec(standard_component_specs.EvaluatorSpec):
+    PARAMETERS = {
+        **standard_component_specs.EvaluatorSpec.PARAMETERS,
+        BLESSING_RULES_KEY: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS = {
+        **standard_component_specs.EvaluatorSpec.INPUTS,
+        MODEL_RUN_KEY: ChannelParameter(type=standard_artifacts.ModelRun, optional=True),
+    }
+
+
+def withhold_blessing(blessing) -> None:
+    """Make a ModelBlessing say "not blessed", as TFX's Evaluator writes one."""
+    blessed = os.path.join(blessing.uri, constants.BLESSED_FILE_NAME)
+    if fileio.exists(blessed):
+        fileio.remove(blessed)
+    io_utils.write_string_file(os.path.join(blessing.uri, constants.NOT_BLESSED_FILE_NAME), "")
+    blessing.set_int_custom_property(
+        constants.ARTIFACT_PROPERTY_BLESSED_KEY, constants.NOT_BLESSED_VALUE
+    )
+
+
+def _quick_baseline(model_runs) -> dict | None:
+    """The Trainer's quick baseline against ours, None when it wrote none."""
+    if not model_runs:
+        return None
+    path = os.path.join(model_runs[0].uri, QUICK_BASELINE_FILE)
+    if not fileio.exists(path):
+        return None
+    with fileio.open(path) as f:
+        return json.loads(f.read())
+
+
+class _Executor(evaluator_executor.Executor):
+    def Do(self, input_dict, output_dict, exec_properties):
+        key = standard_component_specs.BASELINE_MODEL_KEY
+        baseline = input_dict.get(key) or []
+        if baseline and all(  # an empty ServedModel (Kubeflow's first run): no baseline
+            m.has_custom_property(names.SERVING_VERSION)
+            and m.get_int_custom_property(names.SERVING_VERSION) == 0
+            for m in baseline
+        ):
+            input_dict = {k: v for k, v in input_dict.items() if k != key}
+        super().Do(input_dict, output_dict, exec_properties)
+
+        rules = BlessingRules.from_json(exec_properties.get(BLESSING_RULES_KEY) or "{}")
+        evaluation_uri = output_dict[standard_component_specs.EVALUATION_KEY][0].uri
+        checks = judge(
+            rules, slice_metrics(evaluation_uri), _quick_baseline(input_dict.get(MODEL_RUN_KEY))
+        )
+        io_utils.write_string_file(
+            os.path.join(evaluation_uri, RULE_CHECKS_FILE), rule_checks_json(checks)
+        )
+        blessing = output_dict[standard_component_specs.BLESSING_KEY][0]
+        if any(c.verdict == FAILED for c in checks):
+            withhold_blessing(blessing)
+
+
+class RuledEvaluator(base_beam_component.BaseBeamComponent):
+    """TFX's Evaluator (its spec, executor and outputs) with our blessing rules and the
+    Trainer's ModelRun as inputs. TFX's `Evaluator.__init__` builds its own spec class, so this
+    builds the spec it would, plus the two."""
+
+    SPEC_CLASS = RuledEvaluatorSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(_Executor)
+
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        model: types.BaseChannel,
+        eval_config: tfma.EvalConfig,
+        baseline_model: types.BaseChannel | None = None,
+        model_run: types.BaseChannel | None = None,
+        blessing_rules: BlessingRules | None = None,
+    ):
+        super().__init__(
+            spec=RuledEvaluatorSpec(
+                examples=examples,
+                model=model,
+                baseline_model=baseline_model,
+                model_run=model_run,
+                eval_config=eval_config,
+                # As TFX's Evaluator passes them unset: the 'eval' split, no fairness metrics.
+                example_splits=json_utils.dumps(None),
+                fairness_indicator_thresholds=json_utils.dumps(None),
+                blessing_rules=(blessing_rules or BlessingRules()).to_json(),
+                evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+                blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+            )
+        )
