@@ -34,7 +34,17 @@ from metadata.reader import ArtifactView, ExecutionView, RunView
 from pipeline.outcome import PlannedRun, Result, RunOutcome
 
 SHOWN_METRICS = (*EVALUATION_METRICS, "example_count")
-_DIFF_METRICS = ("auc", "binary_accuracy", "precision", "recall", "example_count")
+_DIFF_METRICS = (
+    "auc",
+    "binary_accuracy",
+    "precision",
+    "recall",
+    "accuracy",  # multiclass
+    "macro_f1_score",
+    "r_squared",  # regression
+    "root_mean_squared_error",
+    "example_count",
+)
 _TREE_PROPERTIES = (
     "split_names",
     "span",
@@ -645,6 +655,11 @@ def monitor_report(report) -> None:
             f"  quality v{entry.version} {entry.role:<9} {q.labels:>6} labels  auc "
             f"{_figure(q.auc)}  precision {_figure(q.precision)}  recall {_figure(q.recall)}"
             f"{judged}"
+        )
+    if report.quality_kind != "binary":
+        print(
+            f"  quality: not measured for a {report.quality_kind} label (AUC, precision and "
+            "recall from feedback are a binary model's)"
         )
     if not report.windows:
         print("  nothing logged in this range")

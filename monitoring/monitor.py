@@ -111,6 +111,7 @@ class MonitorReport:
     unmatched_labels: int = 0  # feedback naming no logged answer
     withdrawn: Rollout | None = None  # the canary withdrawn by `rollback_canary`
     withdraw_failed: str | None = None  # why a withdrawal the findings called for failed
+    quality_kind: str = F.BINARY  # the label's kind: quality is measured for binary only
 
     @property
     def predictions(self) -> int:
@@ -158,6 +159,7 @@ def monitor(
         window_seconds=length,
         windows=tuple(r for r in reports if r.requests or r.groups),
         quality=tuple(qualities),
+        quality_kind=config.model.label.kind,
         alerts=tuple(alerts),
         recorded=(),
         page=None,

@@ -74,7 +74,7 @@ def test_a_slice_below_its_bound_blocks_blessing_and_is_named_with_its_value(run
 
 def test_the_quick_baseline_margin_blocks_blessing_and_names_both_aucs(runs):
     out = runs["blocked"]["out"]
-    theirs, ours = re.search(r"AUC (0\.\d{4}) against ours (0\.\d{4})", out).groups()
+    theirs, ours = re.search(r"auc (0\.\d{4}) against ours (0\.\d{4})", out).groups()
     line = (
         f"auc {ours} (ours) does not beat the quick baseline's {theirs} by 0.5: needs >= "
         f"{float(theirs) + 0.5:.4f}"

@@ -53,7 +53,7 @@ def test_a_run_page_renders_in_a_real_browser_with_nothing_fetched(runs, tmp_pat
     assert seen.texts["#outcome"].startswith(outcome)
     assert "auc" in seen.texts["#slice-table"] and "overall" in seen.texts["#slice-table"]
     assert "span 1 · accepted" in seen.texts["#lineage svg"]
-    assert re.search(r"AUC 0\.\d{4} against ours 0\.\d{4}", seen.texts["#quick-baseline"])
+    assert re.search(r"auc 0\.\d{4} against ours 0\.\d{4}", seen.texts["#quick-baseline"])
     if name == "strict":  # the baseline named by the version it was pushed as
         before = [runs[n]["summary"].pushed_version for n in ("fresh", "data_edited")]
         pushed = max(v for v in before if v is not None)  # the latest blessed model
