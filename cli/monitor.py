@@ -87,13 +87,15 @@ def handle_replay(args) -> int:
     import pathlib
 
     from pipeline.config import load_config
-    from pipeline.schema import read_schema
+    from pipeline.schema import read_schema, with_label_classes
     from serving.examples import RequestSchema
     from serving.replay import replay
 
     config = load_config(args.config)
+    schema = read_schema(config.schema_file)
+    config = with_label_classes(schema, config)  # feedback names a class by its index
     features = [f.name for f in config.model.features]
-    request = RequestSchema.from_schema(read_schema(config.schema_file), features)
+    request = RequestSchema.from_schema(schema, features)
     done = replay(
         args.url,
         config.name,

@@ -24,6 +24,7 @@ from metadata.evaluation import (
     WeakSlice,
     defined,
     error_counted,
+    key_metric,
     per_class,
     rule_check_text,
     rule_failure_text,
@@ -271,7 +272,7 @@ def threshold_failure(failure: ThresholdFailure) -> str:
     if failure.is_diff:  # a max_drop: the value is the change against the baseline
         return (
             f"{failure.slice}: {failure.metric} changed {failure.value:+.4f} against the "
-            f"baseline, fails change >= {failure.min_change:.4f}"
+            f"baseline, fails change {failure.needed_change}"
         )
     bounds = []
     if failure.lower_bound is not None:
@@ -279,7 +280,7 @@ def threshold_failure(failure: ThresholdFailure) -> str:
     if failure.upper_bound is not None:
         bounds.append(f"<= {failure.upper_bound}")
     if failure.min_change is not None:
-        bounds.append(f"change vs baseline >= {failure.min_change:.4f}")
+        bounds.append(f"change vs baseline {failure.needed_change}")
     return (
         f"{failure.slice}: {failure.metric} = {failure.value:.4f} fails "
         f"{' and '.join(bounds) or 'its threshold'}"
@@ -594,8 +595,9 @@ def models(found) -> None:
     if not found:
         print("tfxp: no version pushed yet")
     for m in found:
-        auc = m.metrics.get("auc")
-        shown = f"auc {auc:.4f}" if auc is not None else "no evaluation"
+        name = key_metric(m.metrics)
+        value = m.metrics.get(name)
+        shown = f"{name} {value:.4f}" if value is not None else "no evaluation"
         print(
             f"{m.version:>12}  {m.role:<24} span {m.span or '?':<3} {shown:<12} "
             f"{'blessed' if m.blessed else 'not blessed' if m.blessed is False else '?':<11} "

@@ -1,8 +1,9 @@
 """Blessing rules TFX's Evaluator cannot express, judged on what it computed.
 
 - `beats_baseline`: our model must beat the quick baseline (`models/quick_baseline.py`, the
-  logistic regression the Trainer fits on the same transformed features) by at least `margin`
-  on `metric`, both measured by the Trainer on the same eval rows. A tie at margin 0 passes.
+  linear model the Trainer fits on the same transformed features) by at least `margin` on
+  `metric`, the label kind's key metric, both measured by the Trainer on the same eval rows.
+  A tie at margin 0 passes.
 - `slice_thresholds`: a named slice's metric within bounds. TFMA's own per-slice thresholds
   would block a model on a slice of three examples; here a slice with fewer than
   `min_examples` examples in the eval split is not judged, and says so.
@@ -144,6 +145,10 @@ def _baseline_check(rule: BeatsBaseline, quick: Mapping[str, Any] | None) -> Rul
     )
     if quick is None:
         return dataclasses.replace(check, reason="the Trainer wrote no quick baseline")
+    if quick.get("metric") != rule.metric:
+        return dataclasses.replace(
+            check, reason=f"the quick baseline measured {quick.get('metric')}, not {rule.metric}"
+        )
     if theirs is None or ours is None:
         return dataclasses.replace(
             check,

@@ -30,6 +30,7 @@ from tfx.utils import io_utils, json_utils
 from components.blessing_rules import BlessingRules, judge
 from metadata import names
 from metadata.evaluation import FAILED, RULE_CHECKS_FILE, rule_checks_json, slice_metrics
+from models import quick_baseline
 from models.quick_baseline import QUICK_BASELINE_FILE
 
 MODEL_RUN_KEY = "model_run"  # the Trainer's ModelRun: where its quick baseline is
@@ -40,6 +41,8 @@ class RuledEvaluatorSpec(standard_component_specs.EvaluatorSpec):
     PARAMETERS = {
         **standard_component_specs.EvaluatorSpec.PARAMETERS,
         BLESSING_RULES_KEY: ExecutionParameter(type=str, optional=True),
+        # Our metrics' and rules' code: a change to it re-evaluates (the cache key).
+        "code_sha256": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         **standard_component_specs.EvaluatorSpec.INPUTS,
@@ -66,7 +69,7 @@ def _quick_baseline(model_runs) -> dict | None:
     if not fileio.exists(path):
         return None
     with fileio.open(path) as f:
-        return json.loads(f.read())
+        return quick_baseline.read(json.loads(f.read()))
 
 
 class _Executor(evaluator_executor.Executor):
@@ -110,6 +113,7 @@ class RuledEvaluator(base_beam_component.BaseBeamComponent):
         baseline_model: types.BaseChannel | None = None,
         model_run: types.BaseChannel | None = None,
         blessing_rules: BlessingRules | None = None,
+        code_sha256: str | None = None,
     ):
         super().__init__(
             spec=RuledEvaluatorSpec(
@@ -122,6 +126,7 @@ class RuledEvaluator(base_beam_component.BaseBeamComponent):
                 example_splits=json_utils.dumps(None),
                 fairness_indicator_thresholds=json_utils.dumps(None),
                 blessing_rules=(blessing_rules or BlessingRules()).to_json(),
+                code_sha256=code_sha256,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             )

@@ -135,7 +135,7 @@ def ExampleGate(
     records_dir: Parameter[str] = "",  # Kubeflow: verdicts kept on storage (span_records.py)
 ) -> None:
     """Fail the run (DataGateError) on any finding not allowed; else publish `accepted`."""
-    from models.features import Label
+    from models.features import BINARY, Label
 
     limits = Validation.from_json(validation)
     label_rule = Label(**json.loads(label))
@@ -177,8 +177,11 @@ def ExampleGate(
             findings, rows = findings + found, rows + measured
 
     counts = {split: _label_counts(examples, split, schema_proto, label_rule) for split in splits}
+    binary = label_rule.kind == BINARY  # a positive rate is a binary label's
     previous_rate = (
-        previous.get_float_custom_property(names.LABEL_POSITIVE_RATE) if previous else None
+        previous.get_float_custom_property(names.LABEL_POSITIVE_RATE)
+        if previous and binary
+        else None
     )
     previous_span = span_of(previous) if previous else None
     findings += label_findings(label_rule.name, counts, previous_rate, previous_span, limits.label)
@@ -218,7 +221,7 @@ def ExampleGate(
     with fileio.open(os.path.join(accepted.uri, names.GATE_REPORT_FILE), "w") as handle:
         handle.write(report.to_json())
     accepted.set_int_custom_property(names.SPAN, span)
-    if "train" in counts:
+    if "train" in counts and label_rule.kind == BINARY:
         accepted.set_float_custom_property(names.LABEL_POSITIVE_RATE, counts["train"].positive_rate)
     accepted.set_string_custom_property(
         names.ALLOWED, json.dumps(sorted({entry for _, entry in report.allowed}))

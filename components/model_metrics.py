@@ -55,7 +55,8 @@ class _Combiner(beam.CombineFn):
                 continue
             y = float(np.asarray(label).reshape(-1)[0])
             p = float(np.asarray(prediction).reshape(-1)[0])
-            accumulator += weight * np.array([1.0, y, y * y, (y - p) ** 2])
+            if math.isfinite(y):  # a missing target, allowed through the gate, is not scored
+                accumulator += weight * np.array([1.0, y, y * y, (y - p) ** 2])
         return accumulator
 
     def merge_accumulators(self, accumulators: Iterable[np.ndarray]) -> np.ndarray:

@@ -79,6 +79,14 @@ class ThresholdFailure:
     rule: str = TFMA_THRESHOLD
     examples: int | None = None  # a slice threshold's slice size in the eval split
     against: float | None = None  # beats_baseline: the quick baseline's value (ours is `value`)
+    lower_is_better: bool = False  # an error (RMSE, MAE): its change is bounded from above
+
+    @property
+    def needed_change(self) -> str:
+        """The change against the baseline the model needed: `>= -0.0100` for a score, `<=
+        0.0100` for an error, which may grow by at most its `max_drop`."""
+        change = self.min_change if self.min_change is not None else 0.0
+        return f"{'<=' if self.lower_is_better else '>='} {change:.4f}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,6 +268,8 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
                         else None
                     ),
                     is_diff=is_diff,
+                    lower_is_better=threshold.change_threshold.direction
+                    == tfma.MetricDirection.LOWER_IS_BETTER,
                 )
             )
     return failures + [c.failure() for c in rule_checks(evaluation_uri) if c.verdict == FAILED]

@@ -79,6 +79,9 @@ def build_keras_model(
 def target_scale(batches: list) -> tuple[float, float]:
     """Mean and standard deviation of a regression target over training batches."""
     labels = np.concatenate([np.asarray(y, dtype=np.float64).reshape(-1) for _, y in batches])
+    labels = labels[np.isfinite(labels)]  # a missing target (allowed through the gate)
+    if not len(labels):
+        return 0.0, 1.0
     return float(labels.mean()), float(labels.std()) or 1.0
 
 
@@ -190,11 +193,21 @@ def train(
     mean, std = target_scale
 
     def loss_of(labels: tf.Tensor, scores: tf.Tensor) -> tf.Tensor:
+        # A row without a valid label (a class outside `classes`, a missing target: only
+        # when the gate was told to allow them) weighs nothing rather than poisoning the loss.
         if label.kind == F.MULTICLASS:
-            return keras.losses.SparseCategoricalCrossentropy()(tf.reshape(labels, [-1]), scores)
+            labels = tf.reshape(labels, [-1])
+            known = tf.cast(labels >= 0, tf.float32)
+            return keras.losses.SparseCategoricalCrossentropy()(
+                tf.maximum(labels, 0), scores, sample_weight=known
+            )
         labels = tf.cast(tf.reshape(labels, [-1, 1]), tf.float32)
         if label.kind == F.REGRESSION:
-            return tf.reduce_mean(tf.square((scores - labels) / std))
+            known = tf.math.is_finite(labels)
+            errors = tf.where(known, (scores - labels) / std, 0.0)
+            return tf.reduce_sum(tf.square(errors)) / tf.maximum(
+                tf.reduce_sum(tf.cast(known, tf.float32)), 1.0
+            )
         return keras.losses.BinaryCrossentropy()(labels, scores)
 
     @tf.function(autograph=False)
@@ -226,6 +239,8 @@ def evaluate(
     y_score, y_true = np.concatenate(scores), np.concatenate(labels)
     if width == 1:
         y_score = y_score.reshape(-1)
+    known = quick_baseline.labelled(label.kind, y_true)
+    y_true, y_score = y_true[known], y_score[known]
     metric = quick_baseline.KEY_METRICS[label.kind]
     return {
         metric: quick_baseline.score(label.kind, y_true, y_score),

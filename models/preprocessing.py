@@ -78,10 +78,8 @@ def derive_label(inputs: Mapping[str, Any], label: F.Label) -> tf.Tensor:
     if label.kind == F.REGRESSION:
         return _dense(_to_float(inputs[label.column]), float("nan"))
     if label.kind == F.MULTICLASS:
-        value = inputs[label.column]
-        if value.dtype in (tf.float32, tf.float64):  # integer codes read as numbers
-            value = _cast_values(value, tf.int64)
-        text = tf.strings.strip(_as_strings(value))
+        # Text, or integer codes (a FLOAT column is refused when the config is checked).
+        text = tf.strings.strip(_as_strings(inputs[label.column]))
         # Compared with each class, no lookup table: a table in a Transform graph needs an
         # initializer Transform tracks, and a label has a handful of classes.
         matches = tf.stack([tf.equal(text, c) for c in label.classes], axis=1)

@@ -44,6 +44,14 @@ def _design(
     return np.vstack(blocks), np.concatenate(labels)
 
 
+def labelled(kind: str, y: np.ndarray) -> np.ndarray:
+    """Which rows hold a valid label: a class index (not -1, a value outside the classes) or a
+    finite target; only rows the gate was told to allow lack one."""
+    if kind == F.MULTICLASS:
+        return y >= 0
+    return np.isfinite(y.astype(np.float64)) if kind == F.REGRESSION else np.ones(len(y), bool)
+
+
 def score(kind: str, y_true: np.ndarray, y_score: np.ndarray) -> float | None:
     """The kind's key metric of scores against labels; None when it is undefined (one class
     only, or a constant target)."""
@@ -71,6 +79,10 @@ def compare(
     kind = inputs.label.kind
     x_train, y_train = _design(train_batches, inputs, sizes)
     x_eval, y_eval = _design(eval_batches, inputs, sizes)
+    known = labelled(kind, y_train)
+    x_train, y_train = x_train[known], y_train[known]
+    known = labelled(kind, y_eval)
+    x_eval, y_eval, our_scores = x_eval[known], y_eval[known], our_scores[known]
     result: dict[str, Any] = {
         "metric": KEY_METRICS[kind],
         "train_rows": int(len(y_train)),
@@ -95,6 +107,17 @@ def compare(
     else:
         result["baseline"] = score(kind, y_eval, predicted[:, 1])
     return result
+
+
+def read(result: Any) -> dict[str, Any] | None:
+    """A comparison as `compare` returns it, also from a file or run fact written before the
+    figures were named by metric (`auc`, `ours_auc`: a binary label's); None if not one."""
+    if not isinstance(result, Mapping):
+        return None
+    if "metric" in result or "auc" not in result:
+        return dict(result)
+    old = dict(result)
+    return {**old, "metric": "auc", "baseline": old.pop("auc"), "ours": old.pop("ours_auc", None)}
 
 
 def to_json(result: Mapping[str, Any]) -> str:

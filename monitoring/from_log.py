@@ -23,7 +23,7 @@ from models import features as F
 from monitoring.traffic import Scored, read_traffic
 from pipeline.config import PipelineConfig
 from pipeline.csv_table import CsvProblem, read_csv
-from pipeline.schema import read_schema
+from pipeline.schema import read_schema, with_label_classes
 from pipeline.spans import DataError, span_files, spans
 from serving.prediction_log import predictions_dir
 
@@ -84,8 +84,9 @@ def export_span(config: PipelineConfig, span: int | None = None) -> Export:
             "send labels to POST /v1/feedback first"
         )
     header = _header(config, max(existing))
-    types = {f.name: f.type for f in read_schema(config.schema_file).feature}
-    label = config.model.label
+    schema = read_schema(config.schema_file)
+    types = {f.name: f.type for f in schema.feature}
+    label = with_label_classes(schema, config).model.label
     written = [
         (row, raw) for row in rows if (raw := label.underive(row.label, row.features)) is not None
     ]

@@ -59,6 +59,9 @@ from pipeline.schema import check_schema_covers_config, read_schema, with_label_
 from pipeline.spans import SPAN_PATTERN
 
 GATE_MODULE = ExampleGate.__module__
+# What the Evaluator runs of ours beside TFMA: the step (with its rules and the evaluation
+# reader it imports) and our metrics, which TFMA loads by name.
+EVALUATOR_MODULES = (RuledEvaluator.__module__, model_metrics.__name__)
 CODE_ROOT = PROJECT_ROOT  # where code fingerprints find modules (a test points it at a copy)
 
 
@@ -250,6 +253,7 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         eval_config=eval_config(config),
         model_run=trainer.outputs["model_run"],
         blessing_rules=config.evaluation.rules,
+        code_sha256=code_fingerprint(*EVALUATOR_MODULES, root=CODE_ROOT),
     ).with_id(names.EVALUATOR)
     pusher = BlessedPusher(
         model=trainer.outputs["model"],

@@ -33,6 +33,7 @@ from metadata.reader import (
 )
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
+from models import quick_baseline
 from models.quick_baseline import QUICK_BASELINE_FILE
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
@@ -322,7 +323,7 @@ def _outcome(
         rule_checks=tuple(rule_checks(evaluation)) if evaluation and not data_only else (),
         weak_slices=tuple(weak_slices(table)),
         quick_baseline=(
-            json.loads(baseline_file.read_text())
+            quick_baseline.read(json.loads(baseline_file.read_text()))
             if baseline_file and baseline_file.is_file() and not data_only
             else None
         ),

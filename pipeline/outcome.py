@@ -36,7 +36,9 @@ class RunOutcome:
     metrics: dict[str, float]  # the candidate's overall metrics on the eval split
     threshold_failures: tuple[ThresholdFailure, ...]  # why it was not blessed (ours included)
     weak_slices: tuple[WeakSlice, ...]  # where the candidate's errors concentrate
-    quick_baseline: dict | None  # models.quick_baseline's result: its AUC and ours, same rows
+    quick_baseline: (
+        dict | None
+    )  # models.quick_baseline's result: its key metric and ours, same rows
     serving_dir: str
     metadata_path: str
     pipeline_root: str

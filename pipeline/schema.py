@@ -138,6 +138,14 @@ def _check_numeric_columns(schema: schema_pb2.Schema, config: PipelineConfig) ->
             )
     label = config.model.label
     if label.kind == F.MULTICLASS:  # text or integer codes, compared as text
+        kind = types[label.column]
+        codes = [c for c in label.classes if not c.lstrip("-").isdigit()]
+        if kind == schema_pb2.FLOAT or (kind == schema_pb2.INT and codes):
+            raise SchemaError(
+                f"label column {label.column!r} is {schema_pb2.FeatureType.Name(kind)} in "
+                f"{config.schema_file.name}, but a multiclass label is text or integer codes"
+                + (f": {codes[0]!r} is not an integer" if codes and kind == schema_pb2.INT else "")
+            )
         return
     if label.kind == F.REGRESSION and types[label.column] not in _NUMBER_TYPES:
         raise SchemaError(

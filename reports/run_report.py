@@ -34,6 +34,7 @@ from metadata.evaluation import (
     weak_slices,
 )
 from metadata.reader import QUICK_BASELINE, MetadataReader, RunView, fact_value
+from models import quick_baseline
 from pipeline.config import PipelineConfig
 from reports import html as H
 from reports.run_graph import run_graph
@@ -132,12 +133,12 @@ def _failure_text(failure) -> str:
         if failure.lower_bound is not None
         else f"<= {failure.upper_bound:g}"
         if failure.upper_bound is not None
-        else f"change vs the latest blessed model >= {failure.min_change:g}"
+        else f"change vs the latest blessed model {failure.needed_change}"
     )
     if failure.is_diff:  # a max_drop: the value is the change against the baseline
         return (
             f"{failure.metric} {failure.value:+.4f} against the latest blessed model on "
-            f"{failure.slice}, needs a change >= {failure.min_change:.4f}"
+            f"{failure.slice}, needs a change {failure.needed_change}"
         )
     return f"{failure.metric} {failure.value:.4f} on {failure.slice}, needs {bound}"
 
@@ -471,7 +472,9 @@ def _rule_checks(evaluation: EvaluationView) -> list[str]:
 
 def _quick_baseline(run: RunView) -> str:
     """Ours against a logistic regression on the same transformed features and rows."""
-    result = fact_value(QUICK_BASELINE, run.provenance.get(QUICK_BASELINE, "null"))
+    result = quick_baseline.read(
+        fact_value(QUICK_BASELINE, run.provenance.get(QUICK_BASELINE, "null"))
+    )
     if not isinstance(result, dict) or None in (result.get("baseline"), result.get("ours")):
         return "<p id=quick-baseline>Quick baseline: not measured for this run.</p>"
     worse = result["ours"] < result["baseline"]

@@ -57,7 +57,7 @@ def test_underive_writes_values_that_derive_back_to_the_label(label, wanted):
 
 KINDS = [
     F.Label("species", "species", kind=F.MULTICLASS, classes=("setosa", "virginica", "other")),
-    F.Label("grade", "grade", kind=F.MULTICLASS, classes=("0", "1", "2")),  # codes, as numbers
+    F.Label("grade", "grade", kind=F.MULTICLASS, classes=("0", "1", "2")),  # integer codes
     F.Label("price", "price", kind=F.REGRESSION),
 ]
 KIND_ROWS = [
@@ -71,13 +71,13 @@ KIND_ROWS = [
 
 def _graph_kind_label(label: F.Label, row: dict) -> float | None:
     value = row[label.column]
-    text = label.column == "species"  # ExampleGen types a column of codes as numbers
+    # As ExampleGen types them: text, a column of integer codes as INT, a target as FLOAT.
+    dtype = {"species": tf.string, "grade": tf.int64}.get(label.column, tf.float32)
     present = [[0, 0]] if value != "" else []
-    values = [value if text else float(value)] if value != "" else []
+    typed = {tf.string: str, tf.int64: lambda v: int(float(v)), tf.float32: float}[dtype]
+    values = [typed(value)] if value != "" else []
     column = tf.SparseTensor(
-        tf.constant(present, tf.int64, shape=[len(present), 2]),
-        tf.constant(values, tf.string if text else tf.float32),
-        [1, 1],
+        tf.constant(present, tf.int64, shape=[len(present), 2]), tf.constant(values, dtype), [1, 1]
     )
     derived = derive_label({label.column: column}, label).numpy()[0]
     if label.kind == F.MULTICLASS:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from models import features as F
-from models.quick_baseline import compare
+from models.quick_baseline import compare, read
 
 INPUTS = F.ModelConfig(
     features=(F.Feature("fare", F.NUMERIC), F.Feature("payment_type", F.CATEGORICAL)),
@@ -43,3 +43,26 @@ def test_one_class_gives_no_auc_rather_than_a_made_up_one():
     one_class = [(f, np.zeros_like(y)) for f, y in evaluation]
     result = compare(train, one_class, np.zeros(100), INPUTS, SIZES)
     assert result["baseline"] is None and result["ours"] is None and result["eval_rows"] == 100
+
+
+def test_a_comparison_written_before_figures_were_named_reads_as_auc():
+    old = {"model": "logistic regression", "eval_rows": 9, "auc": 0.93, "ours_auc": 0.94}
+    assert (read(old)["metric"], read(old)["baseline"], read(old)["ours"]) == ("auc", 0.93, 0.94)
+    assert read(None) is None
+
+
+def test_rows_without_a_valid_label_are_left_out_of_both_scores():
+    inputs = F.ModelConfig(
+        features=INPUTS.features,
+        label=F.Label("grade", "g", kind=F.MULTICLASS, classes=("a", "b", "c")),
+        training=F.TrainingParams(),
+    )
+    train, evaluation = _batches(600, seed=1), _batches(100, seed=2)
+    # Class "c" is never seen, and half the "a" rows hold a value outside the classes (-1).
+    train = [
+        (f, np.where((y == 0) & (np.arange(len(y)) % 2 == 0)[:, None], -1, y)) for f, y in train
+    ]
+    ours = np.tile([0.2, 0.5, 0.3], (100, 1))
+    result = compare(train, evaluation, ours, inputs, SIZES)
+    assert result["metric"] == "accuracy" and result["baseline"] is not None
+    assert result["train_rows"] < 600  # the -1 rows are not learnt from

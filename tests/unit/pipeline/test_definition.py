@@ -267,3 +267,47 @@ def test_the_evaluator_reads_the_trainers_model_run_and_its_rules_key_its_cache(
     assert BlessingRules.from_json(before.exec_properties["blessing_rules"]) == BlessingRules()
     assert BlessingRules.from_json(after.exec_properties["blessing_rules"]) == rules
     assert before.exec_properties["eval_config"] == after.exec_properties["eval_config"]
+
+
+def _with_label(config, **label):
+    import dataclasses
+
+    from models import features as F
+
+    model = dataclasses.replace(config.model, label=F.Label(**label))
+    return dataclasses.replace(config, model=model)
+
+
+def test_a_multiclass_evaluation_loads_our_metrics_with_the_classes_in_order(config):
+    multiclass = _with_label(
+        config, name="grade", column="tips", kind="multiclass", classes=("low", "mid", "high")
+    )
+    metrics = {m.class_name: m for m in definition.eval_config(multiclass).metrics_specs[0].metrics}
+    assert set(metrics) == {"ExampleCount", "MulticlassAccuracy", "MacroF1Score"}
+    for name in ("MulticlassAccuracy", "MacroF1Score"):
+        assert metrics[name].module == "components.model_metrics"
+        assert json.loads("{" + metrics[name].config + "}") == {"classes": ["low", "mid", "high"]}
+
+
+def test_an_errors_max_drop_bounds_its_growth_not_its_fall(config):
+    import dataclasses
+
+    from pipeline.config import Evaluation, Threshold
+
+    regression = _with_label(config, name="price", column="tips", kind="regression")
+    regression = dataclasses.replace(
+        regression,
+        evaluation=Evaluation(
+            slices=((),),
+            thresholds=(Threshold("root_mean_squared_error", upper_bound=5.0, max_drop=0.5),),
+        ),
+    )
+    metrics = definition.eval_config(regression).metrics_specs[0].metrics
+    rmse = next(m for m in metrics if m.class_name == "RootMeanSquaredError")
+    threshold = rmse.per_slice_thresholds[0].threshold
+    import tensorflow_model_analysis as tfma
+
+    # candidate - served <= 0.5: an error may grow by at most its max_drop
+    assert threshold.change_threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER
+    assert threshold.change_threshold.absolute.value == pytest.approx(0.5)
+    assert threshold.value_threshold.upper_bound.value == 5.0
