@@ -759,7 +759,3 @@ def submitted(run) -> None:
 
 def user_error(err: Exception) -> None:
     print(f"tfxp: {err}", file=sys.stderr)
-
-
-def _figure(value: float | None) -> str:
-    return f"{value:.3f}" if value is not None else "-"
