@@ -249,7 +249,8 @@ def weak_slices(
     regression, whose errors are measured, not counted)."""
     if counted is None:
         return [
-            "where errors concentrate: a regression's errors are measured per slice (RMSE, MAE)"
+            "where errors concentrate: a regression's errors are not counted but measured; each "
+            "slice's RMSE and MAE are on the run page"
         ]
     if not found:
         return ["where errors concentrate: no slice errs significantly more than the rest"]

@@ -52,7 +52,11 @@ def error_counted(metrics: dict[str, float]) -> str | None:
 def per_class(metrics: dict[str, float]) -> dict[str, tuple[float | None, float | None]]:
     """{class: (precision, recall)} of a multiclass evaluation's metrics (empty otherwise);
     None where undefined (a class never predicted, or absent)."""
-    classes = [k.split("/", 1)[1] for k in metrics if k.startswith("precision/")]
+    classes = [
+        k.split("/", 1)[1]
+        for k in metrics
+        if k.startswith("precision/") and not k.endswith("_diff")  # a change against a baseline
+    ]
     defined_ = {k: (None if v != v else v) for k, v in metrics.items()}
     return {c: (defined_.get(f"precision/{c}"), defined_.get(f"recall/{c}")) for c in classes}
 
@@ -296,6 +300,7 @@ class SliceChange:
     candidate: float
     baseline: float
     examples: int
+    metric: str = "auc"
 
     @property
     def change(self) -> float:
@@ -315,15 +320,18 @@ class EvaluationView:
     failures: list[ThresholdFailure]
     rule_checks: list[RuleCheck] = dataclasses.field(default_factory=list)  # ours, all verdicts
 
-    def changes(self, metric: str = "auc") -> list[SliceChange]:
-        """Per slice, the candidate's `metric` against the baseline's, largest move first;
-        slices where either is undefined are left out."""
+    def changes(self, metric: str | None = None) -> list[SliceChange]:
+        """Per slice, the candidate's `metric` (by default the label kind's key metric)
+        against the baseline's, largest move first; slices where either is undefined are
+        left out."""
+        metric = metric or key_metric(self.candidate.get(OVERALL, {}))
         found = []
         for name, metrics in self.candidate.items():
             now = defined(metrics).get(metric)
             then = defined(self.baseline.get(name, {})).get(metric)
             if now is not None and then is not None:
-                found.append(SliceChange(name, now, then, int(metrics.get("example_count", 0))))
+                examples = int(metrics.get("example_count", 0))
+                found.append(SliceChange(name, now, then, examples, metric))
         return sorted(found, key=lambda c: (-abs(c.change), slice_order(c.slice)))
 
 

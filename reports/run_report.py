@@ -207,8 +207,9 @@ def _moved(changes: list[SliceChange], baseline: str, shown: int, how: str) -> l
     marks = ["bad" if c.change < -SLICE_MARGIN else "" for c in listed]
     if not rows:
         return [f"<p>No slice of at least {MIN_SLICE_EXAMPLES} examples to compare.</p>"]
+    metric = changes[0].metric if changes else "auc"
     return [
-        f"<h3>Slices that {how}: AUC against the baseline ({H.esc(baseline)})</h3>",
+        f"<h3>Slices that {how}: {H.esc(metric)} against the baseline ({H.esc(baseline)})</h3>",
         "<div id=moved>",
         H.table(["slice", "examples", "candidate", "baseline", "change"], rows, marks),
         "</div>",

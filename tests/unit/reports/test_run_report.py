@@ -145,3 +145,26 @@ def test_a_page_is_self_contained():
     page = H.page("t", [H.bars("b", ["x"], {"s": [0.5]}), H.line_chart("l", [("r", 0.9)])])
     assert "http" not in page.replace("http://www.w3.org", "") and "<script" not in page
     assert "src=" not in page and "<link" not in page
+
+
+def test_a_multiclass_evaluation_lists_its_classes_and_moves_by_accuracy():
+    from metadata.evaluation import EvaluationView, per_class
+
+    overall = {
+        "accuracy": 0.81,
+        "precision/gold": 0.9,
+        "recall/gold": 0.8,
+        "precision/gold_diff": 0.01,  # against the served model: not a class
+        "recall/gold_diff": -0.02,
+        "example_count": 300.0,
+    }
+    assert list(per_class(overall)) == ["gold"]
+    view = EvaluationView(
+        candidate={"overall": overall},
+        baseline={"overall": {"accuracy": 0.79, "example_count": 300.0}},
+        curves=None,
+        baseline_curves=None,
+        failures=[],
+    )
+    [change] = view.changes()
+    assert (change.metric, round(change.change, 2)) == ("accuracy", 0.02)
