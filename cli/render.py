@@ -32,6 +32,7 @@ from metadata.evaluation import (
 )
 from metadata.lineage import RunDiff
 from metadata.reader import ArtifactView, ExecutionView, RunView
+from models import features as F
 from pipeline.outcome import PlannedRun, Result, RunOutcome
 
 SHOWN_METRICS = (*EVALUATION_METRICS, "example_count")
@@ -81,7 +82,7 @@ def label_shares(counts) -> str:
         return "class shares " + " ".join(
             f"{name} {counts.share(i):.3f}" for i, name in enumerate(counts.class_names)
         )
-    return f"positive rate {counts.positive_rate:.3f}" if counts.kind == "binary" else "numbers"
+    return f"positive rate {counts.positive_rate:.3f}" if counts.kind == F.BINARY else "numbers"
 
 
 def _plain(value: Any) -> Any:
@@ -659,7 +660,7 @@ def monitor_report(report) -> None:
             f"{_figure(q.auc)}  precision {_figure(q.precision)}  recall {_figure(q.recall)}"
             f"{judged}"
         )
-    if report.quality_kind != "binary":
+    if report.quality_kind != F.BINARY:
         print(
             f"  quality: not measured for a {report.quality_kind} label (AUC, precision and "
             "recall from feedback are a binary model's)"

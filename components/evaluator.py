@@ -14,7 +14,6 @@ On Kubeflow the baseline model may be an empty ServedModel (no version served ye
 
 from __future__ import annotations
 
-import json
 import os
 
 import tensorflow_model_analysis as tfma
@@ -31,7 +30,6 @@ from components.blessing_rules import BlessingRules, judge
 from metadata import names
 from metadata.evaluation import FAILED, RULE_CHECKS_FILE, rule_checks_json, slice_metrics
 from models import quick_baseline
-from models.quick_baseline import QUICK_BASELINE_FILE
 
 MODEL_RUN_KEY = "model_run"  # the Trainer's ModelRun: where its quick baseline is
 BLESSING_RULES_KEY = "blessing_rules"  # BlessingRules as JSON
@@ -63,13 +61,7 @@ def withhold_blessing(blessing) -> None:
 
 def _quick_baseline(model_runs) -> dict | None:
     """The Trainer's quick baseline against ours, None when it wrote none."""
-    if not model_runs:
-        return None
-    path = os.path.join(model_runs[0].uri, QUICK_BASELINE_FILE)
-    if not fileio.exists(path):
-        return None
-    with fileio.open(path) as f:
-        return quick_baseline.read(json.loads(f.read()))
+    return quick_baseline.load(model_runs[0].uri) if model_runs else None
 
 
 class _Executor(evaluator_executor.Executor):

@@ -221,7 +221,7 @@ def ExampleGate(
     with fileio.open(os.path.join(accepted.uri, names.GATE_REPORT_FILE), "w") as handle:
         handle.write(report.to_json())
     accepted.set_int_custom_property(names.SPAN, span)
-    if "train" in counts and label_rule.kind == BINARY:
+    if "train" in counts and binary:
         accepted.set_float_custom_property(names.LABEL_POSITIVE_RATE, counts["train"].positive_rate)
     accepted.set_string_custom_property(
         names.ALLOWED, json.dumps(sorted({entry for _, entry in report.allowed}))

@@ -41,12 +41,23 @@ def key_metric(metrics: dict[str, float]) -> str:
     return next((m for m in ("accuracy", "r_squared") if m in metrics), "auc")
 
 
+# The accuracy the error analysis counts errors by, and what an error is, by label kind.
+_ERRORS = {
+    "accuracy": "the top-scored class is not the true one",  # multiclass
+    "binary_accuracy": "at a score of 0.5",
+}
+
+
+def _error_measure(metrics: dict[str, float]) -> str | None:
+    """The accuracy an evaluation's errors are counted by; None for a regression."""
+    return next((m for m in _ERRORS if m in metrics), None)
+
+
 def error_counted(metrics: dict[str, float]) -> str | None:
     """What counts as an error in the error analysis, by the evaluation's label kind; None
     for a regression, whose errors are not counted but measured (RMSE, MAE per slice)."""
-    if "accuracy" in metrics:
-        return "the top-scored class is not the true one"
-    return "at a score of 0.5" if "binary_accuracy" in metrics else None
+    measure = _error_measure(metrics)
+    return _ERRORS[measure] if measure else None
 
 
 def per_class(metrics: dict[str, float]) -> dict[str, tuple[float | None, float | None]]:
@@ -152,10 +163,9 @@ def rule_failure_text(failure: ThresholdFailure) -> str:
             f"{failure.against:.4f} by {margin:g}: needs >= {failure.lower_bound:.4f} (both on "
             f"the Trainer's {failure.examples} eval rows)"
         )
-    bounds = [f">= {failure.lower_bound:g}"] if failure.lower_bound is not None else []
-    bounds += [f"<= {failure.upper_bound:g}"] if failure.upper_bound is not None else []
     return (
-        f"{failure.slice}: {failure.metric} {failure.value:.4f} fails {' and '.join(bounds)} "
+        f"{failure.slice}: {failure.metric} {failure.value:.4f} fails "
+        f"{_bounds(failure.lower_bound, failure.upper_bound)} "
         f"(slice threshold, {failure.examples} examples)"
     )
 
@@ -176,9 +186,14 @@ def rule_check_text(check: RuleCheck) -> str:
             f"passed: {what}: ours {check.value:.4f} against {check.against:.4f} "
             f"(both on the Trainer's {check.examples} eval rows)"
         )
-    bounds = [f">= {check.lower_bound:g}"] if check.lower_bound is not None else []
-    bounds += [f"<= {check.upper_bound:g}"] if check.upper_bound is not None else []
-    return f"passed: {what} {check.value:.4f} {' and '.join(bounds)} ({check.examples} examples)"
+    bounds = _bounds(check.lower_bound, check.upper_bound)
+    return f"passed: {what} {check.value:.4f} {bounds} ({check.examples} examples)"
+
+
+def _bounds(lower: float | None, upper: float | None) -> str:
+    """`>= 0.8 and <= 0.95`, the bounds a slice threshold gives."""
+    said = [f">= {lower:g}"] if lower is not None else []
+    return " and ".join(said + ([f"<= {upper:g}"] if upper is not None else []))
 
 
 def slice_name(items) -> str:
@@ -240,9 +255,11 @@ def overall_metrics(evaluation_uri: str) -> dict[str, float]:
     return slice_metrics(evaluation_uri).get(OVERALL, {})
 
 
-def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
+def threshold_failures(
+    evaluation_uri: str, checks: list[RuleCheck] | None = None
+) -> list[ThresholdFailure]:
     """Why a model was not blessed: each failed threshold on each slice, TFMA's and then our
-    rules'."""
+    rules' (`checks`, when the caller has read them already)."""
     import tensorflow_model_analysis as tfma
 
     failures = []
@@ -276,7 +293,8 @@ def threshold_failures(evaluation_uri: str) -> list[ThresholdFailure]:
                     == tfma.MetricDirection.LOWER_IS_BETTER,
                 )
             )
-    return failures + [c.failure() for c in rule_checks(evaluation_uri) if c.verdict == FAILED]
+    checks = rule_checks(evaluation_uri) if checks is None else checks
+    return failures + [c.failure() for c in checks if c.verdict == FAILED]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,6 +362,7 @@ def read_evaluation(evaluation_uri: str) -> EvaluationView:
     )
 
     config = load_eval_run(evaluation_uri)[0]
+    checks = rule_checks(evaluation_uri)
     with_baseline = any(spec.is_baseline for spec in config.model_specs)
     models = ("candidate", "baseline") if with_baseline else (None,)
     tables = _metric_tables(evaluation_uri, models)
@@ -362,8 +381,8 @@ def read_evaluation(evaluation_uri: str) -> EvaluationView:
         baseline=tables[1] if with_baseline else {},
         curves=curves[0],
         baseline_curves=curves[1] if with_baseline else None,
-        failures=threshold_failures(evaluation_uri),
-        rule_checks=rule_checks(evaluation_uri),
+        failures=threshold_failures(evaluation_uri, checks),
+        rule_checks=checks,
     )
 
 
@@ -428,9 +447,8 @@ def weak_slices(
     of slices tested; most excess errors first. A cross is left out when a slice it is made
     of is already named: its errors are that slice's."""
     overall = table.get(OVERALL, {})
-    # Errors of a binary or a multiclass model; a regression has no count of errors.
-    measure = "accuracy" if "accuracy" in overall else "binary_accuracy"
-    total, accuracy = overall.get("example_count"), overall.get(measure)
+    measure = _error_measure(overall)  # a regression has no count of errors
+    total, accuracy = overall.get("example_count"), overall.get(measure or "")
     if not total or accuracy is None or accuracy != accuracy:
         return []
     errors = round(total * (1 - accuracy))

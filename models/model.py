@@ -279,8 +279,4 @@ def run_fn(fn_args: Any) -> None:
         fn_args, fn_args.train_files, inputs, transform_output, num_epochs=1
     ).take(quick_baseline.MAX_TRAIN_BATCHES)
     compared = quick_baseline.compare(train_batches, eval_batches, scores, inputs, sizes)
-    tf.io.gfile.makedirs(fn_args.model_run_dir)
-    with tf.io.gfile.GFile(
-        f"{fn_args.model_run_dir}/{quick_baseline.QUICK_BASELINE_FILE}", "w"
-    ) as f:
-        f.write(quick_baseline.to_json(compared))
+    quick_baseline.save(fn_args.model_run_dir, compared)

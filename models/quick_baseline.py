@@ -120,5 +120,21 @@ def read(result: Any) -> dict[str, Any] | None:
     return {**old, "metric": "auc", "baseline": old.pop("auc"), "ours": old.pop("ours_auc", None)}
 
 
-def to_json(result: Mapping[str, Any]) -> str:
-    return json.dumps(dict(result), sort_keys=True)
+def save(model_run_dir: str, result: Mapping[str, Any]) -> None:
+    """Write the comparison to the Trainer's ModelRun folder (any filesystem TF reads)."""
+    import tensorflow as tf
+
+    tf.io.gfile.makedirs(model_run_dir)
+    with tf.io.gfile.GFile(f"{model_run_dir}/{QUICK_BASELINE_FILE}", "w") as f:
+        f.write(json.dumps(dict(result), sort_keys=True))
+
+
+def load(model_run_uri: str | None) -> dict[str, Any] | None:
+    """The comparison the Trainer wrote to its ModelRun folder; None when it wrote none."""
+    import tensorflow as tf
+
+    path = f"{model_run_uri}/{QUICK_BASELINE_FILE}" if model_run_uri else None
+    if path is None or not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return read(json.loads(f.read()))

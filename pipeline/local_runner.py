@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import pathlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -34,7 +33,6 @@ from metadata.reader import (
 from metadata.store import MetadataError, open_store, sqlite_connection
 from metadata.writer import record_run_facts
 from models import quick_baseline
-from models.quick_baseline import QUICK_BASELINE_FILE
 from pipeline import SETUP_FILE
 from pipeline.config import PipelineConfig, with_overrides
 from pipeline.outcome import PlannedRun, Result, RunOutcome, SpanRefused
@@ -308,10 +306,13 @@ def _outcome(
     """The outcome with what a person reads about it: the gate's report, the evaluation."""
     report = GateReport.read(run_view.gate_report_path)
     evaluation = run_view.evaluation_uri
-    failures = threshold_failures(evaluation) if evaluation and result is Result.NOT_BLESSED else []
+    checks = rule_checks(evaluation) if evaluation and not data_only else []
+    failures = (
+        threshold_failures(evaluation, checks)
+        if evaluation and result is Result.NOT_BLESSED
+        else []
+    )
     table = slice_metrics(evaluation) if evaluation else {}
-    model_run = run_view.model_run_uri
-    baseline_file = pathlib.Path(model_run) / QUICK_BASELINE_FILE if model_run else None
     return RunOutcome(
         result=result,
         span=span,
@@ -320,13 +321,9 @@ def _outcome(
         gate_report=report,
         metrics=table.get(OVERALL, {}),
         threshold_failures=tuple(failures),
-        rule_checks=tuple(rule_checks(evaluation)) if evaluation and not data_only else (),
+        rule_checks=tuple(checks),
         weak_slices=tuple(weak_slices(table)),
-        quick_baseline=(
-            quick_baseline.read(json.loads(baseline_file.read_text()))
-            if baseline_file and baseline_file.is_file() and not data_only
-            else None
-        ),
+        quick_baseline=quick_baseline.load(run_view.model_run_uri) if not data_only else None,
         serving_dir=str(config.serving_dir),
         metadata_path=str(config.metadata_path),
         pipeline_root=str(config.pipeline_root),

@@ -34,6 +34,7 @@ from metadata.evaluation import (
     weak_slices,
 )
 from metadata.reader import QUICK_BASELINE, MetadataReader, RunView, fact_value
+from models import features as F
 from models import quick_baseline
 from pipeline.config import PipelineConfig
 from reports import html as H
@@ -434,13 +435,13 @@ def _label_table(gate) -> str:
     target) the rows only."""
     splits = sorted(gate.label_counts.items())
     kinds = {c.kind for _, c in splits}
-    if kinds == {"multiclass"}:
+    if kinds == {F.MULTICLASS}:
         names = splits[0][1].class_names
         rows = [
             [s, c.rows, *(c.share(i) for i in range(len(names))), c.missing_rate] for s, c in splits
         ]
         return H.table(["split", "rows", *(f"share {n}" for n in names), "missing rate"], rows)
-    if kinds == {"regression"}:
+    if kinds == {F.REGRESSION}:
         return H.table(
             ["split", "rows", "missing rate"], [[s, c.rows, c.missing_rate] for s, c in splits]
         )
