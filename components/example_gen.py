@@ -5,23 +5,27 @@ Pipelines as the task's `lifecycle` pre-cache-check container. Open-source Kubef
 ignores `lifecycle`, so there the executor would read the literal pattern `span-{SPAN}/*.csv`
 and fail. This executor does the driver's work when the execution properties lack a span, with
 TFX's own input processor, and always stamps span, version and fingerprint on the output, which
-the Kubeflow entrypoint would otherwise leave to the backend.
+the Kubeflow entrypoint would otherwise leave to the backend. The CSV files are read by
+`csv_examples` (pyarrow, a block at a time) into the records TFX's own Beam reading would write.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import os
 
-import apache_beam as beam
 from tfx.components.example_gen import driver, input_processor, utils
 from tfx.components.example_gen.csv_example_gen import executor as csv_executor
+from tfx.components.util import examples_utils
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2, range_config_pb2
 from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import io_utils, proto_utils
-from tfx_bsl.coders import csv_decoder
+from tfx.utils import proto_utils
+
+from components import csv_examples
 
 NA_VALUES = "na_values"  # in the custom config: cells that mean "missing", as the config says
 FINGERPRINT = "fingerprint"
@@ -72,53 +76,60 @@ def _na_values(exec_properties: dict) -> tuple[str, ...]:
         return ("",)
 
 
-def _blank_na(cells: list, na_values: frozenset) -> list:
-    """A cell that is a missing-value token becomes empty: what CSV reading calls missing."""
-    return [b"" if cell.strip() in na_values else cell for cell in cells]
-
-
-class CsvToExamples(beam.PTransform):
-    """CSV files to tf.Examples as TFX's CsvExampleGen reads them (its line reader, parser,
-    type inference and example builder), with the config's missing-value tokens ("NA",
-    "null", ...) read as missing before the types are inferred, so a numeric column with
-    "NA" stays numeric."""
-
-    def __init__(
-        self, exec_properties: dict, split_pattern: str, na_values: tuple[str, ...] | None = None
-    ):
-        super().__init__()
-        base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-        self._pattern = os.path.join(base, split_pattern)
-        na = na_values if na_values is not None else _na_values(exec_properties)
-        self._na = frozenset(v.strip().encode() for v in na)
-
-    def expand(self, pipeline):
-        files = fileio.glob(self._pattern)
-        if not files:
-            raise RuntimeError(f"Split pattern {self._pattern} does not match any files.")
-        columns = io_utils.load_csv_column_names(files[0])
-        if any(io_utils.load_csv_column_names(f) != columns for f in files[1:]):
-            raise RuntimeError(f"Files in same split {self._pattern} have different header.")
-        na = self._na
-        cells = (
-            pipeline
-            | "CreateFilenames" >> beam.Create(files)
-            | "ReadFromText" >> beam.ParDo(csv_executor._ReadCsvRecordsFromTextFile())
-            | "ParseCSVLine" >> beam.ParDo(csv_decoder.ParseCSVLine(delimiter=","))
-            | "ExtractParsedCSVLines" >> beam.Keys()
-            | "BlankMissingTokens" >> beam.Map(_blank_na, na)
+def write_examples(exec_properties: dict, examples) -> dict[str, int]:
+    """The span's CSV files as the Examples artifact's splits (`csv_examples`: TFX's records,
+    read at I/O speed); returns the rows written per split."""
+    input_config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config
+    )
+    output_config = example_gen_pb2.Output()
+    proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
+    )
+    split_config = output_config.split_config
+    if split_config.partition_feature_name:
+        raise ValueError("splitting by partition_feature_name is not supported")
+    names = utils.generate_output_split_names(input_config, output_config)
+    examples.split_names = artifact_utils.encode_split_names(names)
+    base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+    na_values = _na_values(exec_properties)
+    written = {}
+    if split_config.splits:
+        (source,) = input_config.splits  # TFX: one input split when output splits are given
+        buckets = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
+        folders = [artifact_utils.get_split_uri([examples], name) for name in names]
+        counts = csv_examples.write_splits(
+            _files(base, source.pattern), folders, na_values, buckets
         )
-        types = beam.pvalue.AsSingleton(
-            cells
-            | "InferColumnTypes"
-            >> beam.CombineGlobally(csv_decoder.ColumnTypeInferrer(columns, skip_blank_lines=True))
-        )
-        return cells | "ToTFExample" >> beam.ParDo(csv_executor._ParsedCsvToTfExample(), types)
+        written.update(zip(names, counts, strict=True))
+    else:
+        for source, name in zip(input_config.splits, names, strict=True):
+            folder = artifact_utils.get_split_uri([examples], name)
+            (count,) = csv_examples.write_splits(_files(base, source.pattern), [folder], na_values)
+            written[name] = count
+    payload = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
+    if payload:
+        examples_utils.set_payload_format(examples, payload)
+    if exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY):
+        examples_utils.set_file_format(examples, "tfrecords_gzip")
+    return written
+
+
+def _files(base: str, pattern: str) -> list[str]:
+    path = os.path.join(base, pattern)
+    files = sorted(fileio.glob(path))
+    if not files:
+        raise RuntimeError(f"Split pattern {path} does not match any files.")
+    return files
 
 
 class Executor(csv_executor.Executor):
-    def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-        return CsvToExamples
+    """CsvExampleGen's executor with the span resolved here when needed, and the CSV read by
+    `csv_examples` instead of a Beam pipeline."""
+
+    def GetInputSourceToExamplePTransform(self):
+        raise NotImplementedError("this executor reads CSV itself: see write_examples")
 
     def Do(self, input_dict, output_dict, exec_properties):
         if utils.SPAN_PROPERTY_NAME not in exec_properties:
@@ -134,7 +145,8 @@ class Executor(csv_executor.Executor):
             output_dict[standard_component_specs.EXAMPLES_KEY]
         )
         driver.update_output_artifact(exec_properties, examples.mlmd_artifact)
-        super().Do(input_dict, output_dict, exec_properties)
+        written = write_examples(exec_properties, examples)
+        logging.info("Examples written: %s", written)
 
 
 EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

@@ -2,7 +2,7 @@
 
 TFDV's own CSV reader sees an empty cell as absent, CsvExampleGen as an empty value list: a
 schema inferred or a file checked the first way would disagree with the pipeline's data, so
-this reads through ExampleGen's own transform.
+this reads through ExampleGen's own reader (`components.csv_examples`).
 """
 
 from __future__ import annotations
@@ -25,27 +25,20 @@ def example_statistics(
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Statistics of the files matching `pattern` in `folder`; with a schema, integer codes it
     calls categorical get value counts, as in StatisticsGen."""
-    import apache_beam as beam
     import tensorflow_data_validation as tfdv
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from components.example_gen import CsvToExamples
+    from components import csv_examples
 
-    options = PipelineOptions(beam_args)
+    files = sorted(str(path) for path in folder.glob(pattern))
+    if not files:
+        raise RuntimeError(f"Split pattern {folder / pattern} does not match any files.")
     with tempfile.TemporaryDirectory() as tmp:
-        prefix = os.path.join(tmp, "examples")
-        with beam.Pipeline(options=options) as pipeline:
-            _ = (
-                pipeline
-                | "CsvToExample"
-                >> CsvToExamples({"input_base": str(folder)}, pattern, na_values=na_values)
-                | "Serialize" >> beam.Map(lambda example: example.SerializeToString())
-                | "Write" >> beam.io.WriteToTFRecord(prefix)
-            )
+        csv_examples.write_splits(files, [tmp], na_values)
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()
         return tfdv.generate_statistics_from_tfrecord(
-            prefix + "*",
+            os.path.join(tmp, f"{csv_examples.FILE_PREFIX}-*"),
             output_path=os.path.join(tmp, "statistics.tfrecord"),  # TFDV's default: a new
             stats_options=options_for_stats,  # folder in /tmp per call, never removed
-            pipeline_options=options,
+            pipeline_options=PipelineOptions(beam_args),
         )

@@ -1,27 +1,22 @@
-"""CSV files become tf.Examples as CsvExampleGen makes them, with the config's missing-value
+"""CSV files become the tf.Examples TFX's CsvExampleGen writes, with the config's missing-value
 tokens read as missing before column types are inferred: a numeric column with "NA" cells stays
-numeric, its NA cells empty, in a real Beam pipeline."""
+numeric, its NA cells empty."""
 
 from __future__ import annotations
 
-import apache_beam as beam
 import tensorflow as tf
 
-from components.example_gen import CsvToExamples, _na_values, custom_config
+from components.csv_examples import FILE_PREFIX, write_splits
+from components.example_gen import _na_values, custom_config
 from pipeline.csv_table import NA_VALUES, read_csv
 
 
 def _examples(folder, na_values) -> list[tf.train.Example]:
-    prefix = str(folder / "out" / "examples")
-    with beam.Pipeline() as pipeline:
-        _ = (
-            pipeline
-            | CsvToExamples({"input_base": str(folder)}, "*.csv", na_values)
-            | beam.Map(lambda example: example.SerializeToString())
-            | beam.io.WriteToTFRecord(prefix)
-        )
-    files = tf.io.gfile.glob(prefix + "*")
-    return [tf.train.Example.FromString(r.numpy()) for r in tf.data.TFRecordDataset(files)]
+    out = folder / "out"
+    write_splits(sorted(str(p) for p in folder.glob("*.csv")), [str(out)], na_values)
+    files = tf.io.gfile.glob(f"{out}/{FILE_PREFIX}-*.gz")
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return [tf.train.Example.FromString(r.numpy()) for r in records]
 
 
 def test_na_cells_are_missing_and_the_column_stays_numeric(tmp_path):

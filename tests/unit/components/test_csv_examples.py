@@ -1,0 +1,160 @@
+"""Our CSV reading writes what TFX's CsvExampleGen writes: run side by side on the same files,
+TFX's own executor (its Beam pipeline) and ours give the same examples in the same splits, ours
+in protobuf's deterministic bytes (the bytes TFX hashes to split); files TFX cannot read either
+are refused naming the file."""
+
+from __future__ import annotations
+
+import collections
+import json
+import pathlib
+
+import pytest
+import tensorflow as tf
+from tfx.components.example_gen.csv_example_gen import executor as tfx_csv
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
+from tfx.utils import proto_utils
+
+from components import csv_examples
+from components.example_gen import Executor
+
+# Cells CSV reading trips on: a quoted comma and line break, an escaped quote, text with blanks
+# around it, an integer beyond int64 (text), the int64 extremes, -0.0 and 1e5, a column with no
+# value, a cell long enough that its length takes two bytes, a non-ASCII letter, a blank line.
+AWKWARD = """i,f,s,neg,big,empty,mixed,q
+1,1.5,hello,-3,99999999999999999999,,1,"a,b"
+2, 2.25 ,,-9223372036854775808,1,,2.5,"line1
+line2"
+,,"x""y",5,2,,abc,\u00fc
+ 7 ,1e5, spaced ,0,3,,4,"{long}"
+
+9,-0.0,,9223372036854775807,4,,5,
+""".format(long="x" * 300)
+
+
+def _records(folder: pathlib.Path) -> collections.Counter:
+    files = tf.io.gfile.glob(f"{folder}/*.gz")
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return collections.Counter(record.numpy() for record in dataset)
+
+
+def _examples(records: collections.Counter) -> collections.Counter:
+    """The examples, whatever order their features were written in (TFX's is arbitrary)."""
+    return collections.Counter({_canonical(record): count for record, count in records.items()})
+
+
+def _canonical(record: bytes) -> bytes:
+    return tf.train.Example.FromString(record).SerializeToString(deterministic=True)
+
+
+def _run(executor, data: pathlib.Path, out: pathlib.Path, buckets=(2, 1)) -> dict:
+    examples = standard_artifacts.Examples()
+    examples.uri = str(out)
+    output = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[
+                example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=count)
+                for name, count in zip(("train", "eval"), buckets, strict=True)
+            ]
+        )
+    )
+    inputs = example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="all", pattern="*")])
+    executor.Do(
+        {},
+        {standard_component_specs.EXAMPLES_KEY: [examples]},
+        {
+            standard_component_specs.INPUT_BASE_KEY: str(data),
+            standard_component_specs.INPUT_CONFIG_KEY: proto_utils.proto_to_json(inputs),
+            standard_component_specs.OUTPUT_CONFIG_KEY: proto_utils.proto_to_json(output),
+            standard_component_specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
+            "span": 0,
+            "version": None,
+        },
+    )
+    names = artifact_utils.decode_split_names(examples.split_names)
+    return {name: _records(out / f"Split-{name}") for name in names}
+
+
+def _side_by_side(tmp_path, files: dict[str, str]):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, text in files.items():
+        (data / name).write_text(text, encoding="utf-8")
+    theirs = _run(tfx_csv.Executor(), data, tmp_path / "tfx")
+    ours = _run(Executor(), data, tmp_path / "ours")
+    return theirs, ours
+
+
+def test_awkward_cells_become_the_same_records_in_the_same_splits_as_tfx_writes(tmp_path):
+    theirs, ours = _side_by_side(tmp_path, {"a.csv": AWKWARD})
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    assert all(_examples(split) == split for split in ours.values())
+    assert sum(sum(split.values()) for split in ours.values()) == 5
+
+
+def test_taxi_rows_over_two_files_split_as_tfx_splits_them(tmp_path):
+    rows = pathlib.Path("data/taxi/span-4/data.csv").read_text().splitlines(keepends=True)
+    theirs, ours = _side_by_side(
+        tmp_path, {"a.csv": "".join(rows[:400]), "b.csv": rows[0] + "".join(rows[400:])}
+    )
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    assert sum(ours["train"].values()) > sum(ours["eval"].values()) > 200
+
+
+def test_column_kinds_widen_over_every_file(tmp_path):
+    (tmp_path / "a.csv").write_text("n,m\n1,\n2,\n")
+    (tmp_path / "b.csv").write_text("n,m\n2.5,\n")
+    columns = csv_examples.split_files_columns(
+        [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], ("",)
+    )
+    assert columns.kinds == {"n": csv_examples.Kind.FLOAT, "m": csv_examples.Kind.UNKNOWN}
+    assert columns.rows == 3
+
+
+def test_a_big_span_is_written_in_several_files_each_read_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_examples, "SHARD_ROWS", 100)
+    monkeypatch.setattr(csv_examples, "BLOCK_BYTES", 4096)
+    path = tmp_path / "a.csv"
+    path.write_text("n,t\n" + "".join(f"{i},{'x' * (i % 7)}\n" for i in range(1000)))
+    counts = csv_examples.write_splits([str(path)], [str(tmp_path / "out")], ("",))
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert counts == [1000]
+    assert names == [f"data_tfrecord-{i:05d}-of-00010.gz" for i in range(10)]
+    assert sum(_records(tmp_path / "out").values()) == 1000
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a,b\n1,2\n3\n", "a.csv: Row #3: Expected 2 columns, got 1"),
+        (b"a,b\n1,\xff\n", "a.csv: "),
+    ],
+    ids=["ragged-row", "not-utf8"],
+)
+def test_a_file_tfx_cannot_read_is_refused_naming_it(tmp_path, text, expected):
+    path = tmp_path / "a.csv"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(csv_examples.CsvExamplesError, match=expected):
+        csv_examples.write_splits([str(path)], [str(tmp_path / "out")], ("",))
+
+
+def test_files_whose_headers_differ_are_refused_naming_the_odd_one(tmp_path):
+    (tmp_path / "a.csv").write_text("n,m\n1,2\n")
+    (tmp_path / "b.csv").write_text("n,k\n1,2\n")
+    files = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    with pytest.raises(csv_examples.CsvExamplesError, match="b.csv: its header differs"):
+        csv_examples.write_splits(files, [str(tmp_path / "out")], ("",))
+
+
+def test_a_header_only_file_writes_empty_splits(tmp_path):
+    (tmp_path / "a.csv").write_text("n,m\n")
+    counts = csv_examples.write_splits(
+        [str(tmp_path / "a.csv")], [str(tmp_path / "t"), str(tmp_path / "e")], ("",), [2, 3]
+    )
+    assert counts == [0, 0]
+    assert json.dumps(sorted(p.name for p in (tmp_path / "t").iterdir()))
