@@ -40,13 +40,16 @@ system:
 	    || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; }; \
 	fi
 
+# Tests run on one worker per core (at most 4), each test beside those sharing its fixtures.
+PYTEST := $(VENV)/bin/python -m pytest -n auto --maxprocesses=4 --dist loadgroup --no-loadscope-reorder
+
 # Lint and format checks first (seconds), then every test: CI runs exactly this.
 test: system lint
-	$(VENV)/bin/python -m pytest tests --durations=25
+	$(PYTEST) tests --durations=25
 
 # The unit tests alone (about a minute): the end-to-end ones are marked slow.
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest tests -m "not slow"
+	$(PYTEST) tests -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

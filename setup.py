@@ -25,6 +25,6 @@ setup(
     package_data={"pipeline": ["configs/*.yaml"], "kubeflow": ["profiles/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.
     install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML", "scikit-learn"],
-    extras_require={"test": ["pytest", "ruff"]},
+    extras_require={"test": ["pytest", "pytest-xdist", "ruff"]},
     entry_points={"console_scripts": ["tfxp=cli.main:main"]},
 )

@@ -67,11 +67,29 @@ def write_config(raw: dict, path: pathlib.Path) -> pathlib.Path:
     return path
 
 
+# Files whose fixtures run the pipeline many times: started first when the suite runs on
+# several workers, so none of them is left to run alone at the end.
+LONGEST_FIRST = ("test_kubeflow_entrypoints.py", "test_faults.py", "test_spans.py")
+
+
 def pytest_collection_modifyitems(items):
-    """Every end-to-end test is slow: `make test-fast` (`-m "not slow"`) runs the rest."""
+    """Every end-to-end test is slow: `make test-fast` (`-m "not slow"`) runs the rest.
+
+    Each test is grouped with those that share its fixtures (its file, or every file using a
+    session-wide fixture), so `pytest -n` (`--dist loadgroup`) builds each fixture once.
+    """
     for item in items:
         if "e2e" in item.path.parts:
             item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(_fixture_group(item)))
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
+
+
+def _fixture_group(item) -> str:
+    for name, definitions in item._fixtureinfo.name2fixturedefs.items():
+        if definitions[-1].scope == "session" and definitions[-1].baseid:
+            return f"session-{name}"
+    return item.nodeid.split("::")[0]
 
 
 def a_run_view(**facts):
