@@ -12,6 +12,7 @@ import pathlib
 import re
 from typing import Any
 
+from pipeline.beam_options import beam_args
 from pipeline.config import ConfigError, Reader, read_yaml
 
 REMOTE_SCHEMES = ("gs://", "s3://")
@@ -116,7 +117,8 @@ class KubeflowProfile:
 
     @property
     def beam_args(self) -> list[str]:
-        return [f"--runner={self.beam_runner}"] + [f"--{k}={v}" for k, v in self.beam_options]
+        """The local run's function, given this profile's runner, options and image."""
+        return beam_args(self.beam_runner, dict(self.beam_options), image=self.image)
 
 
 def load_profile(path: str | pathlib.Path) -> KubeflowProfile:

@@ -26,6 +26,7 @@ from components.blessing_rules import (
 )
 from components.validation import KINDS, LabelLimits, Validation
 from models import features as F
+from pipeline.beam_options import beam_args
 from pipeline.csv_table import NA_VALUES
 
 MAX_NAME_LENGTH = 63  # TFX 1.16's limit on a pipeline name (and Kubernetes' on a label)
@@ -96,18 +97,12 @@ class Beam:
     direct_num_workers: int
 
     def args(self, setup_file: pathlib.Path) -> list[str]:
-        """Beam flags for every Beam-based component.
-
-        `--setup_file` names this project as the dependency remote workers need. Without any
-        such flag TFX 1.16 builds an sdist of TFX itself in every Beam executor (~7 s a run);
-        in-process runners ignore the flag.
-        """
-        return [
-            f"--runner={self.runner}",
-            f"--direct_running_mode={self.direct_running_mode}",
-            f"--direct_num_workers={self.direct_num_workers}",
-            f"--setup_file={setup_file}",
-        ]
+        """Beam flags for every Beam-based component (`beam_options.beam_args`)."""
+        options = dict(
+            direct_running_mode=self.direct_running_mode,
+            direct_num_workers=self.direct_num_workers,
+        )
+        return beam_args(self.runner, options, setup_file=setup_file)
 
 
 RETRAIN_TRIGGERS = ("drift", "quality", "new_labels")
