@@ -200,6 +200,8 @@ def _run_outcome(outcome: RunOutcome) -> None:
             if k in outcome.metrics
         )
         print(f"eval split, overall: {shown}")
+        if outcome.eval_sample is not None and outcome.eval_sample.sampled:
+            print(f"  judged on {outcome.eval_sample.text()}")
         classes = per_class(outcome.metrics)
         if classes:
             print(

@@ -14,6 +14,7 @@ On Kubeflow the baseline model may be an empty ServedModel (no version served ye
 
 from __future__ import annotations
 
+import copy
 import os
 
 import tensorflow_model_analysis as tfma
@@ -22,10 +23,11 @@ from tfx.components.evaluator import constants
 from tfx.components.evaluator import executor as evaluator_executor
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.dsl.io import fileio
-from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from tfx.utils import io_utils, json_utils
 
+from components import eval_sample
 from components.blessing_rules import BlessingRules, judge
 from metadata import names
 from metadata.evaluation import FAILED, RULE_CHECKS_FILE, rule_checks_json, slice_metrics
@@ -33,6 +35,8 @@ from models import quick_baseline
 
 MODEL_RUN_KEY = "model_run"  # the Trainer's ModelRun: where its quick baseline is
 BLESSING_RULES_KEY = "blessing_rules"  # BlessingRules as JSON
+MAX_EXAMPLES_KEY = "max_examples"  # eval rows judged at most: a deterministic sample above
+EVAL_SPLIT = "eval"  # what TFX's Evaluator judges when its example_splits are unset
 
 
 class RuledEvaluatorSpec(standard_component_specs.EvaluatorSpec):
@@ -41,6 +45,7 @@ class RuledEvaluatorSpec(standard_component_specs.EvaluatorSpec):
         BLESSING_RULES_KEY: ExecutionParameter(type=str, optional=True),
         # Our metrics' and rules' code: a change to it re-evaluates (the cache key).
         "code_sha256": ExecutionParameter(type=str, optional=True),
+        MAX_EXAMPLES_KEY: ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {
         **standard_component_specs.EvaluatorSpec.INPUTS,
@@ -74,10 +79,27 @@ class _Executor(evaluator_executor.Executor):
             for m in baseline
         ):
             input_dict = {k: v for k, v in input_dict.items() if k != key}
-        super().Do(input_dict, output_dict, exec_properties)
+        evaluation_uri = output_dict[standard_component_specs.EVALUATION_KEY][0].uri
+        max_rows = exec_properties.get(MAX_EXAMPLES_KEY)
+        sample_dir = os.path.join(evaluation_uri, "eval_sample")
+        examples = input_dict[standard_component_specs.EXAMPLES_KEY][0]
+        split_dir = artifact_utils.get_split_uri([examples], EVAL_SPLIT)
+        rows, kept = eval_sample.sample_split(
+            split_dir, os.path.join(sample_dir, f"Split-{EVAL_SPLIT}"), max_rows or 2**62
+        )
+        if kept < rows:  # TFMA reads the sample as the Examples' eval split
+            sampled = copy.deepcopy(examples)
+            sampled.uri = sample_dir
+            sampled.split_names = artifact_utils.encode_split_names([EVAL_SPLIT])
+            input_dict = {**input_dict, standard_component_specs.EXAMPLES_KEY: [sampled]}
+        try:
+            super().Do(input_dict, output_dict, exec_properties)
+        finally:
+            if fileio.exists(sample_dir):
+                fileio.rmtree(sample_dir)
+        eval_sample.write_note(evaluation_uri, rows, kept, max_rows)
 
         rules = BlessingRules.from_json(exec_properties.get(BLESSING_RULES_KEY) or "{}")
-        evaluation_uri = output_dict[standard_component_specs.EVALUATION_KEY][0].uri
         checks = judge(
             rules, slice_metrics(evaluation_uri), _quick_baseline(input_dict.get(MODEL_RUN_KEY))
         )
@@ -106,6 +128,7 @@ class RuledEvaluator(base_beam_component.BaseBeamComponent):
         model_run: types.BaseChannel | None = None,
         blessing_rules: BlessingRules | None = None,
         code_sha256: str | None = None,
+        max_examples: int | None = None,
     ):
         super().__init__(
             spec=RuledEvaluatorSpec(
@@ -119,6 +142,7 @@ class RuledEvaluator(base_beam_component.BaseBeamComponent):
                 fairness_indicator_thresholds=json_utils.dumps(None),
                 blessing_rules=(blessing_rules or BlessingRules()).to_json(),
                 code_sha256=code_sha256,
+                max_examples=max_examples,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             )

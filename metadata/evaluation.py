@@ -154,6 +154,42 @@ def rule_checks(evaluation_uri: str) -> list[RuleCheck]:
         return [RuleCheck(**c) for c in json.loads(f.read())["checks"]]
 
 
+EVAL_SAMPLE_FILE = "eval_sample.json"  # how many eval rows the Evaluator judged, of how many
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalSample:
+    """The eval rows an evaluation judged: all of them, or a deterministic sample of
+    `evaluated` rows when the split held more than `max_examples` (`components.eval_sample`)."""
+
+    eval_rows: int
+    evaluated_rows: int
+    max_examples: int | None
+
+    @property
+    def sampled(self) -> bool:
+        return self.evaluated_rows < self.eval_rows
+
+    def text(self) -> str:
+        if not self.sampled:
+            return f"all {self.eval_rows:,} eval rows"
+        return (
+            f"a deterministic sample of {self.evaluated_rows:,} of {self.eval_rows:,} eval rows "
+            "(evaluation.max_examples)"
+        )
+
+
+def eval_sample(evaluation_uri: str) -> EvalSample | None:
+    """The rows an evaluation judged; None for one made before samples were recorded."""
+    from tfx.dsl.io import fileio
+
+    path = f"{evaluation_uri.rstrip('/')}/{EVAL_SAMPLE_FILE}"
+    if not fileio.exists(path):
+        return None
+    with fileio.open(path) as f:
+        return EvalSample(**json.loads(f.read()))
+
+
 def rule_failure_text(failure: ThresholdFailure) -> str:
     """One of our rules' failures as a person reads it (the run's summary and its page)."""
     if failure.rule == BEATS_BASELINE:
@@ -337,6 +373,7 @@ class EvaluationView:
     baseline_curves: Curves | None
     failures: list[ThresholdFailure]
     rule_checks: list[RuleCheck] = dataclasses.field(default_factory=list)  # ours, all verdicts
+    sample: EvalSample | None = None  # the eval rows judged (None: made before it was recorded)
 
     def changes(self, metric: str | None = None) -> list[SliceChange]:
         """Per slice, the candidate's `metric` (by default the label kind's key metric)
@@ -383,6 +420,7 @@ def read_evaluation(evaluation_uri: str) -> EvaluationView:
         baseline_curves=curves[1] if with_baseline else None,
         failures=threshold_failures(evaluation_uri, checks),
         rule_checks=checks,
+        sample=eval_sample(evaluation_uri),
     )
 
 

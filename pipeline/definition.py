@@ -31,8 +31,8 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, range_config_pb2, trainer_pb2
 from tfx.types import Channel, standard_artifacts
 
+from components import eval_sample, model_metrics
 from components import example_gen as span_example_gen
-from components import model_metrics
 from components.artifact_types import AcceptedSpan
 from components.evaluator import RuledEvaluator
 from components.example_gate import ExampleGate
@@ -61,7 +61,7 @@ from pipeline.spans import SPAN_PATTERN
 GATE_MODULE = ExampleGate.__module__
 # What the Evaluator runs of ours beside TFMA: the step (with its rules and the evaluation
 # reader it imports) and our metrics, which TFMA loads by name.
-EVALUATOR_MODULES = (RuledEvaluator.__module__, model_metrics.__name__)
+EVALUATOR_MODULES = (RuledEvaluator.__module__, model_metrics.__name__, eval_sample.__name__)
 CODE_ROOT = PROJECT_ROOT  # where code fingerprints find modules (a test points it at a copy)
 
 
@@ -254,6 +254,7 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         model_run=trainer.outputs["model_run"],
         blessing_rules=config.evaluation.rules,
         code_sha256=code_fingerprint(*EVALUATOR_MODULES, root=CODE_ROOT),
+        max_examples=config.evaluation.max_examples,
     ).with_id(names.EVALUATOR)
     pusher = BlessedPusher(
         model=trainer.outputs["model"],

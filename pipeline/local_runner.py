@@ -17,6 +17,7 @@ from components.fingerprint import content_fingerprint
 from components.validation import GateReport
 from metadata.evaluation import (
     OVERALL,
+    eval_sample,
     rule_checks,
     slice_metrics,
     threshold_failures,
@@ -322,6 +323,7 @@ def _outcome(
         metrics=table.get(OVERALL, {}),
         threshold_failures=tuple(failures),
         rule_checks=tuple(checks),
+        eval_sample=eval_sample(evaluation) if evaluation and not data_only else None,
         weak_slices=tuple(weak_slices(table)),
         quick_baseline=quick_baseline.load(run_view.model_run_uri) if not data_only else None,
         serving_dir=str(config.serving_dir),

@@ -10,7 +10,7 @@ import dataclasses
 import enum
 
 from components.validation import Finding, GateReport
-from metadata.evaluation import RuleCheck, ThresholdFailure, WeakSlice
+from metadata.evaluation import EvalSample, RuleCheck, ThresholdFailure, WeakSlice
 from metadata.reader import RunView
 from pipeline.config import PipelineConfig
 
@@ -43,6 +43,7 @@ class RunOutcome:
     metadata_path: str
     pipeline_root: str
     rule_checks: tuple[RuleCheck, ...] = ()  # our blessing rules' verdicts, "not judged" too
+    eval_sample: EvalSample | None = None  # the eval rows the Evaluator judged
 
     @property
     def run_id(self) -> str:

@@ -451,6 +451,8 @@ def _label_table(gate) -> str:
 
 def _evaluation(evaluation: EvaluationView, baseline: str | None, moved: bool) -> list[str]:
     parts = _rule_checks(evaluation)
+    if evaluation.sample is not None:
+        parts.append(f"<p id=eval-sample>Judged on {H.esc(evaluation.sample.text())}.</p>")
     parts += _slice_table(evaluation.candidate)
     parts += _weak_slices(evaluation.candidate)
     parts += _curves(evaluation, baseline)

@@ -17,8 +17,10 @@ import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 from datatools.synth import synthesize
+from metadata.evaluation import OVERALL, eval_sample, slice_metrics
 from pipeline.schema import read_schema
 from tests.conftest import ROOT, small_config_dict, write_config
+from tests.e2e.conftest import STRICT_EVAL_ROWS
 
 
 def test_fresh_run_executes_every_component_and_pushes_a_blessed_model(runs):
@@ -108,6 +110,21 @@ def test_model_missing_its_thresholds_is_not_pushed_and_serving_is_untouched(run
     assert strict["summary"].nodes["Evaluator"] == "complete"
     assert strict["versions"] == runs["data_edited"]["versions"]
     assert strict["serving_digest"] == runs["data_edited"]["serving_digest"]
+
+
+def test_an_eval_split_above_max_examples_is_judged_on_a_sample_and_the_run_says_so(runs):
+    strict = runs["strict"]
+    evaluation = strict["summary"].evaluation_uri
+    sample = eval_sample(evaluation)
+    assert sample.evaluated_rows == STRICT_EVAL_ROWS < sample.eval_rows
+    assert slice_metrics(evaluation)[OVERALL]["example_count"] == STRICT_EVAL_ROWS
+    line = f"judged on a deterministic sample of {STRICT_EVAL_ROWS} of {sample.eval_rows:,}"
+    assert line in strict["out"]
+    page = next(x for x in strict["out"].splitlines() if x.startswith("report: "))
+    html = pathlib.Path(page.removeprefix("report: ")).read_text(encoding="utf-8")
+    assert line.replace("judged", "Judged") in html
+    unsampled = eval_sample(runs["fresh"]["summary"].evaluation_uri)
+    assert unsampled.evaluated_rows == unsampled.eval_rows > STRICT_EVAL_ROWS
 
 
 def test_tfxp_run_as_a_process_ends_without_a_traceback(tmp_path):
