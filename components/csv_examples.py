@@ -87,7 +87,7 @@ class _Remote(io.RawIOBase):
         super().close()
 
 
-def _blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
     """The file's rows as text columns, one block at a time (the header line skipped)."""
     options = dict(
         read_options=pcsv.ReadOptions(
@@ -111,7 +111,7 @@ def _blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
             return
 
 
-def _present(column: pa.Array, na_values: pa.Array) -> tuple[pa.Array, pa.Array]:
+def present_cells(column: pa.Array, na_values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """The cells stripped of surrounding blanks, and which hold a value (not empty, not a
     missing-value token)."""
     stripped = pc.utf8_trim_whitespace(column)
@@ -155,12 +155,12 @@ def split_files_columns(files: Sequence[str], na_values: Sequence[str]) -> Colum
     kinds = dict.fromkeys(names, Kind.UNKNOWN)
     rows = 0
     for path in files:
-        for block in _blocks(path, names):
+        for block in text_blocks(path, names):
             rows += block.num_rows
             for name in names:
                 if kinds[name] is Kind.STRING:
                     continue
-                kind = _block_kind(*_present(block.column(name), missing))
+                kind = _block_kind(*present_cells(block.column(name), missing))
                 kinds[name] = max(kinds[name], kind)
     return Columns(tuple(names), kinds, rows)
 
@@ -236,7 +236,7 @@ def _examples(block: pa.RecordBatch, columns: Columns, missing: pa.Array) -> pa.
     entries = []
     for name in sorted(columns.names):
         column = block.column(name)
-        stripped, present = _present(column, missing)
+        stripped, present = present_cells(column, missing)
         feature = _feature(columns.kinds[name], column, stripped, present)
         key = bytes([0x0A]) + _varint_bytes(len(name.encode())) + name.encode()
         entry = _join(pa.scalar(key, pa.large_binary()), _field(0x12, feature))
@@ -259,7 +259,7 @@ def serialized_examples(
     """The second pass: each block's rows as serialized tf.Examples."""
     missing = pa.array([""] + [v.strip() for v in na_values], pa.string())
     for path in files:
-        for block in _blocks(path, columns.names):
+        for block in text_blocks(path, columns.names):
             yield _examples(block, columns, missing).to_pylist()
 
 
