@@ -160,17 +160,25 @@ def _dataset(
     transform_output: tft.TFTransformOutput,
     num_epochs: int | None = None,
 ) -> tf.data.Dataset:
-    """Batches of transformed examples, repeated for ever unless `num_epochs` is given."""
-    return fn_args.data_accessor.tf_dataset_factory(
+    """Batches of raw examples through the transform graph, as (features, label), repeated
+    for ever unless `num_epochs` is given."""
+    raw = fn_args.data_accessor.tf_dataset_factory(
         files,
         tfxio.TensorFlowDatasetOptions(
             batch_size=inputs.training.batch_size,
-            label_key=F.transformed_name(inputs.label.name),
             shuffle_seed=inputs.training.seed,
             num_epochs=num_epochs,
         ),
-        transform_output.transformed_metadata.schema,
+        transform_output.raw_metadata.schema,
     )
+    layer = transform_output.transform_features_layer()
+    label = F.transformed_name(inputs.label.name)
+
+    def transformed(features):
+        features = layer(features)
+        return features, features.pop(label)
+
+    return raw.map(transformed, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def train(

@@ -225,11 +225,14 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         # Each run analyses its whole window anyway; writing the per-analyzer cache costs
         # Beam stages on every run.
         disable_analyzer_cache=True,
+        # The Trainer reads a few hundred batches of the raw window through the transform
+        # graph: writing every transformed row was most of Transform's time on large spans.
+        materialize=False,
     ).with_id(names.TRANSFORM)
     transform.add_upstream_node(data.gate)  # no data flows from the gate: it orders and stops
     trainer = Trainer(
         run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=training_examples,  # raw: the Trainer applies the transform graph
         transform_graph=transform.outputs["transform_graph"],
         schema=data.schema,
         train_args=placement.train_args,

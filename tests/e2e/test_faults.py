@@ -169,7 +169,7 @@ def story(tmp_path_factory):
 
     # 6. kill -9 during Transform, on the older span 1; then that span again, and with
     #    --replace-newer.
-    transform_out = work / "pipeline_root" / "Transform" / "transformed_examples"
+    transform_out = work / "pipeline_root" / "Transform" / "transform_graph"
     before = {p.name for p in transform_out.iterdir()}
     killed = interrupt_when(
         ["run", "--config", str(config), "--span", "1"], transform_out, signal.SIGKILL
@@ -281,7 +281,7 @@ def test_the_next_run_closes_the_dead_transform_and_removes_its_partial_output(s
     assert step["run"].returncode == 0, step["run"].stderr[-2000:]
     [killed] = story["kill_in_transform"]["partial"]  # the dead execution's output folder
     assert any("closed abandoned execution Transform" in line for line in said(step["run"]))
-    assert any(f"transformed_examples/{killed}" in line for line in said(step["run"]))
+    assert any(f"transform_graph/{killed}" in line for line in said(step["run"]))
     assert killed not in step["transform_out"]
     assert step["runs"][1]["nodes"]["Transform"] == "abandoned"
 

@@ -56,7 +56,8 @@ def test_the_chain_and_its_edges(config):
         ],
         "accepted_span_window_resolver": ["ExampleGate"],
         "Transform": ["CuratedSchemaImporter", "ExampleGate", "accepted_span_window_resolver"],
-        "Trainer": ["CuratedSchemaImporter", "Transform"],
+        # the raw window, through Transform's graph
+        "Trainer": ["CuratedSchemaImporter", "Transform", "accepted_span_window_resolver"],
         "Evaluator": ["CsvExampleGen", "Trainer", "latest_blessed_model_resolver"],
         "BlessedPusher": ["Evaluator", "Trainer"],
     }
