@@ -72,16 +72,19 @@ def write_config(raw: dict, path: pathlib.Path) -> pathlib.Path:
 LONGEST_FIRST = ("test_kubeflow_entrypoints.py", "test_faults.py", "test_spans.py")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_itemcollected(item):
     """Every end-to-end test is slow: `make test-fast` (`-m "not slow"`) runs the rest.
 
     Each test is grouped with those that share its fixtures (its file, or every file using a
-    session-wide fixture), so `pytest -n` (`--dist loadgroup`) builds each fixture once.
+    session-wide fixture), so `pytest -n` (`--dist loadgroup`) builds each fixture once. Marked
+    as each test is collected: xdist reads the groups into the test ids right after.
     """
-    for item in items:
-        if "e2e" in item.path.parts:
-            item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group(_fixture_group(item)))
+    if "e2e" in item.path.parts:
+        item.add_marker(pytest.mark.slow)
+    item.add_marker(pytest.mark.xdist_group(_fixture_group(item)))
+
+
+def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
 
 
