@@ -54,7 +54,9 @@ def serving(config: pathlib.Path, name: str = "taxi") -> Iterator[tuple[str, sub
         except OSError:
             pass
         time.sleep(0.2)
-    assert ready and process.poll() is None, process.stderr.read()
+    if not ready or process.poll() is not None:
+        process.kill()  # its stderr ends only once it has stopped
+        raise AssertionError(f"tfxp serve did not answer: {process.communicate()[1][-3000:]}")
     try:
         yield base, process
     finally:
