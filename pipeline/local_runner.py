@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import errno
 import json
+import os
+import pathlib
+import shutil
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -248,7 +252,7 @@ def run_once(
     try:
         runner.run(pipeline)
     except Exception as err:  # a stop at the gate arrives through TFX's launcher too
-        failure = err
+        failure = _told_as_disk_full(err, config.metadata_path)
     finally:  # a stopped or interrupted run is on record too
         record_run_facts(config.metadata_path, run_id, facts)
     try:
@@ -299,6 +303,22 @@ def result_of(run_view: RunView, data_only: bool, failed: bool) -> Result | None
     if run_view.blessed is False:
         return Result.NOT_BLESSED
     return None
+
+
+def _told_as_disk_full(err: Exception, store: pathlib.Path) -> Exception:
+    """SQLite rolls a write back when the disk fills, and ML Metadata then reports only
+    "cannot commit - no transaction is active": with the store's disk out of space, that is
+    the full disk, as an OSError naming the folder (one line, exit 2, not a bug)."""
+    if "no transaction is active" not in str(err):
+        return err
+    if shutil.disk_usage(store.parent).free >= NEARLY_FULL_BYTES:
+        return err
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(store.parent))
+    full.__cause__ = err
+    return full
+
+
+NEARLY_FULL_BYTES = 1 << 20
 
 
 def _outcome(

@@ -368,4 +368,7 @@ def test_a_full_disk_and_a_read_only_folder_are_one_line_and_exit_2(tmp_path):
         assert "read-only file system" in said(read_only)[0]
         assert "Traceback" not in read_only.stderr
         listed = tfxp("runs", "--config", str(config))
-        assert listed.returncode == 0 and "=failed" in listed.stdout
+        # The step the disk filled under: failed, or left running when the disk filled as
+        # the store recorded its end (SQLite rolled that write back).
+        assert listed.returncode == 0
+        assert "=failed" in listed.stdout or "=running" in listed.stdout
