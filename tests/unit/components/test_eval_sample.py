@@ -75,7 +75,10 @@ def test_max_examples_defaults_to_a_hundred_thousand_and_null_means_every_row():
     assert load_config(TAXI_CONFIG).evaluation.max_examples == 100_000
     raw = yaml.safe_load(TAXI_CONFIG.read_text())
     raw["evaluation"]["max_examples"] = None
-    assert config_from_dict(raw, source=str(TAXI_CONFIG), base_dir=ROOT).evaluation.max_examples is None
+    assert (
+        config_from_dict(raw, source=str(TAXI_CONFIG), base_dir=ROOT).evaluation.max_examples
+        is None
+    )
     raw["evaluation"]["max_examples"] = 10
     with pytest.raises(ConfigError, match="evaluation.max_examples' must be a whole number"):
         config_from_dict(raw, source=str(TAXI_CONFIG), base_dir=ROOT)
