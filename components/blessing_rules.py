@@ -89,17 +89,20 @@ def judge(
     rules: BlessingRules,
     table: Mapping[str, Mapping[str, float]],
     quick_baseline: Mapping[str, Any] | None,
+    sampled: bool = False,
 ) -> list[RuleCheck]:
     """Each rule's verdict. `table` is the candidate's {slice: {metric: value}} on the eval
     split (`metadata.evaluation.slice_metrics`); `quick_baseline` the Trainer's comparison
     (`models.quick_baseline.compare`), None when the Trainer wrote none."""
-    checks = [_slice_check(t, table) for t in rules.slice_thresholds]
+    checks = [_slice_check(t, table, sampled) for t in rules.slice_thresholds]
     if rules.beats_baseline is not None:
         checks.append(_baseline_check(rules.beats_baseline, quick_baseline))
     return checks
 
 
-def _slice_check(threshold: SliceThreshold, table: Mapping[str, Mapping[str, float]]) -> RuleCheck:
+def _slice_check(
+    threshold: SliceThreshold, table: Mapping[str, Mapping[str, float]], sampled: bool = False
+) -> RuleCheck:
     metrics = table.get(threshold.name, {})
     examples = int(metrics.get("example_count", 0))
     value = defined(dict(metrics)).get(threshold.metric)
@@ -117,8 +120,13 @@ def _slice_check(threshold: SliceThreshold, table: Mapping[str, Mapping[str, flo
     if examples < threshold.min_examples:
         return dataclasses.replace(
             check,
-            reason=f"too few examples: {examples} in the eval split, "
-            f"min_examples {threshold.min_examples}",
+            reason=(
+                f"too few examples: {examples} in the eval split's sample, min_examples "
+                f"{threshold.min_examples} (a larger evaluation.max_examples judges it)"
+                if sampled
+                else f"too few examples: {examples} in the eval split, "
+                f"min_examples {threshold.min_examples}"
+            ),
         )
     if value is None:
         return dataclasses.replace(

@@ -111,32 +111,66 @@ def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
             return
 
 
+ASCII_BLANKS = " \t\n\r\x0b\x0c"  # what Python strips from bytes, as TFX's cells are
+
+
 def present_cells(column: pa.Array, na_values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """The cells stripped of surrounding blanks, and which hold a value (not empty, not a
-    missing-value token)."""
-    stripped = pc.utf8_trim_whitespace(column)
-    return stripped, pc.invert(pc.is_in(stripped, value_set=na_values))
+    """The cells stripped of surrounding blanks, and which hold a value (not empty, and not a
+    missing-value token once stripped, as TFX's reading and `csv_table.read_csv` compare)."""
+    stripped = pc.utf8_trim(column, characters=ASCII_BLANKS)
+    missing = pc.or_(pc.equal(column, ""), pc.is_in(stripped, value_set=na_values))
+    return stripped, pc.invert(missing)
 
 
-_DIGITS = r"^[+-]?[0-9]+$"
+# Plain numbers, which Arrow reads as Python's int() and float() do; anything else (a sign
+# of +, digits grouped with _, 0x10, inf, ...) is read by Python itself, as TFX reads it.
+_PLAIN_INT = r"^-?[0-9]+$"
+_PLAIN_FLOAT = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 
 
-def _block_kind(stripped: pa.Array, present: pa.Array) -> Kind:
+def _mask(array: pa.Array) -> np.ndarray:
+    return array.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _block_kind(column: pa.Array, stripped: pa.Array, present: pa.Array) -> Kind:
+    """The widest kind the block's cells need, as tfx_bsl's `_InferValueType` decides it (on
+    the cell as read: Python's int() and float() ignore the blanks around a number)."""
+    from tfx_bsl.coders.csv_decoder import _InferValueType
+
     values = pc.filter(stripped, present)
     if len(values) == 0:
         return Kind.UNKNOWN
+    ints = _mask(pc.match_substring_regex(values, _PLAIN_INT))
     try:
-        pc.cast(values, pa.int64())
+        pc.cast(pc.filter(values, ints), pa.int64())
+    except pa.ArrowInvalid:
+        return Kind.STRING  # an integer beyond int64 is text to tfx_bsl
+    if ints.all():
         return Kind.INT
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    if pc.all(pc.match_substring_regex(values, _DIGITS)).as_py():
-        return Kind.STRING  # an integer beyond int64, as tfx_bsl reads it
+    floats = _mask(pc.match_substring_regex(values, _PLAIN_FLOAT))
+    kind = Kind.FLOAT if (floats & ~ints).any() else Kind.INT
+    others = pc.unique(pc.filter(pc.filter(column, present), ~(ints | floats))).to_pylist()
+    for value in others:
+        kind = max(kind, Kind[_InferValueType(value.encode()).name])
+        if kind is Kind.STRING:
+            break
+    return kind
+
+
+def _parsed(values: pa.Array, kind: Kind) -> np.ndarray:
+    """Cells of an INT or FLOAT column as numbers, as Python's int() or float() reads them."""
+    plain = _mask(
+        pc.match_substring_regex(values, _PLAIN_INT if kind is Kind.INT else _PLAIN_FLOAT)
+    )
+    target, parse = (pa.int64(), int) if kind is Kind.INT else (pa.float64(), float)
+    numbers = np.zeros(len(values), target.to_pandas_dtype())
     try:
-        pc.cast(values, pa.float64())
-        return Kind.FLOAT
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return Kind.STRING
+        numbers[plain] = pc.cast(pc.filter(values, plain), target).to_numpy()
+    except pa.ArrowInvalid:  # e.g. 1e400, which Python reads as inf
+        plain[:] = False
+    if not plain.all():
+        numbers[~plain] = [parse(v.encode()) for v in pc.filter(values, ~plain).to_pylist()]
+    return numbers
 
 
 def split_files_columns(files: Sequence[str], na_values: Sequence[str]) -> Columns:
@@ -151,7 +185,7 @@ def split_files_columns(files: Sequence[str], na_values: Sequence[str]) -> Colum
     if any(header != names for header in headers[1:]):
         differing = next(f for f, h in zip(files, headers, strict=True) if h != names)
         raise CsvExamplesError(f"{differing}: its header differs from {files[0]}'s")
-    missing = pa.array([""] + [v.strip() for v in na_values], pa.string())
+    missing = pa.array([v.strip() for v in na_values], pa.string())
     kinds = dict.fromkeys(names, Kind.UNKNOWN)
     rows = 0
     for path in files:
@@ -160,7 +194,8 @@ def split_files_columns(files: Sequence[str], na_values: Sequence[str]) -> Colum
             for name in names:
                 if kinds[name] is Kind.STRING:
                     continue
-                kind = _block_kind(*present_cells(block.column(name), missing))
+                column = block.column(name)
+                kind = _block_kind(column, *present_cells(column, missing))
                 kinds[name] = max(kinds[name], kind)
     return Columns(tuple(names), kinds, rows)
 
@@ -234,14 +269,14 @@ def _list(kind: Kind, column: pa.Array, stripped: pa.Array, present: pa.Array):
         return [tag, prefix, cells], has * (1 + prefix_sizes) + lengths, 0x0A
     if kind is Kind.INT:
         numbers = np.zeros(rows, np.int64)
-        numbers[has] = pc.cast(pc.filter(stripped, present), pa.int64()).to_numpy()
+        numbers[has] = _parsed(pc.filter(stripped, present), Kind.INT)
         packed, sizes = _varints(numbers, has)  # packed: tag, byte count (< 128), varints
         head = _binary(
             has * 2, np.stack([np.full(rows, 0x0A), sizes], 1)[has].astype(np.uint8).reshape(-1)
         )
         return [head, packed], has * (2 + sizes), 0x1A
     numbers = np.zeros(rows, np.float32)
-    numbers[has] = pc.cast(pc.filter(stripped, present), pa.float64()).to_numpy()
+    numbers[has] = _parsed(pc.filter(stripped, present), Kind.FLOAT)
     floats = np.concatenate(
         [
             np.tile(np.frombuffer(b"\x0a\x04", np.uint8), (rows, 1)),
@@ -291,7 +326,7 @@ def serialized_examples(
     files: Sequence[str], columns: Columns, na_values: Sequence[str]
 ) -> Iterator[list[bytes]]:
     """The second pass: each block's rows as serialized tf.Examples."""
-    missing = pa.array([""] + [v.strip() for v in na_values], pa.string())
+    missing = pa.array([v.strip() for v in na_values], pa.string())
     for path in files:
         for block in text_blocks(path, columns.names):
             yield _examples(block, columns, missing).to_pylist()

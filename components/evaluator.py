@@ -84,15 +84,15 @@ class _Executor(evaluator_executor.Executor):
         sample_dir = os.path.join(evaluation_uri, "eval_sample")
         examples = input_dict[standard_component_specs.EXAMPLES_KEY][0]
         split_dir = artifact_utils.get_split_uri([examples], EVAL_SPLIT)
-        rows, kept = eval_sample.sample_split(
-            split_dir, os.path.join(sample_dir, f"Split-{EVAL_SPLIT}"), max_rows or 2**62
-        )
-        if kept < rows:  # TFMA reads the sample as the Examples' eval split
-            sampled = copy.deepcopy(examples)
-            sampled.uri = sample_dir
-            sampled.split_names = artifact_utils.encode_split_names([EVAL_SPLIT])
-            input_dict = {**input_dict, standard_component_specs.EXAMPLES_KEY: [sampled]}
-        try:
+        try:  # the sample is removed whatever happens: nothing half-written stays behind
+            rows, kept = eval_sample.sample_split(
+                split_dir, os.path.join(sample_dir, f"Split-{EVAL_SPLIT}"), max_rows or 2**62
+            )
+            if kept < rows:  # TFMA reads the sample as the Examples' eval split
+                sampled = copy.deepcopy(examples)
+                sampled.uri = sample_dir
+                sampled.split_names = artifact_utils.encode_split_names([EVAL_SPLIT])
+                input_dict = {**input_dict, standard_component_specs.EXAMPLES_KEY: [sampled]}
             super().Do(input_dict, output_dict, exec_properties)
         finally:
             if fileio.exists(sample_dir):
@@ -101,7 +101,10 @@ class _Executor(evaluator_executor.Executor):
 
         rules = BlessingRules.from_json(exec_properties.get(BLESSING_RULES_KEY) or "{}")
         checks = judge(
-            rules, slice_metrics(evaluation_uri), _quick_baseline(input_dict.get(MODEL_RUN_KEY))
+            rules,
+            slice_metrics(evaluation_uri),
+            _quick_baseline(input_dict.get(MODEL_RUN_KEY)),
+            sampled=kept < rows,
         )
         io_utils.write_string_file(
             os.path.join(evaluation_uri, RULE_CHECKS_FILE), rule_checks_json(checks)

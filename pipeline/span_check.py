@@ -112,7 +112,7 @@ def _clean_by_columns(path: pathlib.Path, schema, na_values: tuple[str, ...]) ->
         if required - set(header):
             return False
         numeric = [c for c in header if types[c] in _NUMERIC]
-        missing = pa.array([""] + [v.strip() for v in na_values], pa.string())
+        missing = pa.array([v.strip() for v in na_values], pa.string())
         rows = 0
         for block in csv_examples.text_blocks(str(path), header):
             rows += block.num_rows

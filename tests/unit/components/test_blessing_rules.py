@@ -93,6 +93,16 @@ def test_a_slice_that_cannot_be_judged_says_why_and_does_not_fail(threshold, rea
     assert _verdicts(BlessingRules(slice_thresholds=(threshold,))) == [(NOT_JUDGED, reason)]
 
 
+def test_a_slice_too_small_in_the_evaluators_sample_says_a_larger_sample_would_judge_it():
+    rules = BlessingRules(slice_thresholds=(_slice({"trip_start_hour": 3}, lower_bound=0.8),))
+    (check,) = judge(rules, TABLE, QUICK, sampled=True)
+    assert (check.verdict, check.reason) == (
+        NOT_JUDGED,
+        "too few examples: 40 in the eval split's sample, min_examples 100 "
+        "(a larger evaluation.max_examples judges it)",
+    )
+
+
 @pytest.mark.parametrize(
     "margin, quick, verdict",
     [

@@ -6,7 +6,6 @@ are refused naming the file."""
 from __future__ import annotations
 
 import collections
-import json
 import pathlib
 
 import pytest
@@ -21,15 +20,17 @@ from components.example_gen import Executor
 
 # Cells CSV reading trips on: a quoted comma and line break, an escaped quote, text with blanks
 # around it, an integer beyond int64 (text), the int64 extremes, -0.0 and 1e5, a column with no
-# value, a cell long enough that its length takes two bytes, a non-ASCII letter, a blank line.
-AWKWARD = """i,f,s,neg,big,empty,mixed,q
-1,1.5,hello,-3,99999999999999999999,,1,"a,b"
+# value, a cell long enough that its length takes two bytes, a non-ASCII letter, a blank line;
+# numbers only Python reads (+5, 1_000, +1.5, .5, 1e400 as inf), text that looks numeric to
+# Arrow (0x10), a big integer beside a decimal, and a no-break space (not a blank to Python).
+AWKWARD = """i,f,s,neg,big,empty,mixed,q,plus,under,hex,bigmix,nbsp,plusf,huge
+1,1.5,hello,-3,99999999999999999999,,1,"a,b",+5,1_000,0x10,99999999999999999999,\u00a05,+1.5,1e400
 2, 2.25 ,,-9223372036854775808,1,,2.5,"line1
-line2"
-,,"x""y",5,2,,abc,\u00fc
- 7 ,1e5, spaced ,0,3,,4,"{long}"
+line2",3,2,5,1.5,6,2,2.5
+,,"x""y",5,2,,abc,\u00fc,,,,,\u00a0,,
+ 7 ,1e5, spaced ,0,3,,4,"{long}",-4,3,7,2,7,-0.5,3
 
-9,-0.0,,9223372036854775807,4,,5,
+9,-0.0,,9223372036854775807,4,,5,,+0,4,8,3,8,.5,-1e-3
 """.format(long="x" * 300)
 
 
@@ -106,6 +107,18 @@ def test_taxi_rows_over_two_files_split_as_tfx_splits_them(tmp_path):
     assert sum(ours["train"].values()) > sum(ours["eval"].values()) > 200
 
 
+def test_a_column_read_as_text_in_one_file_and_decimal_in_another_is_text(tmp_path):
+    files = {"a.csv": "n,m\n0x10,1\n", "b.csv": "n,m\n1.5,2\n"}
+    theirs, ours = _side_by_side(tmp_path, files)
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    kinds = csv_examples.split_files_columns(
+        [str(tmp_path / "data" / name) for name in files], ("",)
+    ).kinds
+    assert kinds["n"] is csv_examples.Kind.STRING
+
+
 def test_column_kinds_widen_over_every_file(tmp_path):
     (tmp_path / "a.csv").write_text("n,m\n1,\n2,\n")
     (tmp_path / "b.csv").write_text("n,m\n2.5,\n")
@@ -157,4 +170,6 @@ def test_a_header_only_file_writes_empty_splits(tmp_path):
         [str(tmp_path / "a.csv")], [str(tmp_path / "t"), str(tmp_path / "e")], ("",), [2, 3]
     )
     assert counts == [0, 0]
-    assert json.dumps(sorted(p.name for p in (tmp_path / "t").iterdir()))
+    for split in ("t", "e"):
+        assert [p.name for p in (tmp_path / split).iterdir()] == ["data_tfrecord-00000-of-00001.gz"]
+        assert sum(_records(tmp_path / split).values()) == 0
