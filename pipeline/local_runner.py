@@ -12,7 +12,6 @@ import datetime
 import errno
 import json
 import os
-import pathlib
 import shutil
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -252,7 +251,7 @@ def run_once(
     try:
         runner.run(pipeline)
     except Exception as err:  # a stop at the gate arrives through TFX's launcher too
-        failure = _told_as_disk_full(err, config.metadata_path)
+        failure = _told_as_disk_full(err, config)
     finally:  # a stopped or interrupted run is on record too
         record_run_facts(config.metadata_path, run_id, facts)
     try:
@@ -305,17 +304,36 @@ def result_of(run_view: RunView, data_only: bool, failed: bool) -> Result | None
     return None
 
 
-def _told_as_disk_full(err: Exception, store: pathlib.Path) -> Exception:
-    """SQLite rolls a write back when the disk fills, and ML Metadata then reports only
-    "cannot commit - no transaction is active": with the store's disk out of space, that is
-    the full disk, as an OSError naming the folder (one line, exit 2, not a bug)."""
-    if "no transaction is active" not in str(err):
+def _told_as_disk_full(err: Exception, config: PipelineConfig) -> Exception:
+    """A failure that shows a full disk, as an OSError naming the folder that filled (one
+    line, exit 2, not a bug). Where the disk fills decides how it shows: an OSError without a
+    path from TensorFlow or gzip, or, when SQLite rolls a write back, only ML Metadata's
+    "cannot commit - no transaction is active"."""
+    if not _shows_full_disk(err):
         return err
-    if shutil.disk_usage(store.parent).free >= NEARLY_FULL_BYTES:
-        return err
-    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(store.parent))
-    full.__cause__ = err
-    return full
+    for folder in (config.metadata_path.parent, config.pipeline_root):
+        try:
+            nearly_full = shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
+        except OSError:
+            continue
+        if nearly_full:
+            full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
+            full.__cause__ = err
+            return full
+    return err
+
+
+def _shows_full_disk(err: BaseException | None) -> bool:
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            return True
+        text = str(err).lower()
+        if any(w in text for w in ("no space left", "disk is full", "no transaction is active")):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 NEARLY_FULL_BYTES = 1 << 20

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import pathlib
+import signal
 
 import pytest
 import yaml
@@ -70,6 +71,14 @@ def write_config(raw: dict, path: pathlib.Path) -> pathlib.Path:
 # Files whose fixtures run the pipeline many times: started first when the suite runs on
 # several workers, so none of them is left to run alone at the end.
 LONGEST_FIRST = ("test_kubeflow_entrypoints.py", "test_faults.py", "test_spans.py")
+
+
+def pytest_configure(config):
+    """A suite started in the background of a shell without job control (`make test &`, some
+    CI runners) ignores Ctrl-C, and so would every `tfxp` the tests start: the tests of Ctrl-C
+    need it delivered, as it is to a user's terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_itemcollected(item):

@@ -19,8 +19,10 @@ from sklearn.metrics import roc_auc_score
 from datatools.synth import synthesize
 from metadata.evaluation import OVERALL, eval_sample, slice_metrics
 from pipeline.schema import read_schema
-from tests.conftest import ROOT, small_config_dict, write_config
-from tests.e2e.conftest import STRICT_EVAL_ROWS
+from tests.conftest import ROOT, small_config_dict, write_config, write_sample
+from tests.e2e.conftest import ROWS, last_run, run_cli
+
+SAMPLED_ROWS = 200
 
 
 def test_fresh_run_executes_every_component_and_pushes_a_blessed_model(runs):
@@ -112,19 +114,26 @@ def test_model_missing_its_thresholds_is_not_pushed_and_serving_is_untouched(run
     assert strict["serving_digest"] == runs["data_edited"]["serving_digest"]
 
 
-def test_an_eval_split_above_max_examples_is_judged_on_a_sample_and_the_run_says_so(runs):
-    strict = runs["strict"]
-    evaluation = strict["summary"].evaluation_uri
+def test_an_eval_split_above_max_examples_is_judged_on_a_sample_and_the_run_says_so(tmp_path):
+    data = write_sample(tmp_path / "data", ROWS)
+    raw = small_config_dict(tmp_path, data.parent.parent)
+    raw["evaluation"]["max_examples"] = SAMPLED_ROWS  # fewer than the eval split's ~1,000
+    code, out, err = run_cli("run", "--config", str(write_config(raw, tmp_path / "c.yaml")))
+    assert code == 0, err
+    evaluation = last_run(tmp_path / "metadata.sqlite").evaluation_uri
     sample = eval_sample(evaluation)
-    assert sample.evaluated_rows == STRICT_EVAL_ROWS < sample.eval_rows
-    assert slice_metrics(evaluation)[OVERALL]["example_count"] == STRICT_EVAL_ROWS
-    line = f"judged on a deterministic sample of {STRICT_EVAL_ROWS} of {sample.eval_rows:,}"
-    assert line in strict["out"]
-    page = next(x for x in strict["out"].splitlines() if x.startswith("report: "))
+    assert sample.evaluated_rows == SAMPLED_ROWS < sample.eval_rows
+    assert slice_metrics(evaluation)[OVERALL]["example_count"] == SAMPLED_ROWS
+    line = f"judged on a deterministic sample of {SAMPLED_ROWS} of {sample.eval_rows:,}"
+    assert line in out
+    page = next(x for x in out.splitlines() if x.startswith("report: "))
     html = pathlib.Path(page.removeprefix("report: ")).read_text(encoding="utf-8")
     assert line.replace("judged", "Judged") in html
+
+
+def test_a_run_below_max_examples_judges_every_eval_row(runs):
     unsampled = eval_sample(runs["fresh"]["summary"].evaluation_uri)
-    assert unsampled.evaluated_rows == unsampled.eval_rows > STRICT_EVAL_ROWS
+    assert unsampled.evaluated_rows == unsampled.eval_rows > SAMPLED_ROWS
 
 
 def test_tfxp_run_as_a_process_ends_without_a_traceback(tmp_path):

@@ -32,3 +32,47 @@ CASES = {
 def test_a_run_ends_in_one_outcome_or_none(name):
     facts, data_only, failed, expected = CASES[name]
     assert result_of(a_run_view(**facts), data_only, failed) is expected
+
+
+class _Config:
+    def __init__(self, tmp_path):
+        self.metadata_path = tmp_path / "store" / "metadata.sqlite"
+        self.pipeline_root = tmp_path / "root"
+        self.metadata_path.parent.mkdir(exist_ok=True)
+        self.pipeline_root.mkdir(exist_ok=True)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("Error when executing query: cannot commit - no transaction is active"),
+        OSError(28, "No space left on device"),
+    ],
+    ids=["sqlite-rolled-back", "enospc-without-a-path"],
+)
+def test_a_failure_on_a_full_disk_names_the_folder_that_filled(tmp_path, monkeypatch, error):
+    import shutil
+
+    from pipeline import local_runner
+
+    config = _Config(tmp_path)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=4096))
+    told = local_runner._told_as_disk_full(error, config)
+    assert isinstance(told, OSError) and told.errno == 28
+    assert told.filename == str(config.metadata_path.parent) and told.__cause__ is error
+
+
+def test_the_same_failure_with_room_on_the_disk_is_left_as_it_is(tmp_path, monkeypatch):
+    import shutil
+
+    from pipeline import local_runner
+
+    error = RuntimeError("cannot commit - no transaction is active")
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=10 << 30))
+    config = _Config(tmp_path)
+    assert local_runner._told_as_disk_full(error, config) is error
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=4096))
+    bug = ValueError("a bug")
+    assert local_runner._told_as_disk_full(bug, config) is bug  # a full disk does not hide it
