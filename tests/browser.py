@@ -30,7 +30,8 @@ class Visit:
 
 def visit(page: pathlib.Path, selectors: list[str], screenshot: pathlib.Path) -> Visit:
     assert BROWSER, "chromium is not installed: `make test` installs it (apt-get install chromium)"
-    with tempfile.TemporaryDirectory() as profile:
+    # A browser's helper processes can still write to the profile as it is removed.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 BROWSER,

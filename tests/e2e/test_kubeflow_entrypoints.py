@@ -177,7 +177,9 @@ def test_runs_read_from_kfp_metadata_say_what_each_run_did(runs, kfp_store):
     pushed = runs["kfp"]["first"].artifact("BlessedPusher", "pushed_model")["metadata"]
     assert (first["blessed"], first["pushed_version"]) == (True, pushed["pushed_version"])
     assert (second["blessed"], second["pushed_version"]) == (False, None)
-    assert third["nodes"]["ExampleGate"] == "failed" and third["nodes"]["Trainer"] == "not run"
+    stopped = runs["kfp"]["third"]  # the first task that failed, and what it said
+    assert third["nodes"]["ExampleGate"] == "failed", (stopped.failed, stopped.stderr[-3000:])
+    assert third["nodes"]["Trainer"] == "not run"
     assert third["gate_stopped"] is True
     assert json.loads(pathlib.Path(third["gate_report_path"]).read_text())["verdict"] == "stopped"
 
