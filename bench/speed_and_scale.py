@@ -119,8 +119,10 @@ def template_eval_rows(root: pathlib.Path):
     return examples, labels
 
 
-def newest_version(serving: pathlib.Path) -> pathlib.Path:
-    return max((p for p in serving.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+def trained_model(out: pathlib.Path) -> pathlib.Path:
+    """The Trainer's serving model in a run's pipeline root, pushed or not (the template
+    pushes only what its accuracy threshold blesses)."""
+    return max(out.glob("root/**/Trainer/model/*/Format-Serving"), key=lambda p: p.stat().st_mtime)
 
 
 def against_the_template(repeats: int) -> None:
@@ -132,6 +134,10 @@ def against_the_template(repeats: int) -> None:
         code = work / "template"
         shutil.copytree(template, code, ignore=shutil.ignore_patterns("__pycache__", "*_test.py"))
         (code / "run.py").write_text(TEMPLATE_RUNNER)
+        # The template ships with every step after ExampleGen commented out, for its tutorial's
+        # readers to add one by one: all of them in, as the tutorial ends.
+        chain = code / "pipeline" / "pipeline.py"
+        chain.write_text(chain.read_text().replace("# components.append(", "components.append("))
         data = work / "data"
         data.mkdir()
         spans = sorted((ROOT / "data/taxi").glob("span-*/*.csv"))
@@ -158,7 +164,7 @@ def against_the_template(repeats: int) -> None:
                 print(f"  round {round_ + 1} {who:<8} {seconds:6.1f} s  {peak:5.2f} GB")
         examples, labels = template_eval_rows(work / "template-0")
         aucs = {
-            who: auc_on(newest_version(work / f"{who}-0" / "serving"), examples, labels)
+            who: auc_on(trained_model(work / f"{who}-0"), examples, labels)
             for who in ("template", "ours")
         }
     median = {who: statistics.median(values) for who, values in walls.items()}
