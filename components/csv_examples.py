@@ -98,6 +98,8 @@ def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
             column_types={name: pa.string() for name in names}, strings_can_be_null=False
         ),
     )
+    if not _has_rows(path):
+        return  # pyarrow's streaming reader was seen to crash (SIGSEGV) on a header alone
     with _open(path) as opened:
         try:
             reader = pcsv.open_csv(opened, **options)
@@ -109,6 +111,16 @@ def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
             raise CsvExamplesError(f"{path}: {text}") from None
         except StopIteration:  # header only
             return
+
+
+def _has_rows(path: str) -> bool:
+    """Anything but blanks after the header line."""
+    with _open(path) as opened:
+        opened.readline()
+        while chunk := opened.read(1 << 16):
+            if chunk.strip():
+                return True
+    return False
 
 
 ASCII_BLANKS = " \t\n\r\x0b\x0c"  # what Python strips from bytes, as TFX's cells are
