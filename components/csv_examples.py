@@ -20,6 +20,7 @@ import dataclasses
 import enum
 import hashlib
 import io
+import os
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -87,8 +88,26 @@ class _Remote(io.RawIOBase):
         super().close()
 
 
+def matching_files(base: str, pattern: str) -> list[str]:
+    """The files of a split, in name order; none is an error, as in TFX's CsvExampleGen."""
+    from tfx.dsl.io import fileio
+
+    path = os.path.join(base, pattern)
+    files = sorted(fileio.glob(path))
+    if not files:
+        raise RuntimeError(f"Split pattern {path} does not match any files.")  # TFX's words
+    return files
+
+
+def missing_tokens(na_values: Sequence[str]) -> pa.Array:
+    """The missing-value tokens as `present_cells` compares them."""
+    return pa.array([v.strip() for v in na_values], pa.string())
+
+
 def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
     """The file's rows as text columns, one block at a time (the header line skipped)."""
+    if not _has_rows(path):
+        return  # pyarrow's streaming reader was seen to crash (SIGSEGV) on a header alone
     options = dict(
         read_options=pcsv.ReadOptions(
             column_names=list(names), skip_rows=1, block_size=BLOCK_BYTES, use_threads=False
@@ -98,8 +117,6 @@ def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
             column_types={name: pa.string() for name in names}, strings_can_be_null=False
         ),
     )
-    if not _has_rows(path):
-        return  # pyarrow's streaming reader was seen to crash (SIGSEGV) on a header alone
     with _open(path) as opened:
         try:
             reader = pcsv.open_csv(opened, **options)
@@ -109,8 +126,6 @@ def text_blocks(path: str, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
         except pa.ArrowInvalid as err:
             text = str(err).removeprefix("CSV parse error: ")
             raise CsvExamplesError(f"{path}: {text}") from None
-        except StopIteration:  # header only
-            return
 
 
 def _has_rows(path: str) -> bool:
@@ -197,7 +212,7 @@ def split_files_columns(files: Sequence[str], na_values: Sequence[str]) -> Colum
     if any(header != names for header in headers[1:]):
         differing = next(f for f, h in zip(files, headers, strict=True) if h != names)
         raise CsvExamplesError(f"{differing}: its header differs from {files[0]}'s")
-    missing = pa.array([v.strip() for v in na_values], pa.string())
+    missing = missing_tokens(na_values)
     kinds = dict.fromkeys(names, Kind.UNKNOWN)
     rows = 0
     for path in files:
@@ -309,8 +324,9 @@ def _examples(block: pa.RecordBatch, columns: Columns, missing: pa.Array) -> pa.
         key_field = b"\x0a" + _varint_bytes(len(key)) + key
         if kind is Kind.UNKNOWN:  # a Feature with no kind: an empty value
             entry = key_field + b"\x12\x00"
-            pieces.append(_constant(b"\x0a" + _varint_bytes(len(entry)) + entry))
-            total += 1 + len(_varint_bytes(len(entry))) + len(entry)
+            field = b"\x0a" + _varint_bytes(len(entry)) + entry  # the same in every row
+            pieces.append(_constant(field))
+            total += len(field)
             continue
         column = block.column(name)
         stripped, present = present_cells(column, missing)
@@ -338,7 +354,7 @@ def serialized_examples(
     files: Sequence[str], columns: Columns, na_values: Sequence[str]
 ) -> Iterator[list[bytes]]:
     """The second pass: each block's rows as serialized tf.Examples."""
-    missing = pa.array([v.strip() for v in na_values], pa.string())
+    missing = missing_tokens(na_values)
     for path in files:
         for block in text_blocks(path, columns.names):
             yield _examples(block, columns, missing).to_pylist()

@@ -14,13 +14,11 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 
 from tfx.components.example_gen import driver, input_processor, utils
 from tfx.components.example_gen.csv_example_gen import executor as csv_executor
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import executor_spec
-from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2, range_config_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
@@ -100,13 +98,15 @@ def write_examples(exec_properties: dict, examples) -> dict[str, int]:
         buckets = list(itertools.accumulate(split.hash_buckets for split in split_config.splits))
         folders = [artifact_utils.get_split_uri([examples], name) for name in names]
         counts = csv_examples.write_splits(
-            _files(base, source.pattern), folders, na_values, buckets
+            csv_examples.matching_files(base, source.pattern), folders, na_values, buckets
         )
         written.update(zip(names, counts, strict=True))
     else:
         for source, name in zip(input_config.splits, names, strict=True):
             folder = artifact_utils.get_split_uri([examples], name)
-            (count,) = csv_examples.write_splits(_files(base, source.pattern), [folder], na_values)
+            (count,) = csv_examples.write_splits(
+                csv_examples.matching_files(base, source.pattern), [folder], na_values
+            )
             written[name] = count
     payload = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
     if payload:
@@ -114,14 +114,6 @@ def write_examples(exec_properties: dict, examples) -> dict[str, int]:
     if exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY):
         examples_utils.set_file_format(examples, "tfrecords_gzip")
     return written
-
-
-def _files(base: str, pattern: str) -> list[str]:
-    path = os.path.join(base, pattern)
-    files = sorted(fileio.glob(path))
-    if not files:
-        raise RuntimeError(f"Split pattern {path} does not match any files.")
-    return files
 
 
 class Executor(csv_executor.Executor):

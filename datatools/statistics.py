@@ -30,9 +30,7 @@ def example_statistics(
 
     from components import csv_examples
 
-    files = sorted(str(path) for path in folder.glob(pattern))
-    if not files:
-        raise RuntimeError(f"Split pattern {folder / pattern} does not match any files.")
+    files = csv_examples.matching_files(str(folder), pattern)
     with tempfile.TemporaryDirectory() as tmp:
         csv_examples.write_splits(files, [tmp], na_values)
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()

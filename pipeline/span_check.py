@@ -25,16 +25,22 @@ _DEPRECATED = 5  # schema_pb2.LifecycleStage.DEPRECATED
 _MOST_FINDINGS = 50  # the first fifty say enough
 
 
-def structural_findings(table: CsvTable, schema) -> list[Finding]:
-    """What is wrong with the rows of a readable CSV file for this schema, before statistics."""
-    where = str(table.path)
-    findings = []
+def _columns_of(schema) -> tuple[dict[str, int], set[str]]:
+    """Each column's type, and the columns a training file must have."""
     types = {f.name: f.type for f in schema.feature}
     required = {
         f.name
         for f in schema.feature
         if TRAINING not in f.not_in_environment and f.lifecycle_stage != _DEPRECATED
     }
+    return types, required
+
+
+def structural_findings(table: CsvTable, schema) -> list[Finding]:
+    """What is wrong with the rows of a readable CSV file for this schema, before statistics."""
+    where = str(table.path)
+    findings = []
+    types, required = _columns_of(schema)
     for column in sorted(required - set(table.header)):
         findings.append(Finding(where, column, "MISSING_COLUMN", "the schema expects this column"))
     for column in [c for c in table.header if c not in types]:
@@ -101,18 +107,13 @@ def _clean_by_columns(path: pathlib.Path, schema, na_values: tuple[str, ...]) ->
             return False
         with open(path, "rb") as opened:
             header = csv_examples.read_header(opened)
-        types = {f.name: f.type for f in schema.feature}
-        required = {
-            f.name
-            for f in schema.feature
-            if TRAINING not in f.not_in_environment and f.lifecycle_stage != _DEPRECATED
-        }
+        types, required = _columns_of(schema)
         if not header or len(set(header)) < len(header) or set(header) - set(types):
             return False
         if required - set(header):
             return False
         numeric = [c for c in header if types[c] in _NUMERIC]
-        missing = pa.array([v.strip() for v in na_values], pa.string())
+        missing = csv_examples.missing_tokens(na_values)
         rows = 0
         for block in csv_examples.text_blocks(str(path), header):
             rows += block.num_rows
