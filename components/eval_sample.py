@@ -43,12 +43,16 @@ def _order(record: bytes) -> int:
     return int.from_bytes(hashlib.sha256(record).digest()[:8], "big")
 
 
-def sample_split(split_dir: str, out_dir: str, max_rows: int) -> tuple[int, int]:
+def sample_split(split_dir: str, out_dir: str, max_rows: int | None) -> tuple[int, int]:
     """Write at most `max_rows` records of the split in `split_dir` to `out_dir`, those first in
-    SHA-256 order; returns (rows in the split, rows kept). Nothing is written when all fit."""
+    SHA-256 order; returns (rows in the split, rows kept). Nothing is written when all fit, or
+    when `max_rows` is None (every row is judged: the rows are only counted)."""
     import tensorflow as tf
 
     files = sorted(fileio.glob(os.path.join(split_dir, "*")))
+    if max_rows is None:
+        rows = sum(1 for path in files for _ in records(path))
+        return rows, rows
     orders = np.fromiter((_order(r) for f in files for r in records(f)), dtype=np.uint64)
     if len(orders) <= max_rows:
         return len(orders), len(orders)

@@ -86,7 +86,7 @@ class _Executor(evaluator_executor.Executor):
         split_dir = artifact_utils.get_split_uri([examples], EVAL_SPLIT)
         try:  # the sample is removed whatever happens: nothing half-written stays behind
             rows, kept = eval_sample.sample_split(
-                split_dir, os.path.join(sample_dir, f"Split-{EVAL_SPLIT}"), max_rows or 2**62
+                split_dir, os.path.join(sample_dir, f"Split-{EVAL_SPLIT}"), max_rows
             )
             if kept < rows:  # TFMA reads the sample as the Examples' eval split
                 sampled = copy.deepcopy(examples)

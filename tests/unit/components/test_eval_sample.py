@@ -82,3 +82,9 @@ def test_max_examples_defaults_to_a_hundred_thousand_and_null_means_every_row():
     raw["evaluation"]["max_examples"] = 10
     with pytest.raises(ConfigError, match="evaluation.max_examples' must be a whole number"):
         config_from_dict(raw, source=str(TAXI_CONFIG), base_dir=ROOT)
+
+
+def test_without_a_limit_every_row_is_counted_and_nothing_is_written(tmp_path):
+    _split(tmp_path / "eval", 300)
+    assert eval_sample.sample_split(str(tmp_path / "eval"), str(tmp_path / "s"), None) == (300, 300)
+    assert not (tmp_path / "s").exists()
