@@ -10,31 +10,15 @@ files (`metadata.evaluation.EVAL_SAMPLE_FILE`), so the run's report says so.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
-import struct
-from collections.abc import Iterator
 
 import numpy as np
 from tfx.dsl.io import fileio
 
+from components.tfrecords import records
 from metadata.evaluation import EVAL_SAMPLE_FILE
-
-
-def records(path: str) -> Iterator[bytes]:
-    """The records of one gzipped TFRecord file (TFX's Examples), read without TensorFlow's
-    per-element cost."""
-    with fileio.open(path, "rb") as raw, gzip.open(raw, "rb") as stream:
-        while header := stream.read(12):
-            if len(header) < 12:
-                raise ValueError(f"{path}: a TFRecord cut short")
-            (length,) = struct.unpack("<Q", header[:8])
-            data = stream.read(length)
-            if len(data) < length or len(stream.read(4)) < 4:
-                raise ValueError(f"{path}: a TFRecord cut short")
-            yield data
 
 
 def _order(record: bytes) -> int:

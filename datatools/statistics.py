@@ -2,7 +2,8 @@
 
 TFDV's own CSV reader sees an empty cell as absent, CsvExampleGen as an empty value list: a
 schema inferred or a file checked the first way would disagree with the pipeline's data, so
-this reads through ExampleGen's own reader (`components.csv_examples`).
+this reads through ExampleGen's own reader (`components.csv_examples`), and computes them as
+StatisticsGen does (`components.statistics_gen`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,19 @@ def example_statistics(
     import tensorflow_data_validation as tfdv
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from components import csv_examples
+    from components import csv_examples, statistics_gen
 
     files = csv_examples.matching_files(str(folder), pattern)
     with tempfile.TemporaryDirectory() as tmp:
         csv_examples.write_splits(files, [tmp], na_values)
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()
+        if statistics_gen.runs_in_process(beam_args):  # as StatisticsGen computes them
+            return statistics_gen.statistics_of_records(
+                sorted(
+                    str(path) for path in pathlib.Path(tmp).glob(f"{csv_examples.FILE_PREFIX}-*")
+                ),
+                options_for_stats,
+            )
         return tfdv.generate_statistics_from_tfrecord(
             os.path.join(tmp, f"{csv_examples.FILE_PREFIX}-*"),
             output_path=os.path.join(tmp, "statistics.tfrecord"),  # TFDV's default: a new

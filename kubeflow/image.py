@@ -27,6 +27,7 @@ BASE_IMAGE_PINS = pathlib.Path(__file__).with_name("base-image.txt")
 TASK_MODULES = (
     "tfxp",
     "components.example_gen",
+    "components.statistics_gen",
     "components.example_gate",
     "components.schema_importer",
     "components.span_records",

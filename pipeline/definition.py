@@ -20,7 +20,6 @@ import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.components.example_validator.component import ExampleValidator
-from tfx.components.statistics_gen.component import StatisticsGen
 from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
 from tfx.dsl.components.common.resolver import Resolver
@@ -42,6 +41,7 @@ from components.schema_importer import CuratedSchemaImporter
 from components.served_baseline import ServedModel
 from components.span_records import SpanWindow
 from components.span_window import AcceptedSpanWindow, PreviousAcceptedSpan
+from components.statistics_gen import statistics_gen_node
 from metadata import names
 from models import MODEL_MODULE, PREPROCESSING_FN, PREPROCESSING_MODULE, RUN_FN
 from models import features as F
@@ -137,7 +137,7 @@ def _data_nodes(config: PipelineConfig, placement: Placement) -> _DataNodes:
     schema = schema_importer.outputs["schema"]
     # With the schema, integer codes the schema calls categorical get value counts, which
     # the drift check compares by L-infinity.
-    statistics_gen = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
+    statistics_gen = statistics_gen_node(example_gen.outputs["examples"], schema).with_id(
         names.STATISTICS_GEN
     )
     example_validator = ExampleValidator(
@@ -315,7 +315,7 @@ def _serving_statistics(config: PipelineConfig, placement: Placement, schema: Ch
         custom_config=_example_gen_config(placement.serving_data_fingerprint, config.na_values),
         custom_executor_spec=span_example_gen.EXECUTOR_SPEC,
     ).with_id(names.SERVING_EXAMPLE_GEN)
-    statistics = StatisticsGen(examples=example_gen.outputs["examples"], schema=schema).with_id(
+    statistics = statistics_gen_node(example_gen.outputs["examples"], schema).with_id(
         names.SERVING_STATISTICS_GEN
     )
     return [example_gen, statistics]
