@@ -363,7 +363,8 @@ def serialized_examples(
 def split_of(record: bytes, buckets: Sequence[int]) -> int:
     """The output split TFX's ExampleGen puts a record in: sha256 of its bytes, modulo the
     total of the hash buckets, against the running totals (`_PartitionFn`)."""
-    return bisect.bisect(buckets, int(hashlib.sha256(record).hexdigest(), 16) % buckets[-1])
+    digest = hashlib.sha256(record).digest()  # TFX parses the hex digest: the same number
+    return bisect.bisect(buckets, int.from_bytes(digest, "big") % buckets[-1])
 
 
 SHARD_ROWS = 1_000_000  # rows per output file: gzip files are read whole, one per worker

@@ -44,12 +44,12 @@ def sample_split(split_dir: str, out_dir: str, max_rows: int | None) -> tuple[in
     fileio.makedirs(out_dir)
     kept = 0
     options = tf.io.TFRecordOptions(compression_type="GZIP")
+    every_record = (record for path in files for record in records(path))
     with tf.io.TFRecordWriter(os.path.join(out_dir, "sample.gz"), options=options) as writer:
-        for path in files:
-            for record in records(path):
-                if kept < max_rows and _order(record) <= cutoff:
-                    writer.write(record)
-                    kept += 1
+        for order, record in zip(orders, every_record, strict=True):
+            if kept < max_rows and order <= cutoff:
+                writer.write(record)
+                kept += 1
     return len(orders), kept
 
 
