@@ -1,5 +1,6 @@
 """StatisticsGen's executor: TFDV's statistics of a split computed in this process, a batch at a
-time, when the pipeline's Beam runner is in-process anyway.
+time, when the pipeline's Beam runner is in-process anyway (and the examples are gzipped
+tf.Examples, as our ExampleGen writes them).
 
 TFX's executor builds a Beam pipeline per run, which costs about 3 s before the first row on
 the bundled spans (four times in a cold `make run`), and reads each row through Beam's
@@ -10,7 +11,8 @@ Beam's multi-processing mode) gets TFX's own Beam path unchanged.
 
 The one difference is TFDV's own: without Beam it counts top values and uniques with its
 sketches (Misra-Gries with 1,024 counters, KMV with 16,384), exact below those many distinct
-values per feature and estimates above; Beam counts them exactly
+values of a categorical feature and estimates above (each count within rows/1,025, far inside
+the drift and skew thresholds); Beam counts them exactly
 (`tests/unit/components/test_statistics_gen.py` holds the two equal on the bundled spans).
 """
 
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.components.statistics_gen import executor as statistics_executor
 from tfx.components.statistics_gen.component import StatisticsGen
+from tfx.components.util import examples_utils
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_component_specs
@@ -34,13 +37,18 @@ IN_PROCESS_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner")
 
 
 def runs_in_process(beam_args: Sequence[str]) -> bool:
-    """Whether these Beam flags would run the pipeline in this process, on one worker."""
-    flags = dict(arg.lstrip("-").split("=", 1) for arg in beam_args if "=" in arg)
-    return (
-        flags.get("runner", "DirectRunner") in IN_PROCESS_RUNNERS
-        and flags.get("direct_running_mode", "in_memory") == "in_memory"
-        and flags.get("direct_num_workers", "1") in ("1", "0")
+    """Whether these Beam flags would run the pipeline in this process, as Beam itself reads
+    them (`--runner X` or `--runner=X`; Beam's default runner and mode when absent)."""
+    from apache_beam.options.pipeline_options import (
+        DirectOptions,
+        PipelineOptions,
+        StandardOptions,
     )
+
+    options = PipelineOptions(list(beam_args))
+    runner = options.view_as(StandardOptions).runner or "DirectRunner"
+    mode = options.view_as(DirectOptions).direct_running_mode or "in_memory"
+    return runner in IN_PROCESS_RUNNERS and mode == "in_memory"
 
 
 def _batches(files: Iterable[str], size: int) -> Iterator[list[bytes]]:
@@ -55,7 +63,7 @@ def _batches(files: Iterable[str], size: int) -> Iterator[list[bytes]]:
         yield batch
 
 
-def statistics_of_records(
+def statistics_of_tfrecord_files(
     files: Iterable[str], options
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
     """TFDV's statistics of the tf.Examples in these gzipped TFRecord files, without Beam."""
@@ -63,6 +71,8 @@ def statistics_of_records(
     from tfx_bsl.coders import example_coder
 
     generators = stats_impl.get_generators(options, in_memory=True)
+    for generator in generators:  # as Beam's path does: some load what they need here
+        generator.setup()
     accumulators = [generator.create_accumulator() for generator in generators]
     decoder = example_coder.ExamplesToRecordBatchDecoder()  # no schema, as StatisticsGen's TFXIO
     for batch in _batches(files, BATCH_ROWS):
@@ -78,16 +88,23 @@ class Executor(statistics_executor.Executor):
     """TFX's StatisticsGen executor, without Beam when Beam would run in this process."""
 
     def Do(self, input_dict, output_dict, exec_properties):
-        if not runs_in_process(self._beam_pipeline_args or []) or _asks_beam_only(exec_properties):
-            return super().Do(input_dict, output_dict, exec_properties)
-        import tensorflow_data_validation as tfdv
-
         examples = artifact_utils.get_single_instance(
             input_dict[standard_component_specs.EXAMPLES_KEY]
         )
+        if (
+            not runs_in_process(self._beam_pipeline_args)
+            or self._make_beam_pipeline_fn is not None  # an orchestrator's own pipeline
+            or _asks_beam_only(exec_properties)
+            or not _gzipped_tf_examples(examples)
+        ):
+            return super().Do(input_dict, output_dict, exec_properties)
+        import tensorflow_data_validation as tfdv
+
         excluded = json_utils.loads(
             exec_properties.get(standard_component_specs.EXCLUDE_SPLITS_KEY) or "null"
         )
+        if not isinstance(excluded or [], list):
+            raise ValueError(f"exclude_splits must be a list, got {excluded!r}")
         splits = [
             split
             for split in artifact_utils.decode_split_names(examples.split_names)
@@ -113,16 +130,27 @@ class Executor(statistics_executor.Executor):
             )
             options.schema = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema_uri))
         for split in splits:
-            files = sorted(
-                fileio.glob(os.path.join(artifact_utils.get_split_uri([examples], split), "*"))
-            )
-            result = statistics_of_records(files, options)
+            (pattern,) = examples_utils.get_split_file_patterns([examples], split)
+            files = sorted(fileio.glob(pattern))
+            if not files:  # as TFX's reading fails: a lost split is not an empty one
+                raise OSError(f"No files found based on the file pattern {pattern}")
+            result = statistics_of_tfrecord_files(files, options)
             output = artifact_utils.get_split_uri([statistics], split)
             fileio.makedirs(output)
             io_utils.write_bytes_file(
                 os.path.join(output, statistics_executor.DEFAULT_FILE_NAME),
                 result.SerializeToString(),
             )
+
+
+def _gzipped_tf_examples(examples) -> bool:
+    """What this executor reads (what our ExampleGen writes); anything else goes to TFX's."""
+    from tfx.proto import example_gen_pb2
+
+    return (
+        examples_utils.get_payload_format(examples) == example_gen_pb2.FORMAT_TF_EXAMPLE
+        and examples_utils.get_file_format(examples) == "tfrecords_gzip"
+    )
 
 
 def _asks_beam_only(exec_properties: dict) -> bool:

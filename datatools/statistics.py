@@ -36,7 +36,7 @@ def example_statistics(
         csv_examples.write_splits(files, [tmp], na_values)
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()
         if statistics_gen.runs_in_process(beam_args):  # as StatisticsGen computes them
-            return statistics_gen.statistics_of_records(
+            return statistics_gen.statistics_of_tfrecord_files(
                 sorted(
                     str(path) for path in pathlib.Path(tmp).glob(f"{csv_examples.FILE_PREFIX}-*")
                 ),

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from components import eval_sample
+from components.tfrecords import records
 from metadata.evaluation import EvalSample
 from pipeline.config import ConfigError, config_from_dict, load_config
 from tests.conftest import ROOT, TAXI_CONFIG
@@ -26,7 +27,7 @@ def _split(folder, rows: int, files: int = 2) -> list[bytes]:
 
 
 def _read(folder) -> list[bytes]:
-    return [r for path in sorted(folder.iterdir()) for r in eval_sample.records(str(path))]
+    return [r for path in sorted(folder.iterdir()) for r in records(str(path))]
 
 
 def test_a_large_split_keeps_exactly_the_rows_first_in_hash_order(tmp_path):
