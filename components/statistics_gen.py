@@ -100,15 +100,18 @@ class Executor(statistics_executor.Executor):
             return super().Do(input_dict, output_dict, exec_properties)
         import tensorflow_data_validation as tfdv
 
-        excluded = json_utils.loads(
-            exec_properties.get(standard_component_specs.EXCLUDE_SPLITS_KEY) or "null"
+        excluded = (
+            json_utils.loads(
+                exec_properties.get(standard_component_specs.EXCLUDE_SPLITS_KEY) or "null"
+            )
+            or []
         )
-        if not isinstance(excluded or [], list):
+        if not isinstance(excluded, list):
             raise ValueError(f"exclude_splits must be a list, got {excluded!r}")
         splits = [
             split
             for split in artifact_utils.decode_split_names(examples.split_names)
-            if split not in (excluded or [])
+            if split not in excluded
         ]
         if not splits:
             raise ValueError(f"No splits for examples artifact: {examples}")

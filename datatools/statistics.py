@@ -35,15 +35,14 @@ def example_statistics(
     with tempfile.TemporaryDirectory() as tmp:
         csv_examples.write_splits(files, [tmp], na_values)
         options_for_stats = tfdv.StatsOptions(schema=schema) if schema else tfdv.StatsOptions()
+        written = f"{csv_examples.FILE_PREFIX}-*"
         if statistics_gen.runs_in_process(beam_args):  # as StatisticsGen computes them
             return statistics_gen.statistics_of_tfrecord_files(
-                sorted(
-                    str(path) for path in pathlib.Path(tmp).glob(f"{csv_examples.FILE_PREFIX}-*")
-                ),
+                csv_examples.matching_files(tmp, written),
                 options_for_stats,
             )
         return tfdv.generate_statistics_from_tfrecord(
-            os.path.join(tmp, f"{csv_examples.FILE_PREFIX}-*"),
+            os.path.join(tmp, written),
             output_path=os.path.join(tmp, "statistics.tfrecord"),  # TFDV's default: a new
             stats_options=options_for_stats,  # folder in /tmp per call, never removed
             pipeline_options=PipelineOptions(beam_args),
