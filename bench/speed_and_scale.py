@@ -219,7 +219,7 @@ def at_scale(sizes: list[int]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000,5000000")
     parser.add_argument("--skip-template", action="store_true")
