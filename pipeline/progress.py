@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,9 +30,15 @@ class Interruption:
     `nest.flatten` was seen), and one raised in a finaliser or a library's broad handler is
     lost (CI once saw a Ctrl-C during the Trainer end in a pushed model and exit 0). So
     whatever escapes after a Ctrl-C is the interruption, and a run that goes on regardless is
-    stopped at the next component's start or end (`component_progress`)."""
+    stopped at the next component's start or end (`component_progress`).
+
+    C++ code that catches the KeyboardInterrupt may print it before dropping it (TensorFlow's
+    `nest.flatten` did, through `PyErr_Print`: a traceback above tfxp's one line). Those
+    printers go through `sys.excepthook` and `sys.unraisablehook`, so after a Ctrl-C both
+    stay silent about a KeyboardInterrupt; anything else they print as before."""
 
     seen = False
+    _hooks: tuple | None = None  # Python's own excepthook and unraisablehook, kept once
 
     @classmethod
     def listen(cls) -> None:
@@ -41,11 +48,24 @@ class Interruption:
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored
         ):
             signal.signal(signal.SIGINT, cls._on_interrupt)
+            if cls._hooks is None:
+                cls._hooks = sys.excepthook, sys.unraisablehook
+                sys.excepthook, sys.unraisablehook = cls._excepthook, cls._unraisablehook
 
     @classmethod
     def _on_interrupt(cls, signum, frame):
         cls.seen = True
         raise KeyboardInterrupt
+
+    @classmethod
+    def _excepthook(cls, kind, value, traceback):
+        if not (cls.seen and issubclass(kind, KeyboardInterrupt)):
+            cls._hooks[0](kind, value, traceback)
+
+    @classmethod
+    def _unraisablehook(cls, unraisable):
+        if not (cls.seen and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            cls._hooks[1](unraisable)
 
 
 class _StepHandler(logging.Handler):

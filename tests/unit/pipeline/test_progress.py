@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from absl import logging as absl_logging
@@ -86,3 +89,45 @@ def test_a_ctrl_c_a_library_swallowed_stops_the_run_at_the_next_component():
         signal.signal(signal.SIGINT, before)
         Interruption.seen = False
     assert steps == [("Trainer", "started")]
+
+
+_C_CODE_PRINTS = """
+import ctypes, signal, sys
+from pipeline.progress import Interruption
+
+def c_code_catches_and_prints(error):
+    # What C code does with a Python error it catches and drops (TensorFlow's nest.flatten
+    # did, mid-training): PyRun_SimpleString prints it with PyErr_Print and returns -1.
+    assert ctypes.pythonapi.PyRun_SimpleString(f"raise {error!r}".encode()) == -1
+
+class DroppedInAFinaliser:
+    def __del__(self):
+        raise KeyboardInterrupt
+
+Interruption.listen()
+c_code_catches_and_prints(KeyboardInterrupt("before any Ctrl-C"))
+try:
+    signal.raise_signal(signal.SIGINT)
+except KeyboardInterrupt:
+    pass
+c_code_catches_and_prints(KeyboardInterrupt("after the Ctrl-C"))
+DroppedInAFinaliser()
+c_code_catches_and_prints(ValueError("a real fault"))
+"""
+
+
+def test_after_a_ctrl_c_no_library_prints_the_interrupt_but_other_errors_still_show():
+    """A process of its own: the hooks are the process's, and C code prints to its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", _C_CODE_PRINTS],
+        cwd=Path(__file__).parents[3],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "before any Ctrl-C" in done.stderr
+    assert "after the Ctrl-C" not in done.stderr
+    assert "DroppedInAFinaliser" not in done.stderr
+    assert "ValueError: a real fault" in done.stderr
+    assert done.stderr.count("Traceback") == 2
