@@ -14,7 +14,6 @@ errors naming the file. Files are streamed: memory holds one block, never a spli
 
 from __future__ import annotations
 
-import bisect
 import csv
 import dataclasses
 import enum
@@ -27,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+
+from components import tfrecords
 
 BLOCK_BYTES = 16 << 20  # bytes of CSV per block: ~90k taxi rows, a few hundred MB at peak
 
@@ -352,19 +353,32 @@ def _examples(block: pa.RecordBatch, columns: Columns, missing: pa.Array) -> pa.
 
 def serialized_examples(
     files: Sequence[str], columns: Columns, na_values: Sequence[str]
-) -> Iterator[list[bytes]]:
+) -> Iterator[pa.Array]:
     """The second pass: each block's rows as serialized tf.Examples."""
     missing = missing_tokens(na_values)
     for path in files:
         for block in text_blocks(path, columns.names):
-            yield _examples(block, columns, missing).to_pylist()
+            yield _examples(block, columns, missing)
 
 
-def split_of(record: bytes, buckets: Sequence[int]) -> int:
-    """The output split TFX's ExampleGen puts a record in: sha256 of its bytes, modulo the
-    total of the hash buckets, against the running totals (`_PartitionFn`)."""
-    digest = hashlib.sha256(record).digest()  # TFX parses the hex digest: the same number
-    return bisect.bisect(buckets, int.from_bytes(digest, "big") % buckets[-1])
+def payloads(records: pa.Array) -> list[bytes]:
+    """A large_binary array's values as bytes, sliced from one copy of its data."""
+    offsets = records.buffers()[1]
+    ends = np.frombuffer(offsets, np.int64, records.offset + len(records) + 1)[records.offset :]
+    data = records.buffers()[2].to_pybytes()
+    ends = ends.tolist()
+    return [data[start:end] for start, end in zip(ends[:-1], ends[1:], strict=True)]
+
+
+def splits_of(records: Sequence[bytes], buckets: Sequence[int]) -> np.ndarray:
+    """The output split TFX's ExampleGen puts each record in (`_PartitionFn`): the SHA-256
+    of its bytes as a number, modulo the total of the hash buckets, against their running
+    totals. The 256-bit number's remainder is taken byte by byte: sum(byte * 256**k mod m)."""
+    total = buckets[-1]
+    digests = b"".join([hashlib.sha256(record).digest() for record in records])
+    digits = np.frombuffer(digests, np.uint8).reshape(-1, 32).astype(np.int64)
+    weights = np.array([pow(256, 31 - k, total) for k in range(32)], np.int64)
+    return np.searchsorted(buckets, (digits @ weights) % total, side="right")
 
 
 SHARD_ROWS = 1_000_000  # rows per output file: gzip files are read whole, one per worker
@@ -381,45 +395,32 @@ def write_splits(
     as TFX's ExampleGen names them; with `buckets` (running totals of the hash buckets) each
     row goes to the split TFX would choose, else every row to the one folder. Returns the rows
     written per split."""
-    import tensorflow as tf
+    from tfx.dsl.io import fileio
 
     if not files:
         raise CsvExamplesError("no files to read")
-    columns = split_files_columns(files, na_values)
     if buckets is None:
         buckets = [1]
-    shares = np.diff([0, *buckets]) / buckets[-1]
-    shards = [max(1, int(np.ceil(columns.rows * share / SHARD_ROWS))) for share in shares]
     if len(buckets) != len(split_dirs):
         raise ValueError(f"{len(buckets)} hash buckets for {len(split_dirs)} splits")
+    columns = split_files_columns(files, na_values)
     for folder in split_dirs:
-        tf.io.gfile.makedirs(folder)
-    # gzip's fastest level: twice the write speed of its default, for a few percent more bytes
-    options = tf.io.TFRecordOptions(compression_type="GZIP", compression_level=1)
-    writers = [
-        [
-            tf.io.TFRecordWriter(
-                f"{folder}/{FILE_PREFIX}-{shard:05d}-of-{count:05d}.gz", options=options
-            )
-            for shard in range(count)
-        ]
-        for folder, count in zip(split_dirs, shards, strict=True)
-    ]
-    written = [0] * len(split_dirs)
+        fileio.makedirs(folder)
+    shards = [tfrecords.GzipShards(folder, FILE_PREFIX, SHARD_ROWS) for folder in split_dirs]
     try:
-        for number, records in enumerate(serialized_examples(files, columns, na_values)):
-            chosen = [split_writers[number % len(split_writers)] for split_writers in writers]
-            if len(split_dirs) == 1:
-                for record in records:
-                    chosen[0].write(record)
-                written[0] += len(records)
+        for examples in serialized_examples(files, columns, na_values):
+            records = payloads(examples)
+            frames = tfrecords.framed(examples, records)
+            if len(shards) == 1:
+                shards[0].write(frames)
                 continue
-            for record in records:
-                split = split_of(record, buckets)
-                chosen[split].write(record)
-                written[split] += 1
-    finally:
-        for split_writers in writers:
-            for writer in split_writers:
-                writer.close()
-    return written
+            chosen = splits_of(records, buckets)
+            for split, split_shards in enumerate(shards):
+                split_shards.write(pc.filter(frames, chosen == split))
+    except BaseException:
+        for split_shards in shards:
+            split_shards.discard()
+        raise
+    for split_shards in shards:
+        split_shards.close()
+    return [split_shards.count for split_shards in shards]

@@ -1,6 +1,7 @@
-"""The records of TFX's gzipped TFRecord files (its Examples), read without TensorFlow's
-per-element cost: by the sampled Evaluator and by StatisticsGen without Beam. Each record's
-checksums are verified, as TensorFlow's reader does, and a damaged file is one error naming it.
+"""TFX's gzipped TFRecord files (its Examples), read and written without TensorFlow's
+per-record cost. Read by the sampled Evaluator and by StatisticsGen without Beam, each record's
+checksums verified as TensorFlow's reader does, a damaged file one error naming it; written by
+ExampleGen a block of records at a time, framed with array operations.
 """
 
 from __future__ import annotations
@@ -8,9 +9,12 @@ from __future__ import annotations
 import gzip
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import google_crc32c
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from tfx.dsl.io import fileio
 
 
@@ -42,3 +46,98 @@ def records(path: str) -> Iterator[bytes]:
                 yield data
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise DamagedRecordsError(f"{path}: not a whole gzip file ({err})") from None
+
+
+def _masked(crcs: np.ndarray) -> np.ndarray:
+    crcs = crcs.astype(np.uint32)
+    return ((crcs >> np.uint32(15)) | (crcs << np.uint32(17))) + np.uint32(0xA282EAD8)
+
+
+def _offsets(array: pa.Array) -> np.ndarray:
+    """A large_binary array's value offsets, its own slice of them."""
+    buffer = array.buffers()[1]
+    return np.frombuffer(buffer, np.int64, array.offset + len(array) + 1)[array.offset :]
+
+
+def _fixed_width(rows: np.ndarray) -> pa.Array:
+    """A (rows, width) uint8 matrix as a large_binary array of one value per row."""
+    count, width = rows.shape
+    offsets = np.arange(count + 1, dtype=np.int64) * width
+    return pa.Array.from_buffers(
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(rows.tobytes())]
+    )
+
+
+def framed(records: pa.Array, payloads: Sequence[bytes]) -> pa.Array:
+    """Each record (a large_binary array, and the same records as bytes, which the checksums
+    are taken over) framed as a TFRecord: its length, the length's masked CRC32C, the bytes,
+    their masked CRC32C. Written whole, the frames are a TFRecord file's bytes."""
+    lengths = np.diff(_offsets(records)).astype("<u8")
+    sizes, where = np.unique(lengths, return_inverse=True)
+    size_crcs = _masked(np.array([google_crc32c.value(s.tobytes()) for s in sizes], np.uint32))
+    heads = np.empty((len(records), 12), np.uint8)
+    heads[:, :8] = lengths[:, None].view(np.uint8)
+    heads[:, 8:] = size_crcs[where].astype("<u4")[:, None].view(np.uint8)
+    crcs = _masked(np.fromiter(map(google_crc32c.value, payloads), np.uint32, len(payloads)))
+    tails = crcs.astype("<u4")[:, None].view(np.uint8)
+    return pc.binary_join_element_wise(
+        _fixed_width(heads), records, _fixed_width(tails), pa.scalar(b"", pa.large_binary())
+    )
+
+
+class GzipShards:
+    """One split's gzipped TFRecord files: frames are written in order, a new file begun
+    every `per_file` records, and at `close` the files take their final names,
+    `{prefix}-00000-of-0000N.gz` (N known only then); a split with no record still gets one
+    empty file, as TFX writes it. Compressed at gzip's fastest level: twice the speed of its
+    default for a few percent more bytes."""
+
+    def __init__(self, folder: str, prefix: str, per_file: int):
+        self.folder, self.prefix, self.per_file = folder, prefix, per_file
+        self._paths: list[str] = []
+        self._handle = self._deflate = None
+        self._in_file = 0
+        self.count = 0
+
+    def _begin(self) -> None:
+        self._end()
+        path = f"{self.folder}/.{self.prefix}-{len(self._paths):05d}.gz.partial"
+        self._paths.append(path)
+        self._handle = fileio.open(path, "wb")
+        self._deflate = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: gzip's header
+        self._in_file = 0
+
+    def _end(self) -> None:
+        if self._handle is not None:
+            self._handle.write(self._deflate.flush())
+            self._handle.close()
+            self._handle = None
+
+    def write(self, frames: pa.Array) -> None:
+        start = 0
+        while start < len(frames):
+            if self._handle is None or self._in_file == self.per_file:
+                self._begin()
+            part = frames.slice(start, min(len(frames) - start, self.per_file - self._in_file))
+            offsets = _offsets(part)
+            data = memoryview(part.buffers()[2])[offsets[0] : offsets[-1]]
+            self._handle.write(self._deflate.compress(data))
+            self._in_file += len(part)
+            self.count += len(part)
+            start += len(part)
+
+    def close(self) -> None:
+        if not self._paths:
+            self._begin()
+        self._end()
+        total = len(self._paths)
+        for number, path in enumerate(self._paths):
+            final = f"{self.folder}/{self.prefix}-{number:05d}-of-{total:05d}.gz"
+            fileio.rename(path, final, overwrite=True)
+
+    def discard(self) -> None:
+        """Close and remove what was written: the split is to be written again."""
+        self._end()
+        for path in self._paths:
+            fileio.remove(path)
+        self._paths, self.count = [], 0
