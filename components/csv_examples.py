@@ -15,7 +15,6 @@ errors naming the file. Files are streamed: memory holds one block, never a spli
 from __future__ import annotations
 
 import csv
-import dataclasses
 import enum
 import hashlib
 import io
@@ -44,15 +43,6 @@ class Kind(enum.IntEnum):
 class CsvExamplesError(ValueError):
     """A file CsvExampleGen could not read either: no files, headers that differ, bytes that
     are not UTF-8, a row with a field too many or too few."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Columns:
-    """What the first pass over a split's files found: its columns and their kinds."""
-
-    names: tuple[str, ...]
-    kinds: dict[str, Kind]
-    rows: int
 
 
 def read_header(opened) -> list[str]:
@@ -160,78 +150,103 @@ def _mask(array: pa.Array) -> np.ndarray:
     return array.to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _block_kind(column: pa.Array, stripped: pa.Array, present: pa.Array) -> Kind:
-    """The widest kind the block's cells need, as tfx_bsl's `_InferValueType` decides it (on
-    the cell as read: Python's int() and float() ignore the blanks around a number)."""
-    from tfx_bsl.coders.csv_decoder import _InferValueType
+class _Cells:
+    """One block's cells of one column, read once: which hold a value, those values stripped,
+    and the widest kind they need, as tfx_bsl's `_InferValueType` decides it on the cell as
+    read (Python's int() and float() ignore the blanks around a number). The masks and numbers
+    that decided the kind are kept to parse the values."""
 
-    values = pc.filter(stripped, present)
-    if len(values) == 0:
-        return Kind.UNKNOWN
-    ints = _mask(pc.match_substring_regex(values, _PLAIN_INT))
-    try:
-        pc.cast(pc.filter(values, ints), pa.int64())
-    except pa.ArrowInvalid:
-        return Kind.STRING  # an integer beyond int64 is text to tfx_bsl
-    if ints.all():
-        return Kind.INT
-    floats = _mask(pc.match_substring_regex(values, _PLAIN_FLOAT))
-    kind = Kind.FLOAT if (floats & ~ints).any() else Kind.INT
-    others = pc.unique(pc.filter(pc.filter(column, present), ~(ints | floats))).to_pylist()
-    for value in others:
-        kind = max(kind, Kind[_InferValueType(value.encode()).name])
-        if kind is Kind.STRING:
-            break
-    return kind
+    def __init__(self, column: pa.Array, missing: pa.Array, known: Kind):
+        self.column = column
+        stripped, self.present = present_cells(column, missing)
+        self.has = _mask(self.present)
+        self.values = pc.filter(stripped, self.present)
+        self._ints = self._floats = self._int_numbers = self._float_numbers = None
+        self.kind = Kind.STRING if known is Kind.STRING else self._widest()
 
+    def _widest(self) -> Kind:
+        if len(self.values) == 0:
+            return Kind.UNKNOWN
+        fast = self._read_by_arrow()
+        if fast is not None:
+            return fast
+        from tfx_bsl.coders.csv_decoder import _InferValueType
 
-def _parsed(values: pa.Array, kind: Kind) -> np.ndarray:
-    """Cells of an INT or FLOAT column as numbers, as Python's int() or float() reads them."""
-    plain = _mask(
-        pc.match_substring_regex(values, _PLAIN_INT if kind is Kind.INT else _PLAIN_FLOAT)
-    )
-    target, parse = (pa.int64(), int) if kind is Kind.INT else (pa.float64(), float)
-    numbers = np.zeros(len(values), target.to_pandas_dtype())
-    try:
-        numbers[plain] = pc.cast(pc.filter(values, plain), target).to_numpy()
-    except pa.ArrowInvalid:  # e.g. 1e400, which Python reads as inf
-        plain[:] = False
-    if not plain.all():
-        numbers[~plain] = [parse(v.encode()) for v in pc.filter(values, ~plain).to_pylist()]
-    return numbers
+        self._ints = ints = _mask(pc.match_substring_regex(self.values, _PLAIN_INT))
+        try:
+            self._int_numbers = pc.cast(pc.filter(self.values, ints), pa.int64()).to_numpy()
+        except pa.ArrowInvalid:
+            return Kind.STRING  # an integer beyond int64 is text to tfx_bsl
+        if ints.all():
+            self._floats = ints
+            return Kind.INT
+        self._floats = _mask(pc.match_substring_regex(self.values, _PLAIN_FLOAT))
+        kind = Kind.FLOAT if (self._floats & ~ints).any() else Kind.INT
+        plain = self._floats
+        others = pc.unique(pc.filter(pc.filter(self.column, self.present), ~plain)).to_pylist()
+        for value in others:
+            kind = max(kind, Kind[_InferValueType(value.encode()).name])
+            if kind is Kind.STRING:
+                break
+        return kind
 
+    def _read_by_arrow(self) -> Kind | None:
+        """The kind when Arrow reads every value as Python does: ASCII digits after a minus
+        sign, as int64; or as float64, all finite below 2**63 (beyond that an integer is text
+        to tfx_bsl). None: the values need the slower reading below. (A cast Arrow refuses
+        costs ten times one it makes, so the digits are looked at first.)"""
+        digits = pc.all(pc.ascii_is_decimal(pc.ascii_ltrim(self.values, "-"))).as_py()
+        if digits:
+            try:
+                self._int_numbers = pc.cast(self.values, pa.int64()).to_numpy()
+            except pa.ArrowInvalid:  # beyond int64, or two minus signs
+                return None
+            self._ints = self._floats = np.ones(len(self.values), bool)
+            return Kind.INT
+        try:
+            numbers = pc.cast(self.values, pa.float64()).to_numpy()
+        except pa.ArrowInvalid:
+            return None
+        if not (np.abs(numbers) < 2.0**63).all():  # also inf and nan: read the slow way
+            return None
+        self._floats = np.ones(len(self.values), bool)
+        self._float_numbers = numbers
+        return Kind.FLOAT
 
-def split_files_columns(files: Sequence[str], na_values: Sequence[str]) -> Columns:
-    """The first pass: the header every file must share, and each column's kind."""
-    if not files:
-        raise CsvExamplesError("no files to read")
-    headers = []
-    for path in files:
-        with _open(path) as opened:
-            headers.append(read_header(opened))
-    names = headers[0]
-    if any(header != names for header in headers[1:]):
-        differing = next(f for f, h in zip(files, headers, strict=True) if h != names)
-        raise CsvExamplesError(f"{differing}: its header differs from {files[0]}'s")
-    missing = missing_tokens(na_values)
-    kinds = dict.fromkeys(names, Kind.UNKNOWN)
-    rows = 0
-    for path in files:
-        for block in text_blocks(path, names):
-            rows += block.num_rows
-            for name in names:
-                if kinds[name] is Kind.STRING:
-                    continue
-                column = block.column(name)
-                kind = _block_kind(column, *present_cells(column, missing))
-                kinds[name] = max(kinds[name], kind)
-    return Columns(tuple(names), kinds, rows)
+    def numbers(self, kind: Kind) -> np.ndarray:
+        """Each row's value as Python's int() or float() reads it (0 where none)."""
+        if kind is Kind.INT:
+            plain, target, parse = self._ints, np.int64, int
+            if plain is None:
+                plain = _mask(pc.match_substring_regex(self.values, _PLAIN_INT))
+        else:
+            plain, target, parse = self._floats, np.float64, float
+            if plain is None:
+                plain = _mask(pc.match_substring_regex(self.values, _PLAIN_FLOAT))
+        values = np.zeros(len(self.values), target)
+        try:
+            if kind is Kind.INT and self._int_numbers is not None:
+                values[plain] = self._int_numbers
+            elif kind is Kind.FLOAT and self._float_numbers is not None:
+                values[:] = self._float_numbers
+            else:
+                values[plain] = pc.cast(pc.filter(self.values, plain), pa.from_numpy_dtype(target))
+        except pa.ArrowInvalid:  # e.g. 1e400, which Python reads as inf
+            plain = np.zeros(len(values), bool)
+        if not plain.all():
+            rest = pc.filter(self.values, ~plain).to_pylist()
+            values[~plain] = [parse(v.encode()) for v in rest]
+        numbers = np.zeros(len(self.has), target)
+        numbers[self.has] = values
+        return numbers
 
 
 # --- protobuf wire format, built a column at a time ------------------------------------------
 #
-# A row's bytes are one join of pieces, each an array over the block's rows (or a constant):
-# every length prefix is computed from lengths with numpy first, so no row is built twice.
+# A block's rows are built left to right as (rows, width) byte matrices, each row using its
+# first few bytes of each (a varint's, a present value's): every length prefix is computed
+# from lengths with numpy first, so no row is built twice. A text column's cells, of any
+# length, are Arrow arrays between the matrices; the pieces are joined once per block.
 
 _BINARY = pa.large_binary()
 _EMPTY = pa.scalar(b"", _BINARY)
@@ -245,30 +260,15 @@ def _binary(lengths: np.ndarray, data: np.ndarray) -> pa.Array:
     )
 
 
-def _varint_sizes(unsigned: np.ndarray) -> np.ndarray:
+def _varint_sizes(values: np.ndarray) -> np.ndarray:
+    """The bytes of each value as a protobuf varint (a negative int64 takes ten)."""
+    unsigned = values.astype(np.int64).view(np.uint64)
     sizes = np.ones(len(unsigned), np.int64)
     rest = unsigned >> np.uint64(7)
     while rest.any():
         sizes += rest > 0
         rest >>= np.uint64(7)
     return sizes
-
-
-def _varints(values: np.ndarray, keep: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
-    """Each value as a protobuf varint (a negative int64 takes ten bytes, as protobuf writes
-    it), empty where `keep` is False; and the byte counts."""
-    unsigned = values.astype(np.int64).view(np.uint64)
-    sizes = _varint_sizes(unsigned)
-    if keep is not None:
-        sizes = np.where(keep, sizes, 0)
-    width = int(sizes.max(initial=0))
-    if width <= 1:
-        return _binary(sizes, unsigned.astype(np.uint8)[sizes == 1]), sizes
-    shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
-    groups = ((unsigned[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
-    columns = np.arange(width)[None, :]
-    groups |= ((columns < (sizes[:, None] - 1)) * 0x80).astype(np.uint8)
-    return _binary(sizes, groups[columns < sizes[:, None]]), sizes
 
 
 def _varint_bytes(value: int) -> bytes:
@@ -280,85 +280,192 @@ def _varint_bytes(value: int) -> bytes:
             return bytes(out)
 
 
-def _constant(data: bytes) -> pa.Scalar:
-    return pa.scalar(data, _BINARY)
+_LONG_CONSTANT = 4  # bytes: a longer constant is a piece of the join, a shorter one a column
 
 
-def _list(kind: Kind, column: pa.Array, stripped: pa.Array, present: pa.Array):
-    """The pieces of each row's value list (BytesList, FloatList or Int64List: one value, or
-    none for a missing cell), their total length, and the Feature field's tag."""
-    rows = len(column)
-    has = present.to_numpy(zero_copy_only=False)
-    if kind is Kind.STRING:  # the cell as read: TFX strips nothing
-        cells = pc.if_else(present, pc.cast(column, _BINARY), _EMPTY)
-        lengths = pc.binary_length(cells).to_numpy(zero_copy_only=False).astype(np.int64)
-        prefix, prefix_sizes = _varints(lengths, has)
-        tag = pc.if_else(present, _constant(b"\x0a"), _EMPTY)
-        return [tag, prefix, cells], has * (1 + prefix_sizes) + lengths, 0x0A
-    if kind is Kind.INT:
-        numbers = np.zeros(rows, np.int64)
-        numbers[has] = _parsed(pc.filter(stripped, present), Kind.INT)
-        packed, sizes = _varints(numbers, has)  # packed: tag, byte count (< 128), varints
-        head = _binary(
-            has * 2, np.stack([np.full(rows, 0x0A), sizes], 1)[has].astype(np.uint8).reshape(-1)
+class _RowBytes:
+    """A block's rows of bytes, built left to right."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.lengths = np.zeros(rows, np.int64)
+        self.pieces: list[pa.Array] = []
+        self._matrices: list[np.ndarray] = []
+        self._used: list[np.ndarray | None] = []  # None: every row uses the whole width
+        self._constant = b""
+
+    def constant(self, data: bytes, where: np.ndarray | None = None) -> None:
+        """The same bytes in every row, or only in the rows `where` is True."""
+        if where is None:
+            self._constant += data
+            return
+        self.matrix(
+            np.broadcast_to(np.frombuffer(data, np.uint8), (self.rows, len(data))),
+            where * len(data),
         )
-        return [head, packed], has * (2 + sizes), 0x1A
-    numbers = np.zeros(rows, np.float32)
-    numbers[has] = _parsed(pc.filter(stripped, present), Kind.FLOAT)
-    floats = np.concatenate(
-        [
-            np.tile(np.frombuffer(b"\x0a\x04", np.uint8), (rows, 1)),
-            numbers.view(np.uint8).reshape(rows, 4),
-        ],
-        1,
-    )
-    return [_binary(has * 6, floats[has].reshape(-1))], has * 6, 0x12
+
+    def varint(self, values: np.ndarray, where: np.ndarray | None = None) -> None:
+        """Each row's value as a protobuf varint; none in the rows `where` is False."""
+        unsigned = values.astype(np.int64).view(np.uint64)
+        sizes = _varint_sizes(unsigned)
+        used = sizes if where is None else np.where(where, sizes, 0)
+        width = int(sizes.max(initial=1))
+        if width == 1:
+            self.matrix(unsigned.astype(np.uint8)[:, None], None if where is None else used)
+            return
+        shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
+        groups = ((unsigned[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
+        groups |= ((np.arange(width)[None, :] < (sizes[:, None] - 1)) * 0x80).astype(np.uint8)
+        self.matrix(groups, used)
+
+    def matrix(self, rows: np.ndarray, used: np.ndarray | None) -> None:
+        """A (rows, width) byte matrix, each row using its first `used` bytes (all if None)."""
+        self._settle_constant()
+        self._matrices.append(rows)
+        self._used.append(used)
+
+    def cells(self, cells: pa.Array, lengths: np.ndarray) -> None:
+        """Variable-length bytes, one value per row (empty where a row has none)."""
+        self._flush()
+        self.pieces.append(cells)
+        self.lengths += lengths
+
+    def _settle_constant(self) -> None:
+        if len(self._constant) > _LONG_CONSTANT:  # a key: joined as it is, not copied per row
+            data, self._constant = self._constant, b""
+            self._flush()
+            self.pieces.append(pa.scalar(data, _BINARY))
+            self.lengths += len(data)
+        if self._constant:
+            data, self._constant = self._constant, b""
+            self._matrices.append(
+                np.broadcast_to(np.frombuffer(data, np.uint8), (self.rows, len(data)))
+            )
+            self._used.append(None)
+
+    def _flush(self) -> None:
+        self._settle_constant()
+        if not self._matrices:
+            return
+        rows = np.concatenate(self._matrices, axis=1)
+        if all(used is None for used in self._used):
+            lengths = np.full(self.rows, rows.shape[1], np.int64)
+            data = rows.reshape(-1)
+        else:
+            keep = np.concatenate(
+                [
+                    np.ones(m.shape, bool)
+                    if used is None
+                    else np.arange(m.shape[1])[None, :] < used[:, None]
+                    for m, used in zip(self._matrices, self._used, strict=True)
+                ],
+                axis=1,
+            )
+            lengths = keep.sum(axis=1, dtype=np.int64)
+            data = rows[keep]
+        self.pieces.append(_binary(lengths, data))
+        self.lengths += lengths
+        self._matrices, self._used = [], []
+
+    def joined(self) -> list[pa.Array]:
+        self._flush()
+        return self.pieces
 
 
-def _examples(block: pa.RecordBatch, columns: Columns, missing: pa.Array) -> pa.Array:
+def _feature(rows: _RowBytes, name: str, kind: Kind, cells: _Cells | None) -> None:
+    """One Features.feature map entry per row: the column's name, then its Feature, whose
+    value list (BytesList, FloatList or Int64List) holds the cell's value, or none."""
+    key = name.encode()
+    key_field = b"\x0a" + _varint_bytes(len(key)) + key
+    if kind is Kind.UNKNOWN:  # a Feature with no kind: an empty value, the same in every row
+        entry = key_field + b"\x12\x00"
+        rows.constant(b"\x0a" + _varint_bytes(len(entry)) + entry)
+        return
+    has = cells.has
+    if kind is Kind.STRING:  # the cell as read: TFX strips nothing
+        text = pc.if_else(cells.present, pc.cast(cells.column, _BINARY), _EMPTY)
+        text_lengths = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+        list_length = has * (1 + _varint_sizes(text_lengths) + text_lengths)
+        tag = 0x0A
+    elif kind is Kind.INT:
+        numbers = cells.numbers(Kind.INT)
+        number_sizes = _varint_sizes(numbers)
+        list_length = has * (2 + number_sizes)  # packed: tag, byte count (< 128), varint
+        tag = 0x1A
+    else:
+        numbers = cells.numbers(Kind.FLOAT).astype(np.float32)
+        list_length = has * 6  # packed: tag, 4, the float's four bytes
+        tag = 0x12
+    feature_length = 1 + _varint_sizes(list_length) + list_length
+    entry_length = len(key_field) + 1 + _varint_sizes(feature_length) + feature_length
+    rows.constant(b"\x0a")
+    rows.varint(entry_length)
+    rows.constant(key_field + b"\x12")
+    rows.varint(feature_length)
+    rows.constant(bytes([tag]))
+    rows.varint(list_length)
+    if kind is Kind.STRING:
+        rows.constant(b"\x0a", has)
+        rows.varint(text_lengths, has)
+        rows.cells(text, text_lengths)
+    elif kind is Kind.INT:
+        rows.constant(b"\x0a", has)
+        rows.varint(number_sizes, has)
+        rows.varint(numbers, has)
+    else:
+        floats = np.empty((len(has), 6), np.uint8)
+        floats[:, :2] = (0x0A, 0x04)
+        floats[:, 2:] = numbers.astype("<f4").view(np.uint8).reshape(-1, 4)
+        rows.matrix(floats, has * 6)
+
+
+def _examples(block: pa.RecordBatch, kinds: dict[str, Kind], cells: dict[str, _Cells]) -> pa.Array:
     """Each row of a block as the bytes of tf.train.Example, features in name order."""
-    pieces: list = []
-    total = np.zeros(block.num_rows, np.int64)
-    for name in sorted(columns.names):
-        kind = columns.kinds[name]
-        key = name.encode()
-        key_field = b"\x0a" + _varint_bytes(len(key)) + key
-        if kind is Kind.UNKNOWN:  # a Feature with no kind: an empty value
-            entry = key_field + b"\x12\x00"
-            field = b"\x0a" + _varint_bytes(len(entry)) + entry  # the same in every row
-            pieces.append(_constant(field))
-            total += len(field)
-            continue
-        column = block.column(name)
-        stripped, present = present_cells(column, missing)
-        values, list_length, list_tag = _list(kind, column, stripped, present)
-        list_prefix, list_prefix_sizes = _varints(list_length)
-        feature_length = 1 + list_prefix_sizes + list_length
-        feature_prefix, feature_prefix_sizes = _varints(feature_length)
-        entry_length = len(key_field) + 1 + feature_prefix_sizes + feature_length
-        entry_prefix, entry_prefix_sizes = _varints(entry_length)
-        pieces += [
-            _constant(b"\x0a"),  # Features.feature: one map entry
-            entry_prefix,
-            _constant(key_field + b"\x12"),  # its key, then its value: the Feature
-            feature_prefix,
-            _constant(bytes([list_tag])),
-            list_prefix,
-            *values,
-        ]
-        total += 1 + entry_prefix_sizes + entry_length
-    example_prefix, _ = _varints(total)
-    return pc.binary_join_element_wise(_constant(b"\x0a"), example_prefix, *pieces, _EMPTY)
+    rows = _RowBytes(block.num_rows)
+    for name in sorted(kinds):
+        _feature(rows, name, kinds[name], cells.get(name))
+    features = rows.joined()
+    head = _RowBytes(block.num_rows)
+    head.constant(b"\x0a")
+    head.varint(rows.lengths)
+    return pc.binary_join_element_wise(*head.joined(), *features, _EMPTY)
+
+
+class _Widened(Exception):
+    """A block needs a wider kind for some column than the rows already written had."""
+
+
+def _shared_header(files: Sequence[str]) -> list[str]:
+    """The header every file must share."""
+    headers = []
+    for path in files:
+        with _open(path) as opened:
+            headers.append(read_header(opened))
+    names = headers[0]
+    if any(header != names for header in headers[1:]):
+        differing = next(f for f, h in zip(files, headers, strict=True) if h != names)
+        raise CsvExamplesError(f"{differing}: its header differs from {files[0]}'s")
+    return names
 
 
 def serialized_examples(
-    files: Sequence[str], columns: Columns, na_values: Sequence[str]
+    files: Sequence[str], kinds: dict[str, Kind], na_values: Sequence[str]
 ) -> Iterator[pa.Array]:
-    """The second pass: each block's rows as serialized tf.Examples."""
+    """Each block's rows as serialized tf.Examples, in one pass: a column's kind is the widest
+    its cells need so far (`kinds`, widened in place). Widened after rows went out, the rows
+    already given were built with a narrower kind: `_Widened` says to start again."""
     missing = missing_tokens(na_values)
+    given = False
     for path in files:
-        for block in text_blocks(path, columns.names):
-            yield _examples(block, columns, missing)
+        for block in text_blocks(path, list(kinds)):
+            cells = {name: _Cells(block.column(name), missing, kinds[name]) for name in kinds}
+            wider = {n: c.kind for n, c in cells.items() if c.kind > kinds[n]}
+            if wider:
+                kinds.update(wider)
+                if given:
+                    raise _Widened
+            given = True
+            yield _examples(block, kinds, cells)
 
 
 def payloads(records: pa.Array) -> list[bytes]:
@@ -403,24 +510,33 @@ def write_splits(
         buckets = [1]
     if len(buckets) != len(split_dirs):
         raise ValueError(f"{len(buckets)} hash buckets for {len(split_dirs)} splits")
-    columns = split_files_columns(files, na_values)
+    kinds = dict.fromkeys(_shared_header(files), Kind.UNKNOWN)
     for folder in split_dirs:
         fileio.makedirs(folder)
     shards = [tfrecords.GzipShards(folder, FILE_PREFIX, SHARD_ROWS) for folder in split_dirs]
-    try:
-        for examples in serialized_examples(files, columns, na_values):
-            records = payloads(examples)
-            frames = tfrecords.framed(examples, records)
-            if len(shards) == 1:
-                shards[0].write(frames)
-                continue
-            chosen = splits_of(records, buckets)
-            for split, split_shards in enumerate(shards):
-                split_shards.write(pc.filter(frames, chosen == split))
-    except BaseException:
-        for split_shards in shards:
-            split_shards.discard()
-        raise
+    while True:
+        try:
+            _write_blocks(files, kinds, na_values, buckets, shards)
+            break
+        except _Widened:  # written with a narrower kind: again, with the kinds found so far
+            for split_shards in shards:
+                split_shards.discard()
+        except BaseException:
+            for split_shards in shards:
+                split_shards.discard()
+            raise
     for split_shards in shards:
         split_shards.close()
     return [split_shards.count for split_shards in shards]
+
+
+def _write_blocks(files, kinds, na_values, buckets, shards) -> None:
+    for examples in serialized_examples(files, kinds, na_values):
+        records = payloads(examples)
+        frames = tfrecords.framed(examples, records)
+        if len(shards) == 1:
+            shards[0].write(frames)
+            continue
+        chosen = splits_of(records, buckets)
+        for split, split_shards in enumerate(shards):
+            split_shards.write(pc.filter(frames, chosen == split))

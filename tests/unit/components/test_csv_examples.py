@@ -113,20 +113,45 @@ def test_a_column_read_as_text_in_one_file_and_decimal_in_another_is_text(tmp_pa
     assert {name: _examples(split) for name, split in ours.items()} == {
         name: _examples(split) for name, split in theirs.items()
     }
-    kinds = csv_examples.split_files_columns(
-        [str(tmp_path / "data" / name) for name in files], ("",)
-    ).kinds
-    assert kinds["n"] is csv_examples.Kind.STRING
+    assert _kinds(ours) == {"n": {"bytes_list"}, "m": {"int64_list"}}
+
+
+def _kinds(splits: dict) -> dict[str, set[str]]:
+    """Each feature's value kinds over every written record (None: a Feature with no kind)."""
+    kinds = collections.defaultdict(set)
+    for records in splits.values():
+        for record in records:
+            for name, feature in tf.train.Example.FromString(record).features.feature.items():
+                kinds[name].add(feature.WhichOneof("kind"))
+    return dict(kinds)
 
 
 def test_column_kinds_widen_over_every_file(tmp_path):
-    (tmp_path / "a.csv").write_text("n,m\n1,\n2,\n")
-    (tmp_path / "b.csv").write_text("n,m\n2.5,\n")
-    columns = csv_examples.split_files_columns(
-        [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], ("",)
-    )
-    assert columns.kinds == {"n": csv_examples.Kind.FLOAT, "m": csv_examples.Kind.UNKNOWN}
-    assert columns.rows == 3
+    files = {"a.csv": "n,m\n1,\n2,\n", "b.csv": "n,m\n2.5,\n"}
+    theirs, ours = _side_by_side(tmp_path, files)
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    assert _kinds(ours) == {"n": {"float_list"}, "m": {None}}
+
+
+def test_a_kind_widened_after_rows_were_written_rewrites_them_in_the_wider_kind(
+    tmp_path, monkeypatch
+):
+    """Blocks of a few rows: the first blocks are written with n and m as integers, then a
+    decimal and a word arrive far down the file; every record, early ones too, ends up as TFX
+    writes it, and none is written twice."""
+    monkeypatch.setattr(csv_examples, "BLOCK_BYTES", 64)
+    rows = [f"{i},{i % 3}\n" for i in range(300)]
+    rows[200], rows[250] = "2.5,1\n", "7,seven\n"
+    theirs, ours = _side_by_side(tmp_path, {"a.csv": "n,m\n" + "".join(rows)})
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    assert _kinds(ours) == {"n": {"float_list"}, "m": {"bytes_list"}}
+    assert sum(sum(split.values()) for split in ours.values()) == 300
+    leftovers = [p.name for p in (tmp_path / "ours").rglob("*") if p.is_file()]
+    assert sorted(leftovers) == ["data_tfrecord-00000-of-00001.gz"] * 2
 
 
 def test_a_big_span_is_written_in_several_files_each_read_whole(tmp_path, monkeypatch):
