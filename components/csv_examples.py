@@ -14,6 +14,8 @@ errors naming the file. Files are streamed: memory holds one block, never a spli
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import csv
 import enum
 import hashlib
@@ -28,7 +30,7 @@ import pyarrow.csv as pcsv
 
 from components import tfrecords
 
-BLOCK_BYTES = 16 << 20  # bytes of CSV per block: ~90k taxi rows, a few hundred MB at peak
+BLOCK_BYTES = 4 << 20  # bytes of CSV per block: ~30k taxi rows; a few blocks are in flight
 
 
 class Kind(enum.IntEnum):
@@ -448,24 +450,71 @@ def _shared_header(files: Sequence[str]) -> list[str]:
     return names
 
 
-def serialized_examples(
-    files: Sequence[str], kinds: dict[str, Kind], na_values: Sequence[str]
-) -> Iterator[pa.Array]:
-    """Each block's rows as serialized tf.Examples, in one pass: a column's kind is the widest
-    its cells need so far (`kinds`, widened in place). Widened after rows went out, the rows
-    already given were built with a narrower kind: `_Widened` says to start again."""
+def _cells_of(block: pa.RecordBatch, kinds: dict[str, Kind], missing: pa.Array) -> dict:
+    return {name: _Cells(block.column(name), missing, kinds[name]) for name in kinds}
+
+
+def _framed_splits(
+    block: pa.RecordBatch, kinds: dict[str, Kind], cells: dict, buckets: Sequence[int]
+) -> list[pa.Array]:
+    """A block's rows as framed TFRecords, one array per split."""
+    examples = _examples(block, kinds, cells)
+    records = payloads(examples)
+    frames = tfrecords.framed(examples, records)
+    if len(buckets) == 1:
+        return [frames]
+    chosen = splits_of(records, buckets)
+    return [pc.filter(frames, chosen == split) for split in range(len(buckets))]
+
+
+def framed_blocks(
+    files: Sequence[str],
+    kinds: dict[str, Kind],
+    na_values: Sequence[str],
+    buckets: Sequence[int],
+) -> Iterator[list[pa.Array]]:
+    """Each block's rows as framed TFRecords per split, in order, in one pass over the files.
+
+    A column's kind is the widest its cells need so far (`kinds`, widened in place, block by
+    block in order): a block that widens it after rows went out means those were built with a
+    narrower kind, and `_Widened` says to start again. Two threads share the work (Arrow,
+    numpy and zlib let go of the GIL): a block's cells are read while the block before it is
+    built, so a few blocks are in memory at once, never a split."""
     missing = missing_tokens(na_values)
     given = False
-    for path in files:
-        for block in text_blocks(path, list(kinds)):
-            cells = {name: _Cells(block.column(name), missing, kinds[name]) for name in kinds}
+    with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="csv-examples") as pool:
+        reading: collections.deque = collections.deque()
+        building: collections.deque = collections.deque()
+
+        def settle_one_read() -> None:
+            nonlocal given
+            block, future = reading.popleft()
+            cells = future.result()
             wider = {n: c.kind for n, c in cells.items() if c.kind > kinds[n]}
             if wider:
                 kinds.update(wider)
                 if given:
                     raise _Widened
             given = True
-            yield _examples(block, kinds, cells)
+            building.append(pool.submit(_framed_splits, block, dict(kinds), cells, buckets))
+
+        try:
+            for path in files:
+                for block in text_blocks(path, list(kinds)):
+                    reading.append((block, pool.submit(_cells_of, block, dict(kinds), missing)))
+                    if len(reading) > 1:
+                        settle_one_read()
+                    if len(building) > 1:
+                        yield building.popleft().result()
+            while reading:
+                settle_one_read()
+            while building:
+                yield building.popleft().result()
+        finally:
+            for _, future in reading:
+                future.cancel()
+            for future in building:
+                future.cancel()
 
 
 def payloads(records: pa.Array) -> list[bytes]:
@@ -531,12 +580,6 @@ def write_splits(
 
 
 def _write_blocks(files, kinds, na_values, buckets, shards) -> None:
-    for examples in serialized_examples(files, kinds, na_values):
-        records = payloads(examples)
-        frames = tfrecords.framed(examples, records)
-        if len(shards) == 1:
-            shards[0].write(frames)
-            continue
-        chosen = splits_of(records, buckets)
-        for split, split_shards in enumerate(shards):
-            split_shards.write(pc.filter(frames, chosen == split))
+    for split_frames in framed_blocks(files, kinds, na_values, buckets):
+        for frames, split_shards in zip(split_frames, shards, strict=True):
+            split_shards.write(frames)

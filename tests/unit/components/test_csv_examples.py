@@ -198,3 +198,17 @@ def test_a_header_only_file_writes_empty_splits(tmp_path):
     for split in ("t", "e"):
         assert [p.name for p in (tmp_path / split).iterdir()] == ["data_tfrecord-00000-of-00001.gz"]
         assert sum(_records(tmp_path / split).values()) == 0
+
+
+def test_a_ragged_row_far_down_is_refused_naming_its_line_and_nothing_is_left(
+    tmp_path, monkeypatch
+):
+    """Blocks of a few rows: many were written before the bad row is read."""
+    monkeypatch.setattr(csv_examples, "BLOCK_BYTES", 64)
+    rows = [f"{i},{i % 3}\n" for i in range(300)]
+    rows[200] = "5\n"
+    (tmp_path / "a.csv").write_text("n,m\n" + "".join(rows))
+    out = [str(tmp_path / "train"), str(tmp_path / "eval")]
+    with pytest.raises(csv_examples.CsvExamplesError, match=r"a.csv: Row #202: Expected 2"):
+        csv_examples.write_splits([str(tmp_path / "a.csv")], out, ("",), [2, 3])
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["a.csv"]
