@@ -15,7 +15,6 @@ import google_crc32c
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from tfx.dsl.io import fileio
 
 
 class DamagedRecordsError(ValueError):
@@ -29,6 +28,8 @@ def _masked_crc(data: bytes) -> int:
 
 def records(path: str) -> Iterator[bytes]:
     """The records of one gzipped TFRecord file."""
+    from tfx.dsl.io import fileio  # here, not above: span_check reads CSV without TensorFlow
+
     try:
         with fileio.open(path, "rb") as raw, gzip.open(raw, "rb") as stream:
             while header := stream.read(12):
@@ -93,7 +94,10 @@ class GzipShards:
     default for a few percent more bytes."""
 
     def __init__(self, folder: str, prefix: str, per_file: int):
+        from tfx.dsl.io import fileio
+
         self.folder, self.prefix, self.per_file = folder, prefix, per_file
+        self._fileio = fileio
         self._paths: list[str] = []
         self._handle = self._deflate = None
         self._in_file = 0
@@ -103,7 +107,7 @@ class GzipShards:
         self._end()
         path = f"{self.folder}/.{self.prefix}-{len(self._paths):05d}.gz.partial"
         self._paths.append(path)
-        self._handle = fileio.open(path, "wb")
+        self._handle = self._fileio.open(path, "wb")
         self._deflate = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: gzip's header
         self._in_file = 0
 
@@ -133,11 +137,11 @@ class GzipShards:
         total = len(self._paths)
         for number, path in enumerate(self._paths):
             final = f"{self.folder}/{self.prefix}-{number:05d}-of-{total:05d}.gz"
-            fileio.rename(path, final, overwrite=True)
+            self._fileio.rename(path, final, overwrite=True)
 
     def discard(self) -> None:
         """Close and remove what was written: the split is to be written again."""
         self._end()
         for path in self._paths:
-            fileio.remove(path)
+            self._fileio.remove(path)
         self._paths, self.count = [], 0
