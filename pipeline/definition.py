@@ -228,6 +228,10 @@ def _training_nodes(config: PipelineConfig, placement: Placement, data: _DataNod
         # The Trainer reads a few hundred batches of the raw window through the transform
         # graph: writing every transformed row was most of Transform's time on large spans.
         materialize=False,
+        # TF1 graphs: TFT builds its analysis graph without TF2 tracing, 3 s of Transform's
+        # 9 s on the bundled data; the same analyzers, the same model (AUC 0.9429 either
+        # way), at the price of half a second in the Trainer loading the graph.
+        force_tf_compat_v1=True,
     ).with_id(names.TRANSFORM)
     transform.add_upstream_node(data.gate)  # no data flows from the gate: it orders and stops
     trainer = Trainer(
