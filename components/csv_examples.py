@@ -7,9 +7,14 @@ so the split by hash, which TFX takes over those bytes, puts every row where TFX
 
 TFX's reading is kept: a column's type is the widest its cells need over all files (INT, then
 FLOAT, then STRING; an integer beyond int64 is a string); an empty cell, or one that is a
-missing-value token, is an empty value list; a column with no value at all is a Feature with no
-kind; blank lines are skipped; non-UTF-8 bytes and a row with the wrong number of fields are
-errors naming the file. Files are streamed: memory holds one block, never a split.
+missing-value token, is an empty value list; a column with no value at all is a Feature with
+no kind; blank lines are skipped; non-UTF-8 bytes and a row with the wrong number of fields are
+errors naming the file. One difference, on purpose: a cell of blanks only is the empty token
+once stripped, so missing, as `csv_table` reads it; TFX's own reading makes the column text.
+
+Files are read once, in blocks: a column's kind is known block by block, and a block that
+widens it after rows were written means one pass more (rare: a column empty or integral for
+its first blocks). Two threads share the work; memory holds a few blocks, never a split.
 """
 
 from __future__ import annotations
@@ -395,7 +400,8 @@ def _feature(rows: _RowBytes, name: str, kind: Kind, cells: _Cells | None) -> No
         list_length = has * (2 + number_sizes)  # packed: tag, byte count (< 128), varint
         tag = 0x1A
     else:
-        numbers = cells.numbers(Kind.FLOAT).astype(np.float32)
+        with np.errstate(over="ignore"):  # beyond float32 (1e39) is inf, as protobuf has it
+            numbers = cells.numbers(Kind.FLOAT).astype(np.float32)
         list_length = has * 6  # packed: tag, 4, the float's four bytes
         tag = 0x12
     feature_length = 1 + _varint_sizes(list_length) + list_length
@@ -477,24 +483,27 @@ def framed_blocks(
 
     A column's kind is the widest its cells need so far (`kinds`, widened in place, block by
     block in order): a block that widens it after rows went out means those were built with a
-    narrower kind, and `_Widened` says to start again. Two threads share the work (Arrow,
+    narrower kind: the rest is read for the widest kinds only, and `_Widened` says to start
+    again with them (two passes at most). Two threads share the work (Arrow,
     numpy and zlib let go of the GIL): a block's cells are read while the block before it is
     built, so a few blocks are in memory at once, never a split."""
     missing = missing_tokens(na_values)
-    given = False
+    given = stale = False
     with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="csv-examples") as pool:
         reading: collections.deque = collections.deque()
         building: collections.deque = collections.deque()
 
         def settle_one_read() -> None:
-            nonlocal given
+            nonlocal given, stale
             block, future = reading.popleft()
             cells = future.result()
             wider = {n: c.kind for n, c in cells.items() if c.kind > kinds[n]}
-            if wider:
-                kinds.update(wider)
-                if given:
-                    raise _Widened
+            kinds.update(wider)
+            if wider and given:  # read on for the widest kinds, so one pass more suffices
+                stale = True
+                building.clear()
+            if stale:
+                return
             given = True
             building.append(pool.submit(_framed_splits, block, dict(kinds), cells, buckets))
 
@@ -510,6 +519,8 @@ def framed_blocks(
                 settle_one_read()
             while building:
                 yield building.popleft().result()
+            if stale:
+                raise _Widened
         finally:
             for _, future in reading:
                 future.cancel()
@@ -566,16 +577,18 @@ def write_splits(
     while True:
         try:
             _write_blocks(files, kinds, na_values, buckets, shards)
+            for split_shards in shards:
+                split_shards.finish()
+            for split_shards in shards:
+                split_shards.publish()
             break
-        except _Widened:  # written with a narrower kind: again, with the kinds found so far
+        except _Widened:  # written with narrower kinds: again, with every column's widest
             for split_shards in shards:
                 split_shards.discard()
         except BaseException:
             for split_shards in shards:
                 split_shards.discard()
             raise
-    for split_shards in shards:
-        split_shards.close()
     return [split_shards.count for split_shards in shards]
 
 

@@ -6,6 +6,7 @@ ExampleGen a block of records at a time, framed with array operations.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import struct
 import zlib
@@ -88,10 +89,10 @@ def framed(records: pa.Array, payloads: Sequence[bytes]) -> pa.Array:
 
 class GzipShards:
     """One split's gzipped TFRecord files: frames are written in order, a new file begun
-    every `per_file` records, and at `close` the files take their final names,
-    `{prefix}-00000-of-0000N.gz` (N known only then); a split with no record still gets one
-    empty file, as TFX writes it. Compressed at gzip's fastest level: twice the speed of its
-    default for a few percent more bytes."""
+    every `per_file` records; `finish` completes the last file, and `publish` gives the files
+    their final names, `{prefix}-00000-of-0000N.gz` (N known only then); a split with no
+    record still gets one empty file, as TFX writes it. Compressed at gzip's fastest level:
+    twice the speed of its default for a few percent more bytes."""
 
     def __init__(self, folder: str, prefix: str, per_file: int):
         from tfx.dsl.io import fileio
@@ -106,16 +107,18 @@ class GzipShards:
     def _begin(self) -> None:
         self._end()
         path = f"{self.folder}/.{self.prefix}-{len(self._paths):05d}.gz.partial"
-        self._paths.append(path)
         self._handle = self._fileio.open(path, "wb")
+        self._paths.append(path)
         self._deflate = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: gzip's header
         self._in_file = 0
 
     def _end(self) -> None:
         if self._handle is not None:
-            self._handle.write(self._deflate.flush())
-            self._handle.close()
-            self._handle = None
+            handle, self._handle = self._handle, None
+            try:
+                handle.write(self._deflate.flush())
+            finally:
+                handle.close()
 
     def write(self, frames: pa.Array) -> None:
         start = 0
@@ -130,18 +133,28 @@ class GzipShards:
             self.count += len(part)
             start += len(part)
 
-    def close(self) -> None:
+    def finish(self) -> None:
         if not self._paths:
             self._begin()
         self._end()
-        total = len(self._paths)
+
+    def _final(self, number: int) -> str:
+        return f"{self.folder}/{self.prefix}-{number:05d}-of-{len(self._paths):05d}.gz"
+
+    def publish(self) -> None:
         for number, path in enumerate(self._paths):
-            final = f"{self.folder}/{self.prefix}-{number:05d}-of-{total:05d}.gz"
-            self._fileio.rename(path, final, overwrite=True)
+            self._fileio.rename(path, self._final(number), overwrite=True)
 
     def discard(self) -> None:
-        """Close and remove what was written: the split is to be written again."""
-        self._end()
-        for path in self._paths:
-            self._fileio.remove(path)
+        """Remove what was written, under either name, whatever state it is in: the split is
+        to be written again, or not at all. Never raises: it runs while another error does."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(Exception):
+                handle.close()
+        for number, path in enumerate(self._paths):
+            for name in (path, self._final(number)):
+                with contextlib.suppress(Exception):
+                    if self._fileio.exists(name):
+                        self._fileio.remove(name)
         self._paths, self.count = [], 0

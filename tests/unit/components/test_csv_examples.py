@@ -212,3 +212,61 @@ def test_a_ragged_row_far_down_is_refused_naming_its_line_and_nothing_is_left(
     with pytest.raises(csv_examples.CsvExamplesError, match=r"a.csv: Row #202: Expected 2"):
         csv_examples.write_splits([str(tmp_path / "a.csv")], out, ("",), [2, 3])
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["a.csv"]
+
+
+def test_kinds_widened_far_apart_cost_one_pass_more_not_one_each(tmp_path, monkeypatch):
+    """n gets a decimal at row 100, m a word at row 250: the first pass reads on to the end
+    for every column's widest kind, and the second writes; two reads of the file in all."""
+    monkeypatch.setattr(csv_examples, "BLOCK_BYTES", 64)
+    reads = []
+    text_blocks = csv_examples.text_blocks
+
+    def counted(path, names):
+        reads.append(path)
+        return text_blocks(path, names)
+
+    monkeypatch.setattr(csv_examples, "text_blocks", counted)
+    rows = [f"{i},{i % 3}\n" for i in range(300)]
+    rows[100], rows[250] = "2.5,1\n", "7,seven\n"
+    theirs, ours = _side_by_side(tmp_path, {"a.csv": "n,m\n" + "".join(rows)})
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    assert len(reads) == 2
+
+
+def test_a_disk_that_fills_mid_write_raises_its_own_error_and_leaves_no_file(tmp_path, monkeypatch):
+    """Every write after the first 2,000 bytes fails, the closing flush too, as on a full
+    disk: the error raised is the disk's, and both splits' files are gone."""
+    from tfx.dsl.io import fileio
+
+    monkeypatch.setattr(csv_examples, "BLOCK_BYTES", 256)
+    opened = fileio.open
+
+    class FillingUp:
+        written = 0
+
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            FillingUp.written += len(data)
+            if FillingUp.written > 2000:
+                raise OSError(28, "No space left on device")
+            return self.handle.write(data)
+
+        def close(self):
+            self.handle.close()
+
+    monkeypatch.setattr(
+        fileio,
+        "open",
+        lambda path, mode="r": FillingUp(opened(path, mode)) if "w" in mode else opened(path, mode),
+    )
+    path = tmp_path / "a.csv"
+    path.write_text("n,t\n" + "".join(f"{i},{'x' * (i % 7)}\n" for i in range(3000)))
+    out = [str(tmp_path / "train"), str(tmp_path / "eval")]
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        csv_examples.write_splits([str(path)], out, ("",), [2, 3])
+    assert raised.value.errno == 28
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["a.csv"]

@@ -88,6 +88,9 @@ def test_a_ctrl_c_a_library_swallowed_stops_the_run_at_the_next_component():
     finally:
         signal.signal(signal.SIGINT, before)
         Interruption.seen = False
+        if Interruption._hooks is not None:  # this process's hooks as they were
+            sys.excepthook, sys.unraisablehook = Interruption._hooks
+            Interruption._hooks = None
     assert steps == [("Trainer", "started")]
 
 
