@@ -126,3 +126,41 @@ def test_a_command_run_from_another_thread_works(tmp_path):
     finally:
         signal.signal(signal.SIGINT, saved)
     assert result == {"code": exits.EXIT_USER_ERROR}  # a folder is not a store: one line
+
+
+_ENDS_AFTER = """
+import atexit, sys, threading, time
+import tensorflow  # what a run has loaded
+import cli.main
+atexit.register(lambda: print("python's own teardown ran", flush=True))
+if sys.argv[1] == "with-a-writer":
+    def writer():
+        time.sleep(1)
+        print("the writer's last line", flush=True)
+    threading.Thread(target=writer).start()
+sys.argv = ["tfxp", "runs", "--metadata", sys.argv[2]]
+sys.exit(cli.main.main())
+"""
+
+
+@pytest.mark.parametrize("writer", [False, True], ids=["alone", "with-a-writer"])
+def test_a_process_with_tensorflow_ends_at_once_unless_a_thread_still_works(tmp_path, writer):
+    """With TensorFlow loaded, the process ends as its command does (Python's module by module
+    teardown took 1.7 s after a run): every line out, the command's exit code. A thread that is
+    not a daemon and still works is waited for, as Python waits for it."""
+    store = tmp_path / "m.sqlite"
+    builder = StoreBuilder(store)
+    for n in range(300):  # more output than a pipe holds
+        builder.step(builder.run(f"run-{n:04d}"), "CsvExampleGen")
+    done = subprocess.run(
+        [sys.executable, "-c", _ENDS_AFTER, "with-a-writer" if writer else "alone", str(store)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sum("run-" in line for line in done.stdout.splitlines()) == 300
+    assert ("the writer's last line" in done.stdout) == writer
+    assert ("python's own teardown ran" in done.stdout) == writer
