@@ -167,9 +167,11 @@ class _Cells:
         self.column = column
         stripped, self.present = present_cells(column, missing)
         self.has = _mask(self.present)
-        self.values = pc.filter(stripped, self.present)
         self._ints = self._floats = self._int_numbers = self._float_numbers = None
-        self.kind = Kind.STRING if known is Kind.STRING else self._widest()
+        self.kind = known
+        if known is not Kind.STRING:  # text is written as read: no values, no kind to find
+            self.values = pc.filter(stripped, self.present)
+            self.kind = self._widest()
 
     def _widest(self) -> Kind:
         if len(self.values) == 0:
@@ -257,14 +259,6 @@ class _Cells:
 
 _BINARY = pa.large_binary()
 _EMPTY = pa.scalar(b"", _BINARY)
-
-
-def _binary(lengths: np.ndarray, data: np.ndarray) -> pa.Array:
-    offsets = np.zeros(len(lengths) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return pa.Array.from_buffers(
-        _BINARY, len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
 
 
 def _varint_sizes(values: np.ndarray) -> np.ndarray:
@@ -370,7 +364,7 @@ class _RowBytes:
             )
             lengths = keep.sum(axis=1, dtype=np.int64)
             data = rows[keep]
-        self.pieces.append(_binary(lengths, data))
+        self.pieces.append(tfrecords.binary_values(lengths, data))
         self.lengths += lengths
         self._matrices, self._used = [], []
 
@@ -465,7 +459,7 @@ def _framed_splits(
 ) -> list[pa.Array]:
     """A block's rows as framed TFRecords, one array per split."""
     examples = _examples(block, kinds, cells)
-    records = payloads(examples)
+    records = tfrecords.values_as_bytes(examples)
     frames = tfrecords.framed(examples, records)
     if len(buckets) == 1:
         return [frames]
@@ -526,15 +520,6 @@ def framed_blocks(
                 future.cancel()
             for future in building:
                 future.cancel()
-
-
-def payloads(records: pa.Array) -> list[bytes]:
-    """A large_binary array's values as bytes, sliced from one copy of its data."""
-    offsets = records.buffers()[1]
-    ends = np.frombuffer(offsets, np.int64, records.offset + len(records) + 1)[records.offset :]
-    data = records.buffers()[2].to_pybytes()
-    ends = ends.tolist()
-    return [data[start:end] for start, end in zip(ends[:-1], ends[1:], strict=True)]
 
 
 def splits_of(records: Sequence[bytes], buckets: Sequence[int]) -> np.ndarray:

@@ -61,13 +61,26 @@ def _offsets(array: pa.Array) -> np.ndarray:
     return np.frombuffer(buffer, np.int64, array.offset + len(array) + 1)[array.offset :]
 
 
+def binary_values(lengths: np.ndarray, data: np.ndarray) -> pa.Array:
+    """Bytes laid end to end (`data`) as a large_binary array of values of these lengths."""
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.large_binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def values_as_bytes(array: pa.Array) -> list[bytes]:
+    """A large_binary array's values as bytes, sliced from one copy of its data."""
+    ends = _offsets(array).tolist()
+    data = array.buffers()[2].to_pybytes()
+    return [data[start:end] for start, end in zip(ends[:-1], ends[1:], strict=True)]
+
+
 def _fixed_width(rows: np.ndarray) -> pa.Array:
     """A (rows, width) uint8 matrix as a large_binary array of one value per row."""
     count, width = rows.shape
-    offsets = np.arange(count + 1, dtype=np.int64) * width
-    return pa.Array.from_buffers(
-        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(rows.tobytes())]
-    )
+    return binary_values(np.full(count, width, np.int64), np.ascontiguousarray(rows).reshape(-1))
 
 
 def framed(records: pa.Array, payloads: Sequence[bytes]) -> pa.Array:
