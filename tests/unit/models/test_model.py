@@ -14,6 +14,7 @@ from models.model import (
     SCORE_OUTPUT,
     SERVING_SIGNATURE,
     TRANSFORM_SIGNATURE,
+    RawTransform,
     ServingModule,
     build_keras_model,
     train,
@@ -51,7 +52,7 @@ def exported(tmp_path_factory):
     labels = tf.constant([r["big_tipper_xf"] for r in transformed])
     batches = tf.data.Dataset.from_tensors((features, labels)).repeat()
     train(model, batches, steps=5, learning_rate=0.01, label=INPUTS.label)
-    ServingModule(model, output, INPUTS).save(str(tmp / "serving"))
+    ServingModule(model, RawTransform(output), INPUTS).save(str(tmp / "serving"))
     return model, features, tf.saved_model.load(str(tmp / "serving")), output
 
 
@@ -76,6 +77,16 @@ def test_serving_gives_the_scores_training_saw(exported):
     served = loaded.signatures[SERVING_SIGNATURE](examples=serialized)[SCORE_OUTPUT].numpy()
     trained = model(features, training=False).numpy()
     np.testing.assert_allclose(served, trained, rtol=1e-5, atol=1e-6)
+
+
+def test_a_label_column_in_a_serving_request_changes_no_score(exported):
+    """The label's columns are filled in as absent for the one traced transform: whatever a
+    request holds of them, the features and so the scores are the same."""
+    *_, loaded, _ = exported
+    serve = loaded.signatures[SERVING_SIGNATURE]
+    without = serve(examples=tf.constant([_example(r, drop=("tips",)) for r in ROWS]))
+    with_tips = serve(examples=tf.constant([_example(r) for r in ROWS]))
+    np.testing.assert_array_equal(without[SCORE_OUTPUT].numpy(), with_tips[SCORE_OUTPUT].numpy())
 
 
 def test_transform_signature_derives_the_label_for_evaluation(exported):
