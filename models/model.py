@@ -7,6 +7,7 @@ SavedModel.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -340,17 +341,23 @@ def run_fn(fn_args: Any) -> None:
         inputs.label,
         scale,
     )
-    # The eval split once, no row twice (at most `eval_steps` batches): ours and the quick
-    # baseline are scored on these same rows.
-    eval_data = batches.of(fn_args.eval_files, num_epochs=1)
-    eval_batches = list(eval_data.take(fn_args.eval_steps))
-    serving = ServingModule(model, transform, inputs)
-    metrics, scores = evaluate(serving.score, eval_batches, inputs.label)
-    logging.info("Trained %d steps; eval split: %s", fn_args.train_steps, metrics)
-    serving.save(fn_args.serving_model_dir)
-    # The training rows once each (a small window is fewer than the batches ours trained on).
-    train_batches = batches.of(fn_args.train_files, num_epochs=1).take(
-        quick_baseline.MAX_TRAIN_BATCHES
-    )
+    with concurrent.futures.ThreadPoolExecutor(1) as reader:
+        # The quick baseline's rows, the training rows once each (a small window is fewer than
+        # the batches ours trained on), read while ours is evaluated and exported: reading is
+        # mostly TensorFlow's C++, exporting mostly Python (~0.5 s of a run here).
+        train_batches = reader.submit(
+            lambda: list(
+                batches.of(fn_args.train_files, num_epochs=1).take(quick_baseline.MAX_TRAIN_BATCHES)
+            )
+        )
+        # The eval split once, no row twice (at most `eval_steps` batches): ours and the
+        # quick baseline are scored on these same rows.
+        eval_data = batches.of(fn_args.eval_files, num_epochs=1)
+        eval_batches = list(eval_data.take(fn_args.eval_steps))
+        serving = ServingModule(model, transform, inputs)
+        metrics, scores = evaluate(serving.score, eval_batches, inputs.label)
+        logging.info("Trained %d steps; eval split: %s", fn_args.train_steps, metrics)
+        serving.save(fn_args.serving_model_dir)
+        train_batches = train_batches.result()
     compared = quick_baseline.compare(train_batches, eval_batches, scores, inputs, sizes)
     quick_baseline.save(fn_args.model_run_dir, compared)
