@@ -134,9 +134,11 @@ class RawTransform(tf.Module):
             return tf.SparseTensor(
                 tf.zeros([0, 2], tf.int64), tf.zeros([0], spec.dtype), tf.stack([rows, 0])
             )
-        fill = {tf.string: "", tf.float32: float("nan")}.get(spec.dtype, 0)
+        fill = spec.default_value
+        if fill is None:
+            fill = {tf.string: "", tf.float32: float("nan")}.get(spec.dtype, 0)
         shape = tf.concat([[rows], tf.constant(spec.shape, tf.int64)], 0)
-        return tf.fill(shape, tf.constant(fill, spec.dtype))
+        return tf.broadcast_to(tf.constant(fill, spec.dtype), shape)
 
 
 def _batch_spec(name: str, spec: Any) -> tf.TypeSpec:

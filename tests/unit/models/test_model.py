@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -87,6 +88,24 @@ def test_a_label_column_in_a_serving_request_changes_no_score(exported):
     without = serve(examples=tf.constant([_example(r, drop=("tips",)) for r in ROWS]))
     with_tips = serve(examples=tf.constant([_example(r) for r in ROWS]))
     np.testing.assert_array_equal(without[SCORE_OUTPUT].numpy(), with_tips[SCORE_OUTPUT].numpy())
+
+
+def test_an_absent_column_is_what_parsing_yields_for_examples_without_it():
+    specs = {
+        "code": tf.io.FixedLenFeature([1], tf.int64, default_value=[7]),
+        "note": tf.io.VarLenFeature(tf.string),
+        "tips": tf.io.FixedLenFeature([1], tf.float32),  # no default: parsing would refuse
+    }
+    holder = SimpleNamespace(raw_spec=specs)  # `absent` reads the raw spec only
+    rows = tf.constant(3, tf.int64)
+    parsed = tf.io.parse_example(tf.constant([b""] * 3), {k: specs[k] for k in ("code", "note")})
+    code = RawTransform.absent(holder, "code", rows)
+    note = RawTransform.absent(holder, "note", rows)
+    np.testing.assert_array_equal(code.numpy(), parsed["code"].numpy())
+    assert note.dense_shape.numpy().tolist() == parsed["note"].dense_shape.numpy().tolist()
+    assert note.values.shape == (0,)
+    tips = RawTransform.absent(holder, "tips", rows).numpy()
+    assert tips.shape == (3, 1) and np.isnan(tips).all()
 
 
 def test_transform_signature_derives_the_label_for_evaluation(exported):
