@@ -253,7 +253,7 @@ def run_once(
     except Exception as err:  # a stop at the gate arrives through TFX's launcher too
         failure = _told_as_disk_full(err, config)
     finally:  # a stopped or interrupted run is on record too
-        record_run_facts(config.metadata_path, run_id, facts)
+        _record_facts(config, run_id, facts, failure)
     try:
         run_view = MetadataReader(open_store(sqlite=config.metadata_path)).run(run_id)
     except MetadataError:
@@ -302,6 +302,22 @@ def result_of(run_view: RunView, data_only: bool, failed: bool) -> Result | None
     if run_view.blessed is False:
         return Result.NOT_BLESSED
     return None
+
+
+def _record_facts(
+    config: PipelineConfig, run_id: str, facts: dict, failure: Exception | None
+) -> None:
+    """Record the run's facts. Where that fails too (the disk that stopped the run is full,
+    and SQLite cannot write), the run's own failure is what is told, else this one, as a full
+    disk where it is one: which write meets the full disk first depends on sizes."""
+    try:
+        record_run_facts(config.metadata_path, run_id, facts)
+        return
+    except Exception as err:
+        unrecorded = err
+    # Raised here, not in the handler: each keeps its own cause (the step's error for the
+    # run's failure, this write's for a full disk told).
+    raise failure if failure is not None else _told_as_disk_full(unrecorded, config)
 
 
 def _told_as_disk_full(err: Exception, config: PipelineConfig) -> Exception:
