@@ -112,8 +112,8 @@ class RawTransform(tf.Module):
     training and evaluation datasets and both exported signatures.
 
     Transform writes TF1 graphs (`force_tf_compat_v1`), and each trace of its layer prunes that
-    graph for the inputs given, ~0.3-0.9 s on these machines: four traces a run before. Traced
-    once, for a batch of any size of every raw column, it is pruned once.
+    graph for the inputs given, ~0.3-0.9 s on these machines. Traced once, for a batch of any
+    size of every raw column, it is pruned once a run, not once per dataset and signature.
     """
 
     def __init__(self, transform_output: tft.TFTransformOutput):
