@@ -330,10 +330,18 @@ def run_fn(fn_args: Any) -> None:
     sizes = vocabulary_sizes(inputs, transform_output)
     transform = RawTransform(transform_output)
     batches = _Batches(fn_args, inputs, transform)
-    scale = (0.0, 1.0)
-    if inputs.label.kind == F.REGRESSION:
-        first = batches.of(fn_args.train_files, num_epochs=1)
-        scale = target_scale(list(first.take(quick_baseline.MAX_TRAIN_BATCHES)))
+
+    def baseline_rows() -> list:
+        """The quick baseline's rows: the training rows once each (a small window is fewer
+        than the batches ours trained on)."""
+        return list(
+            batches.of(fn_args.train_files, num_epochs=1).take(quick_baseline.MAX_TRAIN_BATCHES)
+        )
+
+    scale, train_rows = (0.0, 1.0), None
+    if inputs.label.kind == F.REGRESSION:  # the target's scale, from the same rows
+        train_rows = baseline_rows()
+        scale = target_scale(train_rows)
     model = build_keras_model(inputs, sizes, scale)
     train(
         model,
@@ -344,14 +352,9 @@ def run_fn(fn_args: Any) -> None:
         scale,
     )
     with concurrent.futures.ThreadPoolExecutor(1) as reader:
-        # The quick baseline's rows, the training rows once each (a small window is fewer than
-        # the batches ours trained on), read while ours is evaluated and exported: reading is
-        # mostly TensorFlow's C++, exporting mostly Python (~0.5 s of a run here).
-        train_batches = reader.submit(
-            lambda: list(
-                batches.of(fn_args.train_files, num_epochs=1).take(quick_baseline.MAX_TRAIN_BATCHES)
-            )
-        )
+        # Read while ours is evaluated and exported, unless read already: reading is mostly
+        # TensorFlow's C++, exporting mostly Python (~0.5 s of a run here).
+        reading = reader.submit(baseline_rows) if train_rows is None else None
         # The eval split once, no row twice (at most `eval_steps` batches): ours and the
         # quick baseline are scored on these same rows.
         eval_data = batches.of(fn_args.eval_files, num_epochs=1)
@@ -360,6 +363,6 @@ def run_fn(fn_args: Any) -> None:
         metrics, scores = evaluate(serving.score, eval_batches, inputs.label)
         logging.info("Trained %d steps; eval split: %s", fn_args.train_steps, metrics)
         serving.save(fn_args.serving_model_dir)
-        train_batches = train_batches.result()
-    compared = quick_baseline.compare(train_batches, eval_batches, scores, inputs, sizes)
+        train_rows = train_rows if reading is None else reading.result()
+    compared = quick_baseline.compare(train_rows, eval_batches, scores, inputs, sizes)
     quick_baseline.save(fn_args.model_run_dir, compared)
