@@ -29,6 +29,7 @@ from models import features as F
 from pipeline.beam_options import beam_args
 from pipeline.csv_table import NA_VALUES
 
+SPLIT_ORDER = ("train", "eval")  # the order of the hash ranges, whatever the YAML's order
 MAX_NAME_LENGTH = 63  # TFX 1.16's limit on a pipeline name (and Kubernetes' on a label)
 
 
@@ -303,12 +304,12 @@ def config_from_dict(
 
     model = _model(top)
     split = top.child("split")
-    buckets = tuple((split_name, split.positive(split_name, int)) for split_name in split.raw)
+    if sorted(split.raw) != ["eval", "train"]:
+        raise top.fail("split", f"must name exactly 'train' and 'eval', got {list(split.raw)}")
+    # TFX gives each split the next range of hashes in the order its output config lists them:
+    # a fixed order, so that listing eval first in the YAML cannot move rows between splits.
+    buckets = tuple((split_name, split.positive(split_name, int)) for split_name in SPLIT_ORDER)
     split.done()
-    if sorted(n for n, _ in buckets) != ["eval", "train"]:
-        raise top.fail(
-            "split", f"must name exactly 'train' and 'eval', got {[n for n, _ in buckets]}"
-        )
 
     validation = _validation(top.child("validation"))
 

@@ -63,6 +63,21 @@ def test_the_chain_and_its_edges(config):
     }
 
 
+def test_the_splits_take_the_same_hash_ranges_whichever_order_the_yaml_lists_them(tmp_path):
+    """TFX hands out hash ranges in the output config's order: listing eval first (as a YAML
+    dump with sorted keys does) must not move rows from one split to the other."""
+    data = write_sample(tmp_path / "data", 200)
+    raw = small_config_dict(tmp_path, data.parent.parent)
+    raw["split"] = {"eval": 1, "train": 2}
+    eval_first = _node(_build(config_from_dict(raw, base_dir=ROOT)), "CsvExampleGen")
+    raw["split"] = {"train": 2, "eval": 1}
+    train_first = _node(_build(config_from_dict(raw, base_dir=ROOT)), "CsvExampleGen")
+    output_config = json.loads(eval_first.exec_properties["output_config"])
+    assert output_config == json.loads(train_first.exec_properties["output_config"])
+    splits = output_config["split_config"]["splits"]
+    assert [(s["name"], s["hash_buckets"]) for s in splits] == [("train", 2), ("eval", 1)]
+
+
 def test_transform_waits_for_the_gate(config):
     pipeline = _build(config)
     assert _node(pipeline, "ExampleGate") in _node(pipeline, "Transform").upstream_nodes
