@@ -1,0 +1,91 @@
+"""DoFn signatures kept per function: Beam finds the same state and timer specs, and a stateful
+pipeline still runs, on the in-process runner every local run uses."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+import pytest
+from apache_beam.coders import VarIntCoder
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms import core, userstate
+
+from components import beam_signatures
+
+COUNT = userstate.CombiningValueStateSpec("count", VarIntCoder(), beam.combiners.CountCombineFn())
+SEEN = userstate.BagStateSpec("seen", VarIntCoder())
+FLUSH = userstate.TimerSpec("flush", userstate.TimeDomain.WATERMARK)
+COUNT_STATE, SEEN_STATE = beam.DoFn.StateParam(COUNT), beam.DoFn.StateParam(SEEN)
+FLUSH_TIMER = beam.DoFn.TimerParam(FLUSH)
+
+
+class CountPerKey(beam.DoFn):
+    def process(self, element, count=COUNT_STATE):
+        key, _ = element
+        count.add(1)
+        yield key, count.read()
+
+
+class KeepSeen(beam.DoFn):  # the same method names as CountPerKey, other state and a timer
+    def process(self, element, seen=SEEN_STATE, flush=FLUSH_TIMER):
+        seen.add(element[1])
+        yield element
+
+    @userstate.on_timer(FLUSH)
+    def on_flush(self, seen=SEEN_STATE):
+        yield sorted(seen.read())
+
+
+class Stateless(beam.DoFn):
+    def process(self, element):
+        yield element
+
+
+@pytest.fixture
+def kept(monkeypatch):
+    monkeypatch.setattr(core, "get_function_args_defaults", core.get_function_args_defaults)
+    beam_signatures.install()
+    assert beam_signatures.installed()
+
+
+def dofns() -> list[beam.DoFn]:
+    return [
+        CountPerKey(),
+        CountPerKey(),
+        KeepSeen(),
+        Stateless(),
+        core.CallableWrapperDoFn(lambda x: x),
+        core.CallableWrapperDoFn(lambda x, extra=1: (x, extra)),
+    ]
+
+
+def test_every_dofn_has_the_state_and_timer_specs_beam_finds_without_them_kept(monkeypatch):
+    before = [userstate.get_dofn_specs(dofn) for dofn in dofns()]
+    assert before[0] == ({COUNT}, set()) and before[2] == ({SEEN}, {FLUSH})
+    monkeypatch.setattr(core, "get_function_args_defaults", core.get_function_args_defaults)
+    beam_signatures.install()
+    for _ in range(2):  # the second time from what was kept
+        assert [userstate.get_dofn_specs(dofn) for dofn in dofns()] == before
+
+
+def test_a_caller_that_changes_the_lists_it_got_changes_nothing_kept(kept):
+    method = CountPerKey().process
+    args, defaults = core.get_function_args_defaults(method)
+    assert args == ["element", "count"] and len(defaults) == 1
+    args.append("changed")
+    defaults.clear()
+    assert core.get_function_args_defaults(CountPerKey().process) == (
+        ["element", "count"],
+        list(CountPerKey.process.__defaults__),
+    )
+
+
+def test_a_stateful_pipeline_counts_per_key_on_the_in_process_runner(kept):
+    for _ in range(2):  # the second pipeline's DoFns from signatures already kept
+        with beam.Pipeline(runner="FnApiRunner") as pipeline:
+            counted = (
+                pipeline
+                | beam.Create([("a", 1), ("b", 2), ("a", 3)])
+                | beam.ParDo(CountPerKey())
+                | beam.combiners.Count.PerElement()
+            )
+            assert_that(counted, equal_to([(("a", 1), 1), (("a", 2), 1), (("b", 1), 1)]))
