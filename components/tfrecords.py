@@ -22,9 +22,14 @@ class DamagedRecordsError(ValueError):
     """A TFRecord file cut short, or whose bytes no longer match their checksums."""
 
 
-def _masked_crc(data: bytes) -> int:
-    crc = google_crc32c.value(data)
+def _masked(crc):
+    """TFRecord's masked CRC32C (rotated right by 15 bits, plus a constant), of one checksum
+    (an int) or of many (a uint32 array): the same operations serve both."""
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _masked_crc(data: bytes) -> int:
+    return _masked(google_crc32c.value(data))
 
 
 def records(path: str) -> Iterator[bytes]:
@@ -48,11 +53,6 @@ def records(path: str) -> Iterator[bytes]:
                 yield data
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise DamagedRecordsError(f"{path}: not a whole gzip file ({err})") from None
-
-
-def _masked(crcs: np.ndarray) -> np.ndarray:
-    crcs = crcs.astype(np.uint32)
-    return ((crcs >> np.uint32(15)) | (crcs << np.uint32(17))) + np.uint32(0xA282EAD8)
 
 
 def _offsets(array: pa.Array) -> np.ndarray:
