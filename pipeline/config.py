@@ -304,7 +304,7 @@ def config_from_dict(
 
     model = _model(top)
     split = top.child("split")
-    if sorted(split.raw) != ["eval", "train"]:
+    if sorted(split.raw) != sorted(SPLIT_ORDER):
         raise top.fail("split", f"must name exactly 'train' and 'eval', got {list(split.raw)}")
     # TFX gives each split the next range of hashes in the order its output config lists them:
     # a fixed order, so that listing eval first in the YAML cannot move rows between splits.

@@ -63,8 +63,37 @@ def test_every_dofn_has_the_state_and_timer_specs_beam_finds_without_them_kept(m
     assert before[0] == ({COUNT}, set()) and before[2] == ({SEEN}, {FLUSH})
     monkeypatch.setattr(core, "get_function_args_defaults", core.get_function_args_defaults)
     beam_signatures.install()
-    for _ in range(2):  # the second time from what was kept
+    for _ in range(2):  # the second time from what was kept (new lambdas are new functions)
         assert [userstate.get_dofn_specs(dofn) for dofn in dofns()] == before
+
+
+def test_a_second_dofn_of_a_class_is_not_inspected_again(kept, monkeypatch):
+    class Fresh(KeepSeen):  # a class no other test has looked at
+        def process(self, element, seen=SEEN_STATE):
+            yield element
+
+    inspected, inspect = [], beam_signatures._INSPECT
+    monkeypatch.setattr(beam_signatures, "_INSPECT", lambda f: inspected.append(f) or inspect(f))
+    userstate.get_dofn_specs(Fresh())
+    first = len(inspected)
+    userstate.get_dofn_specs(Fresh())
+    assert first > 0 and len(inspected) == first
+
+
+def test_a_method_bound_or_not_keeps_its_own_arguments(kept):
+    assert core.get_function_args_defaults(CountPerKey().process)[0] == ["element", "count"]
+    assert core.get_function_args_defaults(CountPerKey.process)[0] == ["self", "element", "count"]
+    assert core.get_function_args_defaults(CountPerKey().process)[0] == ["element", "count"]
+
+
+def test_a_function_given_other_defaults_after_its_first_look_is_looked_at_again(kept):
+    class Counting(beam.DoFn):
+        def process(self, element, count=None):
+            yield element
+
+    assert userstate.get_dofn_specs(Counting()) == (set(), set())
+    Counting.process.__defaults__ = (COUNT_STATE,)
+    assert userstate.get_dofn_specs(Counting()) == ({COUNT}, set())
 
 
 def test_a_caller_that_changes_the_lists_it_got_changes_nothing_kept(kept):
