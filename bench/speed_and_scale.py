@@ -199,9 +199,12 @@ def against_the_template(repeats: int) -> None:
             f"{who:<8} median {median[who]:6.1f} s, peak RSS {max(peaks[who]):.2f} GB, "
             f"AUC {aucs[who]:.4f} on the template's {len(labels)} eval rows"
         )
+    rounds = ", ".join(
+        f"{o / t:.2f}" for o, t in zip(walls["ours"], walls["template"], strict=True)
+    )
     print(
         f"ours / template = {median['ours'] / median['template']:.2f} "
-        f"(AUC {aucs['ours'] - aucs['template']:+.4f})"
+        f"(AUC {aucs['ours'] - aucs['template']:+.4f}); round by round {rounds}"
     )
 
 
