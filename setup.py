@@ -24,7 +24,14 @@ setup(
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
     package_data={"pipeline": ["configs/*.yaml"], "kubeflow": ["profiles/*.yaml"]},
     # Exact versions live in requirements.lock, installed as constraints; these say what we use.
-    install_requires=["tfx[kfp]==1.16.0", "dill", "PyYAML", "scikit-learn", "google-crc32c"],
+    install_requires=[
+        "tfx[kfp]==1.16.0",
+        "dill",
+        "PyYAML",
+        "scikit-learn",
+        "google-crc32c",
+        "isal",
+    ],
     extras_require={"test": ["pytest", "pytest-xdist", "ruff"]},
     entry_points={"console_scripts": ["tfxp=cli.main:main"]},
 )
