@@ -281,38 +281,53 @@ def _varint_bytes(value: int) -> bytes:
             return bytes(out)
 
 
-_LONG_CONSTANT = 4  # bytes: a longer constant is a piece of the join, a shorter one a column
+_LONG_CONSTANT = 4  # bytes: a longer run of whole rows is a piece of the join of its own
 
 
 class _RowBytes:
-    """A block's rows of bytes, built left to right."""
+    """A block's rows of bytes, built left to right.
+
+    Bytes are gathered in groups, each a (rows, width) matrix once joined. A group whose rows
+    use all its bytes is laid out as it is; one where some rows use fewer (a varint's length
+    varies, a value is missing) is compacted byte by byte, which costs as many times more as
+    the group is wide. So a long run of whole rows (a feature's name, a column dense and of one
+    width in the block) is kept out of a group that needs compacting: it is a piece of its own
+    in the join."""
 
     def __init__(self, rows: int):
         self.rows = rows
         self.lengths = np.zeros(rows, np.int64)
-        self.pieces: list[pa.Array] = []
-        self._matrices: list[np.ndarray] = []
-        self._used: list[np.ndarray | None] = []  # None: every row uses the whole width
+        self.pieces: list[pa.Array | pa.Scalar] = []
+        self._group: list[tuple[bytes | np.ndarray, np.ndarray | None]] = []
+        self._compacted = False  # the group has rows using fewer bytes than its width
         self._constant = b""
 
     def constant(self, data: bytes, where: np.ndarray | None = None) -> None:
         """The same bytes in every row, or only in the rows `where` is True."""
-        if where is None:
+        if where is None or where.all():
             self._constant += data
-            return
-        self.matrix(
-            np.broadcast_to(np.frombuffer(data, np.uint8), (self.rows, len(data))),
-            where * len(data),
-        )
+        elif where.any():
+            self.matrix(
+                np.broadcast_to(np.frombuffer(data, np.uint8), (self.rows, len(data))),
+                where * len(data),
+            )
 
     def varint(self, values: np.ndarray, where: np.ndarray | None = None) -> None:
         """Each row's value as a protobuf varint; none in the rows `where` is False."""
+        if where is not None and where.all():
+            where = None
         unsigned = values.astype(np.int64).view(np.uint64)
+        if where is None and len(unsigned) and (unsigned == unsigned[0]).all():
+            self.constant(_varint_bytes(int(unsigned[0])))
+            return
         sizes = _varint_sizes(unsigned)
-        used = sizes if where is None else np.where(where, sizes, 0)
         width = int(sizes.max(initial=1))
+        if where is not None:
+            used = np.where(where, sizes, 0)
+        else:
+            used = None if (sizes == width).all() else sizes
         if width == 1:
-            self.matrix(unsigned.astype(np.uint8)[:, None], None if where is None else used)
+            self.matrix(unsigned.astype(np.uint8)[:, None], used)
             return
         shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
         groups = ((unsigned[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
@@ -321,9 +336,13 @@ class _RowBytes:
 
     def matrix(self, rows: np.ndarray, used: np.ndarray | None) -> None:
         """A (rows, width) byte matrix, each row using its first `used` bytes (all if None)."""
+        if used is not None and used.all() and (used == rows.shape[1]).all():
+            used = None
         self._settle_constant()
-        self._matrices.append(rows)
-        self._used.append(used)
+        if used is not None and not self._compacted and self._width() > _LONG_CONSTANT:
+            self._flush()
+        self._group.append((rows, used))
+        self._compacted |= used is not None
 
     def cells(self, cells: pa.Array, lengths: np.ndarray) -> None:
         """Variable-length bytes, one value per row (empty where a row has none)."""
@@ -331,26 +350,37 @@ class _RowBytes:
         self.pieces.append(cells)
         self.lengths += lengths
 
+    def _width(self) -> int:
+        return sum(len(m) if isinstance(m, bytes) else m.shape[1] for m, _ in self._group)
+
     def _settle_constant(self) -> None:
-        if len(self._constant) > _LONG_CONSTANT:  # a key: joined as it is, not copied per row
-            data, self._constant = self._constant, b""
-            self._flush()
-            self.pieces.append(pa.scalar(data, _BINARY))
-            self.lengths += len(data)
-        if self._constant:
-            data, self._constant = self._constant, b""
-            self._matrices.append(
-                np.broadcast_to(np.frombuffer(data, np.uint8), (self.rows, len(data)))
-            )
-            self._used.append(None)
+        data, self._constant = self._constant, b""
+        if data:
+            if self._compacted and len(data) > _LONG_CONSTANT:
+                self._flush()
+            self._group.append((data, None))
 
     def _flush(self) -> None:
         self._settle_constant()
-        if not self._matrices:
+        group, compacted = self._group, self._compacted
+        self._group, self._compacted = [], False
+        if not group:
             return
-        rows = np.concatenate(self._matrices, axis=1)
-        if all(used is None for used in self._used):
-            lengths = np.full(self.rows, rows.shape[1], np.int64)
+        if len(group) == 1 and isinstance(group[0][0], bytes):  # joined as it is, not copied
+            self.pieces.append(pa.scalar(group[0][0], _BINARY))
+            self.lengths += len(group[0][0])
+            return
+        matrices = [
+            np.broadcast_to(np.frombuffer(m, np.uint8), (self.rows, len(m)))
+            if isinstance(m, bytes)
+            else m
+            for m, _ in group
+        ]
+        rows = np.concatenate(matrices, axis=1)
+        lengths = np.zeros(self.rows, np.int64)
+        for m, (_, used) in zip(matrices, group, strict=True):
+            lengths += m.shape[1] if used is None else used
+        if not compacted:
             data = rows.reshape(-1)
         else:
             keep = np.concatenate(
@@ -358,17 +388,15 @@ class _RowBytes:
                     np.ones(m.shape, bool)
                     if used is None
                     else np.arange(m.shape[1])[None, :] < used[:, None]
-                    for m, used in zip(self._matrices, self._used, strict=True)
+                    for m, (_, used) in zip(matrices, group, strict=True)
                 ],
                 axis=1,
             )
-            lengths = keep.sum(axis=1, dtype=np.int64)
             data = rows[keep]
         self.pieces.append(tfrecords.binary_values(lengths, data))
         self.lengths += lengths
-        self._matrices, self._used = [], []
 
-    def joined(self) -> list[pa.Array]:
+    def joined(self) -> list[pa.Array | pa.Scalar]:
         self._flush()
         return self.pieces
 

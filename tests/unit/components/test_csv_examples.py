@@ -107,6 +107,24 @@ def test_taxi_rows_over_two_files_split_as_tfx_splits_them(tmp_path):
     assert sum(ours["train"].values()) > sum(ours["eval"].values()) > 200
 
 
+def test_columns_dense_sparse_of_one_width_or_many_are_written_as_tfx_writes_them(tmp_path):
+    """Each block is laid out by how its columns fill it: in every row, of one width, of many,
+    the same value throughout, none at all (a column with values only in the other file)."""
+    header = "same,width1,widths,dense_f,some_f,late,text\n"
+    first = [
+        f"7,{i % 100},{7**i},{i / 8},{'' if i % 3 else i},,{'x' * (i % 200)}\n" for i in range(40)
+    ]
+    second = [f"7,{i},{-i},{i}.5,,{i * 1000},\n" for i in range(20)]
+    theirs, ours = _side_by_side(
+        tmp_path, {"a.csv": header + "".join(first), "b.csv": header + "".join(second)}
+    )
+    assert {name: _examples(split) for name, split in ours.items()} == {
+        name: _examples(split) for name, split in theirs.items()
+    }
+    assert all(_examples(split) == split for split in ours.values())
+    assert sum(sum(split.values()) for split in ours.values()) == 60
+
+
 def test_a_column_read_as_text_in_one_file_and_decimal_in_another_is_text(tmp_path):
     files = {"a.csv": "n,m\n0x10,1\n", "b.csv": "n,m\n1.5,2\n"}
     theirs, ours = _side_by_side(tmp_path, files)
