@@ -4,7 +4,8 @@ The image is TFX's own `tensorflow/tfx` of the pinned version with this project 
 its dependencies: the TFX stack stays the one TFX built and tested (Beam 2.59 with its matching
 boot binary, keras 3.6, ...), rather than the ~160 newer packages `requirements.lock` resolves.
 So every distribution a task's code imports must already be in the base image
-(`kubeflow/base-image.txt`). The test suite checks that against the list; the Dockerfile runs
+(`kubeflow/base-image.txt`) or one of the few the Dockerfile adds without dependencies
+(`kubeflow/image-additions.txt`). The test suite checks that against the lists; the Dockerfile runs
 `python -m kubeflow.image` after installing, which checks the same against what is installed and
 imports every module a task runs.
 """
@@ -23,6 +24,7 @@ from packaging.specifiers import SpecifierSet
 from components.fingerprint import PROJECT_ROOT, imported_sources, imports_of
 
 BASE_IMAGE_PINS = pathlib.Path(__file__).with_name("base-image.txt")
+IMAGE_ADDITIONS = pathlib.Path(__file__).with_name("image-additions.txt")
 # The modules a Kubeflow task imports: each executor's, and what their code imports.
 TASK_MODULES = (
     "tfxp",
@@ -52,6 +54,11 @@ def base_image_pins(path: pathlib.Path = BASE_IMAGE_PINS) -> dict[str, Specifier
             requirement = Requirement(line)
             pins[_key(requirement.name)] = requirement.specifier
     return pins
+
+
+def image_pins() -> dict[str, SpecifierSet]:
+    """What the built image holds: the base image's pins and the Dockerfile's additions."""
+    return base_image_pins(BASE_IMAGE_PINS) | base_image_pins(IMAGE_ADDITIONS)
 
 
 def imported_modules(modules: tuple[str, ...] = TASK_MODULES) -> set[str]:

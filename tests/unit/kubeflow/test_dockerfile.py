@@ -2,13 +2,17 @@
 image that holds everything the tasks import (kubeflow/image.py).
 
 No image registry is reachable here, so the file is read, not built; the pins of the base image
-are TFX's own (kubeflow/base-image.txt).
+are TFX's own (kubeflow/base-image.txt), and the few libraries added over it are listed apart
+(kubeflow/image-additions.txt).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -29,26 +33,43 @@ def test_every_copied_path_exists():
             assert (ROOT / source).exists(), source
 
 
-def test_only_the_project_is_installed_and_the_image_checks_itself():
+def test_only_the_project_and_the_listed_additions_are_installed_and_the_image_checks_itself():
     """No dependency resolution over the base image; the build runs kubeflow/image.py."""
     (install,) = [args for op, args in _instructions() if op == "RUN"]
-    assert "pip install --no-cache-dir --no-deps ." in install
-    assert "-r " not in install and "-c " not in install
+    assert "pip install --no-cache-dir --no-deps . -r kubeflow/image-additions.txt " in install
+    assert install.count("-r ") == 1 and "-c " not in install
     assert install.rstrip().endswith("python -m kubeflow.image")
 
 
-def test_the_base_image_holds_everything_the_tasks_import_and_the_project_declares():
-    from kubeflow.image import base_image_pins, missing_from_base
+def test_each_addition_is_the_locked_version_and_brings_no_dependency():
+    """--no-deps installs an addition alone: it must need nothing the base image lacks."""
+    from kubeflow.image import IMAGE_ADDITIONS, base_image_pins
 
-    assert missing_from_base(base_image_pins()) == []
+    locked = dict(
+        line.split("==")
+        for line in (ROOT / "requirements.lock").read_text().split()
+        if "==" in line
+    )
+    additions = base_image_pins(IMAGE_ADDITIONS)
+    assert additions
+    for name, specifier in additions.items():
+        assert str(specifier) == f"=={locked[name]}"
+        assert not importlib.metadata.distribution(name).requires
 
 
-def test_a_dependency_the_base_image_lacks_is_named():
-    from kubeflow.image import base_image_pins, missing_from_base
+def test_the_image_holds_everything_the_tasks_import_and_the_project_declares():
+    from kubeflow.image import image_pins, missing_from_base
 
-    pins = base_image_pins()
-    del pins["scikit-learn"]
-    assert any("sklearn" in p and "not in base" in p for p in missing_from_base(pins))
+    assert missing_from_base(image_pins()) == []
+
+
+@pytest.mark.parametrize(("dropped", "module"), [("scikit-learn", "sklearn"), ("isal", "isal")])
+def test_a_dependency_the_image_lacks_is_named(dropped, module):
+    from kubeflow.image import image_pins, missing_from_base
+
+    pins = image_pins()
+    del pins[dropped]
+    assert any(f"import {module} " in p and "not in base" in p for p in missing_from_base(pins))
 
 
 def test_base_image_is_the_pinned_tfx_version():
