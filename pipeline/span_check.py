@@ -16,7 +16,7 @@ import pathlib
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from components import csv_examples
+from components import csv_cells, csv_examples
 from components.validation import TRAINING, Finding
 from pipeline.csv_table import NA_VALUES, CsvProblem, CsvTable, read_csv
 
@@ -113,12 +113,12 @@ def _clean_by_columns(path: pathlib.Path, schema, na_values: tuple[str, ...]) ->
         if required - set(header):
             return False
         numeric = [c for c in header if types[c] in _NUMERIC]
-        missing = csv_examples.missing_tokens(na_values)
+        missing = csv_cells.missing_tokens(na_values)
         rows = 0
         for block in csv_examples.text_blocks(str(path), header):
             rows += block.num_rows
             for column in numeric:
-                stripped, present = csv_examples.present_cells(block.column(column), missing)
+                stripped, present = csv_cells.present_cells(block.column(column), missing)
                 numbers = pc.cast(pc.filter(stripped, present), pa.float64())
                 if pc.all(pc.is_finite(numbers)).as_py() not in (True, None):
                     return False
