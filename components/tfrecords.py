@@ -106,7 +106,7 @@ class GzipShards:
     every `per_file` records; `finish` completes the last file, and `publish` gives the files
     their final names, `{prefix}-00000-of-0000N.gz` (N known only then); a split with no
     record still gets one empty file, as TFX writes it. Compressed by ISA-L at its default
-    level: standard gzip, 4.8 times the speed of zlib's fastest level for 2% more bytes
+    level: standard gzip, 4.8 times the speed of zlib's fastest level for 1.5% more bytes
     (1M taxi rows: 0.45 s against 2.18 s, 53.2 MB against 52.4 MB)."""
 
     def __init__(self, folder: str, prefix: str, per_file: int):
