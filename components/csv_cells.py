@@ -36,7 +36,9 @@ def present_cells(column: pa.Array, na_values: pa.Array) -> tuple[pa.Array, pa.A
     """The cells stripped of surrounding blanks, and which hold a value (not empty, and not a
     missing-value token once stripped, as TFX's reading and `csv_table.read_csv` compare)."""
     stripped = pc.utf8_trim(column, characters=ASCII_BLANKS)
-    missing = pc.or_(pc.equal(column, ""), pc.is_in(stripped, value_set=na_values))
+    missing = pc.is_in(stripped, value_set=na_values)
+    if "" not in na_values.to_pylist():  # an empty cell is missing, whatever the tokens say
+        missing = pc.or_(pc.equal(column, ""), missing)
     return stripped, pc.invert(missing)
 
 
@@ -64,12 +66,12 @@ class Cells:
         self.kind = known
         if known is not Kind.STRING:  # text is written as read: no values, no kind to find
             self.values = pc.filter(stripped, self.present)
-            self.kind = self._widest()
+            self.kind = self._widest(known)
 
-    def _widest(self) -> Kind:
+    def _widest(self, known: Kind) -> Kind:
         if len(self.values) == 0:
             return Kind.UNKNOWN
-        fast = self._read_by_arrow()
+        fast = self._read_by_arrow(known)
         if fast is not None:
             return fast
         from tfx_bsl.coders.csv_decoder import _InferValueType
@@ -92,12 +94,15 @@ class Cells:
                 break
         return kind
 
-    def _read_by_arrow(self) -> Kind | None:
+    def _read_by_arrow(self, known: Kind) -> Kind | None:
         """The kind when Arrow reads every value as Python does: ASCII digits after a minus
         sign, as int64; or as float64, all finite below 2**63 (beyond that an integer is text
         to tfx_bsl). None: the values need the slower reading below. (A cast Arrow refuses
-        costs ten times one it makes, so the digits are looked at first.)"""
-        digits = pc.all(pc.ascii_is_decimal(pc.ascii_ltrim(self.values, "-"))).as_py()
+        costs ten times one it makes, so the digits are looked at first; not in a column
+        already FLOAT, which integers leave FLOAT.)"""
+        digits = known is not Kind.FLOAT and (
+            pc.all(pc.ascii_is_decimal(pc.ascii_ltrim(self.values, "-"))).as_py()
+        )
         if digits:
             try:
                 self._int_numbers = pc.cast(self.values, pa.int64()).to_numpy()

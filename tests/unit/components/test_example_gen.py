@@ -28,6 +28,20 @@ def test_na_cells_are_missing_and_the_column_stays_numeric(tmp_path):
     assert sorted(companies) == [[], [], [b"A"]]
 
 
+def test_an_empty_cell_is_missing_even_when_the_tokens_leave_the_empty_one_out(tmp_path):
+    """Tokens without "": an empty cell is still missing; a cell of blanks is a text value."""
+    (tmp_path / "data.csv").write_text("fare,tips\n1.5,0\n,1.0\nNA,  \n")
+    examples = _examples(tmp_path, ("NA",))
+    assert sorted(list(e.features.feature["fare"].float_list.value) for e in examples) == [
+        [],
+        [],
+        [1.5],
+    ]
+    # a cell of blanks is then a value, text (TFX's reading), not the empty token
+    tips = [list(e.features.feature["tips"].bytes_list.value) for e in examples]
+    assert sorted(tips) == [[b"  "], [b"0"], [b"1.0"]]
+
+
 def test_without_the_tokens_an_na_cell_makes_the_column_text(tmp_path):
     (tmp_path / "data.csv").write_text("fare,tips\n1.5,0\nNA,1.0\n")
     examples = _examples(tmp_path, ("",))
