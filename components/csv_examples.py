@@ -168,7 +168,7 @@ def framed_blocks(
     block in order): a block that widens it after rows went out means those were built with a
     narrower kind: the rest is read for the widest kinds only, and `_Widened` says to start
     again with them (two passes at most). Two threads share the work (Arrow,
-    numpy and zlib let go of the GIL): a block's cells are read while the block before it is
+    numpy and ISA-L let go of the GIL): a block's cells are read while the block before it is
     built, so a few blocks are in memory at once, never a split."""
     missing = missing_tokens(na_values)
     given = stale = False

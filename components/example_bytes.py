@@ -219,4 +219,7 @@ def serialized(block: pa.RecordBatch, kinds: dict[str, Kind], cells: dict[str, C
     head = _RowBytes(block.num_rows)
     head.constant(b"\x0a")
     head.varint(rows.lengths)
-    return pc.binary_join_element_wise(*head.joined(), *features, _EMPTY)
+    joined = pc.binary_join_element_wise(*head.joined(), *features, _EMPTY)
+    if isinstance(joined, pa.Scalar):  # every byte the same in every row: Arrow joins one
+        joined = pa.repeat(joined, block.num_rows)
+    return joined

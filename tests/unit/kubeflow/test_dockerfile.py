@@ -1,5 +1,6 @@
-"""The image's Dockerfile: files that exist, only this project added to TFX's image, and a base
-image that holds everything the tasks import (kubeflow/image.py).
+"""The image's Dockerfile: files that exist, only this project and the listed dependency-free
+additions installed over TFX's image, and an image that holds everything the tasks import
+(kubeflow/image.py).
 
 No image registry is reachable here, so the file is read, not built; the pins of the base image
 are TFX's own (kubeflow/base-image.txt), and the few libraries added over it are listed apart
