@@ -83,10 +83,7 @@ class _RowBytes:
             return
         sizes = _varint_sizes(unsigned)
         width = int(sizes.max(initial=1))
-        if where is not None:
-            used = np.where(where, sizes, 0)
-        else:
-            used = None if (sizes == width).all() else sizes
+        used = sizes if where is None else np.where(where, sizes, 0)
         if width == 1:
             self.matrix(unsigned.astype(np.uint8)[:, None], used)
             return
@@ -97,7 +94,7 @@ class _RowBytes:
 
     def matrix(self, rows: np.ndarray, used: np.ndarray | None) -> None:
         """A (rows, width) byte matrix, each row using its first `used` bytes (all if None)."""
-        if used is not None and used.all() and (used == rows.shape[1]).all():
+        if used is not None and (used == rows.shape[1]).all():
             used = None
         self._settle_constant()
         if used is not None and not self._compacted and self._width() > _LONG_CONSTANT:

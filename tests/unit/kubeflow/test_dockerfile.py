@@ -46,15 +46,11 @@ def test_each_addition_is_the_locked_version_and_brings_no_dependency():
     """--no-deps installs an addition alone: it must need nothing the base image lacks."""
     from kubeflow.image import IMAGE_ADDITIONS, base_image_pins
 
-    locked = dict(
-        line.split("==")
-        for line in (ROOT / "requirements.lock").read_text().split()
-        if "==" in line
-    )
+    locked = base_image_pins(ROOT / "requirements.lock")  # the same name==version lines
     additions = base_image_pins(IMAGE_ADDITIONS)
     assert additions
     for name, specifier in additions.items():
-        assert str(specifier) == f"=={locked[name]}"
+        assert specifier == locked[name]
         assert not importlib.metadata.distribution(name).requires
 
 
