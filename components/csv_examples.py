@@ -22,7 +22,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import csv
-import hashlib
 import io
 import os
 from collections.abc import Iterator, Sequence
@@ -211,21 +210,12 @@ def framed_blocks(
                 future.cancel()
 
 
-_EMPTY_SHA256 = hashlib.sha256()
-
-
 def splits_of(records: Sequence[bytes], buckets: Sequence[int]) -> np.ndarray:
     """The output split TFX's ExampleGen puts each record in (`_PartitionFn`): the SHA-256
     of its bytes as a number, modulo the total of the hash buckets, against their running
     totals. The 256-bit number's remainder is taken byte by byte: sum(byte * 256**k mod m)."""
     total = buckets[-1]
-    digests = bytearray()
-    fresh = _EMPTY_SHA256.copy  # not sha256(): OpenSSL 3 looks the algorithm up for each new
-    for record in records:  # one, a third of the time at the size of a taxi row
-        digest = fresh()
-        digest.update(record)
-        digests += digest.digest()
-    digits = np.frombuffer(digests, np.uint8).reshape(-1, 32).astype(np.int64)
+    digits = tfrecords.sha256_digests(records).astype(np.int64)
     weights = np.array([pow(256, 31 - k, total) for k in range(32)], np.int64)
     return np.searchsorted(buckets, (digits @ weights) % total, side="right")
 

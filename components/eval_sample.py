@@ -10,21 +10,22 @@ files (`metadata.evaluation.EVAL_SAMPLE_FILE`), so the run's report says so.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+from collections.abc import Iterable
 
 import numpy as np
 from tfx.dsl.io import fileio
 
-from components.tfrecords import records
+from components.tfrecords import records, sha256_digests
 from metadata.evaluation import EVAL_SAMPLE_FILE
 
 
-def _order(record: bytes) -> int:
-    """Where a record falls in the sample's order: its SHA-256's first 8 bytes (the split took
-    the whole hash modulo its buckets, so the two choices do not line up)."""
-    return int.from_bytes(hashlib.sha256(record).digest()[:8], "big")
+def _orders(records: Iterable[bytes]) -> np.ndarray:
+    """Where each record falls in the sample's order: its SHA-256's first 8 bytes (the split
+    took the whole hash modulo its buckets, so the two choices do not line up)."""
+    firsts = np.ascontiguousarray(sha256_digests(records)[:, :8])
+    return firsts.view(">u8").reshape(-1).astype(np.uint64)
 
 
 def sample_split(split_dir: str, out_dir: str, max_rows: int | None) -> tuple[int, int]:
@@ -37,7 +38,7 @@ def sample_split(split_dir: str, out_dir: str, max_rows: int | None) -> tuple[in
     if max_rows is None:
         rows = sum(1 for path in files for _ in records(path))
         return rows, rows
-    orders = np.fromiter((_order(r) for f in files for r in records(f)), dtype=np.uint64)
+    orders = _orders(r for f in files for r in records(f))
     if len(orders) <= max_rows:
         return len(orders), len(orders)
     cutoff = np.partition(orders, max_rows - 1)[max_rows - 1]
