@@ -145,14 +145,17 @@ def _cells_of(block: pa.RecordBatch, kinds: dict[str, Kind], missing: pa.Array) 
 def _framed_splits(
     block: pa.RecordBatch, kinds: dict[str, Kind], cells: dict, buckets: Sequence[int]
 ) -> list[pa.Array]:
-    """A block's rows as framed TFRecords, one array per split."""
-    examples = example_bytes.serialized(block, kinds, cells)
-    records = tfrecords.values_as_bytes(examples)
-    frames = tfrecords.framed(examples, records)
+    """A block's rows as framed TFRecords, one array per split (slices of one, in order)."""
+    frames = example_bytes.frames(block, kinds, cells)
+    records = tfrecords.seal(frames)
     if len(buckets) == 1:
         return [frames]
     chosen = splits_of(records, buckets)
-    return [pc.filter(frames, chosen == split) for split in range(len(buckets))]
+    grouped = pc.take(frames, np.argsort(chosen, kind="stable"))
+    ends = np.cumsum(np.bincount(chosen, minlength=len(buckets))).tolist()
+    return [
+        grouped.slice(start, end - start) for start, end in zip([0, *ends[:-1]], ends, strict=True)
+    ]
 
 
 def framed_blocks(

@@ -207,16 +207,17 @@ def _feature(rows: _RowBytes, name: str, kind: Kind, cells: Cells | None) -> Non
         rows.matrix(floats, has * 6)
 
 
-def serialized(block: pa.RecordBatch, kinds: dict[str, Kind], cells: dict[str, Cells]) -> pa.Array:
-    """Each row of a block as the bytes of tf.train.Example, features in name order."""
+def frames(block: pa.RecordBatch, kinds: dict[str, Kind], cells: dict[str, Cells]) -> pa.Array:
+    """Each row of a block as a TFRecord frame of its tf.train.Example (features in name
+    order): built in the same join as the example, the frame's head from the lengths, its
+    record checksum left for `tfrecords.seal` to fill."""
     rows = _RowBytes(block.num_rows)
     for name in sorted(kinds):
         _feature(rows, name, kinds[name], cells.get(name))
     features = rows.joined()
     head = _RowBytes(block.num_rows)
+    head.matrix(tfrecords.frame_heads(1 + _varint_sizes(rows.lengths) + rows.lengths), None)
     head.constant(b"\x0a")
     head.varint(rows.lengths)
-    joined = pc.binary_join_element_wise(*head.joined(), *features, _EMPTY)
-    if isinstance(joined, pa.Scalar):  # every byte the same in every row: Arrow joins one
-        joined = pa.repeat(joined, block.num_rows)
-    return joined
+    tail = pa.scalar(bytes(tfrecords.FRAME_TAIL), _BINARY)
+    return pc.binary_join_element_wise(*head.joined(), *features, tail, _EMPTY)

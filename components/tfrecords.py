@@ -11,12 +11,11 @@ import gzip
 import hashlib
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 import google_crc32c
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from isal import isal_zlib
 
 
@@ -88,34 +87,38 @@ def binary_values(lengths: np.ndarray, data: np.ndarray) -> pa.Array:
     )
 
 
-def values_as_bytes(array: pa.Array) -> list[bytes]:
-    """A large_binary array's values as bytes, sliced from one copy of its data."""
-    ends = _offsets(array).tolist()
-    data = array.buffers()[2].to_pybytes()
-    return [data[start:end] for start, end in zip(ends[:-1], ends[1:], strict=True)]
+FRAME_TAIL = 4  # bytes after a TFRecord's data: the data's masked CRC32C
 
 
-def _fixed_width(rows: np.ndarray) -> pa.Array:
-    """A (rows, width) uint8 matrix as a large_binary array of one value per row."""
-    count, width = rows.shape
-    return binary_values(np.full(count, width, np.int64), np.ascontiguousarray(rows).reshape(-1))
-
-
-def framed(records: pa.Array, payloads: Sequence[bytes]) -> pa.Array:
-    """Each record (a large_binary array, and the same records as bytes, which the checksums
-    are taken over) framed as a TFRecord: its length, the length's masked CRC32C, the bytes,
-    their masked CRC32C. Written whole, the frames are a TFRecord file's bytes."""
-    lengths = np.diff(_offsets(records)).astype("<u8")
+def frame_heads(lengths: np.ndarray) -> np.ndarray:
+    """The first 12 bytes of each TFRecord frame, a (rows, 12) matrix: the record's length
+    and that length's masked CRC32C (taken once per distinct length)."""
+    lengths = lengths.astype("<u8")
     sizes, where = np.unique(lengths, return_inverse=True)
     size_crcs = _masked(np.array([google_crc32c.value(s.tobytes()) for s in sizes], np.uint32))
-    heads = np.empty((len(records), 12), np.uint8)
+    heads = np.empty((len(lengths), 12), np.uint8)
     heads[:, :8] = lengths[:, None].view(np.uint8)
     heads[:, 8:] = size_crcs[where].astype("<u4")[:, None].view(np.uint8)
-    crcs = _masked(np.fromiter(map(google_crc32c.value, payloads), np.uint32, len(payloads)))
-    tails = crcs.astype("<u4")[:, None].view(np.uint8)
-    return pc.binary_join_element_wise(
-        _fixed_width(heads), records, _fixed_width(tails), pa.scalar(b"", pa.large_binary())
-    )
+    return heads
+
+
+def seal(frames: pa.Array) -> list[bytes]:
+    """Fill in each frame's last four bytes, its record's masked CRC32C, so the frames are a
+    TFRecord file's bytes once written whole; returns the records themselves, as bytes.
+
+    `frames` (large_binary, each value a 12-byte head, the record, four bytes to fill) must be
+    freshly built and held nowhere else: its data is written in place, which spares a copy of
+    every record into frames of their own."""
+    ends = _offsets(frames)
+    buffer = frames.buffers()[2]
+    data = buffer.to_pybytes()
+    starts, stops = (ends[:-1] + 12).tolist(), (ends[1:] - FRAME_TAIL).tolist()
+    records = [data[start:stop] for start, stop in zip(starts, stops, strict=True)]
+    crcs = _masked(np.fromiter(map(google_crc32c.value, records), np.uint32, len(records)))
+    tails = np.frombuffer(buffer, np.uint8)  # writable: Arrow made it for this array alone
+    places = (ends[1:] - FRAME_TAIL)[:, None] + np.arange(FRAME_TAIL)
+    tails[places] = crcs.astype("<u4")[:, None].view(np.uint8)
+    return records
 
 
 class GzipShards:
