@@ -6,7 +6,8 @@ would.
 A block's rows are built left to right as (rows, width) byte matrices, each row using its first
 few bytes of each (a varint's, a present value's): every length prefix is computed from lengths
 with numpy first, so no row is built twice. A text column's cells, of any length, are Arrow
-arrays between the matrices; the pieces are joined once per block.
+arrays between the matrices; the pieces, with each row's TFRecord frame around them, are joined
+once per block.
 """
 
 from __future__ import annotations
@@ -87,9 +88,10 @@ class _RowBytes:
         if width == 1:
             self.matrix(unsigned.astype(np.uint8)[:, None], used)
             return
-        shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
-        groups = ((unsigned[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
-        groups |= ((np.arange(width)[None, :] < (sizes[:, None] - 1)) * 0x80).astype(np.uint8)
+        kind = np.uint32 if width <= 4 else np.uint64  # most are lengths: half the bytes
+        rest = unsigned.astype(kind)[:, None] >> (np.arange(width, dtype=kind) * kind(7))
+        groups = (rest & kind(0x7F)).astype(np.uint8)
+        groups |= (rest > 0x7F).view(np.uint8) << np.uint8(7)  # more bytes follow
         self.matrix(groups, used)
 
     def matrix(self, rows: np.ndarray, used: np.ndarray | None) -> None:

@@ -18,6 +18,9 @@ import numpy as np
 import pyarrow as pa
 from isal import isal_zlib
 
+FRAME_HEAD = 12  # bytes before a TFRecord's data: its length, the length's masked CRC32C
+FRAME_TAIL = 4  # bytes after it: the data's masked CRC32C
+
 
 class DamagedRecordsError(ValueError):
     """A TFRecord file cut short, or whose bytes no longer match their checksums."""
@@ -39,15 +42,15 @@ def records(path: str) -> Iterator[bytes]:
 
     try:
         with fileio.open(path, "rb") as raw, gzip.open(raw, "rb") as stream:
-            while header := stream.read(12):
-                if len(header) < 12:
+            while header := stream.read(FRAME_HEAD):
+                if len(header) < FRAME_HEAD:
                     raise DamagedRecordsError(f"{path}: a TFRecord cut short")
                 (length,) = struct.unpack("<Q", header[:8])
                 if struct.unpack("<I", header[8:])[0] != _masked_crc(header[:8]):
                     raise DamagedRecordsError(f"{path}: a TFRecord length fails its checksum")
                 data = stream.read(length)
-                footer = stream.read(4)
-                if len(data) < length or len(footer) < 4:
+                footer = stream.read(FRAME_TAIL)
+                if len(data) < length or len(footer) < FRAME_TAIL:
                     raise DamagedRecordsError(f"{path}: a TFRecord cut short")
                 if struct.unpack("<I", footer)[0] != _masked_crc(data):
                     raise DamagedRecordsError(f"{path}: a TFRecord fails its checksum")
@@ -87,16 +90,13 @@ def binary_values(lengths: np.ndarray, data: np.ndarray) -> pa.Array:
     )
 
 
-FRAME_TAIL = 4  # bytes after a TFRecord's data: the data's masked CRC32C
-
-
 def frame_heads(lengths: np.ndarray) -> np.ndarray:
-    """The first 12 bytes of each TFRecord frame, a (rows, 12) matrix: the record's length
-    and that length's masked CRC32C (taken once per distinct length)."""
+    """The head of each TFRecord frame, a (rows, FRAME_HEAD) matrix: the record's length and
+    that length's masked CRC32C (taken once per distinct length)."""
     lengths = lengths.astype("<u8")
     sizes, where = np.unique(lengths, return_inverse=True)
     size_crcs = _masked(np.array([google_crc32c.value(s.tobytes()) for s in sizes], np.uint32))
-    heads = np.empty((len(lengths), 12), np.uint8)
+    heads = np.empty((len(lengths), FRAME_HEAD), np.uint8)
     heads[:, :8] = lengths[:, None].view(np.uint8)
     heads[:, 8:] = size_crcs[where].astype("<u4")[:, None].view(np.uint8)
     return heads
@@ -106,13 +106,13 @@ def seal(frames: pa.Array) -> list[bytes]:
     """Fill in each frame's last four bytes, its record's masked CRC32C, so the frames are a
     TFRecord file's bytes once written whole; returns the records themselves, as bytes.
 
-    `frames` (large_binary, each value a 12-byte head, the record, four bytes to fill) must be
+    `frames` (large_binary, each value a head, the record, FRAME_TAIL bytes to fill) must be
     freshly built and held nowhere else: its data is written in place, which spares a copy of
     every record into frames of their own."""
     ends = _offsets(frames)
     buffer = frames.buffers()[2]
     data = buffer.to_pybytes()
-    starts, stops = (ends[:-1] + 12).tolist(), (ends[1:] - FRAME_TAIL).tolist()
+    starts, stops = (ends[:-1] + FRAME_HEAD).tolist(), (ends[1:] - FRAME_TAIL).tolist()
     records = [data[start:stop] for start, stop in zip(starts, stops, strict=True)]
     crcs = _masked(np.fromiter(map(google_crc32c.value, records), np.uint32, len(records)))
     tails = np.frombuffer(buffer, np.uint8)  # writable: Arrow made it for this array alone
