@@ -55,7 +55,3 @@ def install() -> None:
     every DoFnSignature calls, looks the function up in its module each time). Processes
     Beam starts itself (`multi_processing`) inspect as before."""
     core.get_function_args_defaults = _args_and_defaults
-
-
-def installed() -> bool:
-    return core.get_function_args_defaults is _args_and_defaults

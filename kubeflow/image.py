@@ -46,7 +46,8 @@ def _key(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def base_image_pins(path: pathlib.Path = BASE_IMAGE_PINS) -> dict[str, SpecifierSet]:
+def pins_in(path: pathlib.Path) -> dict[str, SpecifierSet]:
+    """The versions a requirements file pins, by normalized project name."""
     pins = {}
     for line in path.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
@@ -58,7 +59,7 @@ def base_image_pins(path: pathlib.Path = BASE_IMAGE_PINS) -> dict[str, Specifier
 
 def image_pins() -> dict[str, SpecifierSet]:
     """What the built image holds: the base image's pins and the Dockerfile's additions."""
-    return base_image_pins(BASE_IMAGE_PINS) | base_image_pins(IMAGE_ADDITIONS)
+    return pins_in(BASE_IMAGE_PINS) | pins_in(IMAGE_ADDITIONS)
 
 
 def imported_modules(modules: tuple[str, ...] = TASK_MODULES) -> set[str]:

@@ -42,9 +42,10 @@ class Stateless(beam.DoFn):
 
 @pytest.fixture
 def kept(monkeypatch):
-    monkeypatch.setattr(core, "get_function_args_defaults", core.get_function_args_defaults)
+    inspect = core.get_function_args_defaults
+    monkeypatch.setattr(core, "get_function_args_defaults", inspect)
     beam_signatures.install()
-    assert beam_signatures.installed()
+    assert core.get_function_args_defaults is not inspect
 
 
 def dofns() -> list[beam.DoFn]:

@@ -44,10 +44,10 @@ def test_only_the_project_and_the_listed_additions_are_installed_and_the_image_c
 
 def test_each_addition_is_the_locked_version_and_brings_no_dependency():
     """--no-deps installs an addition alone: it must need nothing the base image lacks."""
-    from kubeflow.image import IMAGE_ADDITIONS, base_image_pins
+    from kubeflow.image import IMAGE_ADDITIONS, pins_in
 
-    locked = base_image_pins(ROOT / "requirements.lock")  # the same name==version lines
-    additions = base_image_pins(IMAGE_ADDITIONS)
+    locked = pins_in(ROOT / "requirements.lock")  # the same name==version lines
+    additions = pins_in(IMAGE_ADDITIONS)
     assert additions
     for name, specifier in additions.items():
         assert specifier == locked[name]
