@@ -52,3 +52,18 @@ def test_a_damaged_byte_fails_its_checksum(tmp_path, offset, says):
     (tmp_path / "a.gz").write_bytes(gzip.compress(bytes(raw)))
     with pytest.raises(DamagedRecordsError, match=rf"a\.gz: {says}"):
         list(records(str(tmp_path / "a.gz")))
+
+
+def test_a_file_of_several_gzip_members_reads_as_one_stream(tmp_path):
+    """gzip's own reading goes on from one member to the next; so does ours."""
+    _write(tmp_path / "a.gz")
+    raw = gzip.decompress((tmp_path / "a.gz").read_bytes())
+    cut = len(raw) // 3  # inside a record: members need not end where records do
+    (tmp_path / "b.gz").write_bytes(gzip.compress(raw[:cut]) + gzip.compress(raw[cut:]))
+    assert list(records(str(tmp_path / "b.gz"))) == ROWS
+
+
+def test_records_longer_than_what_is_read_at_once_come_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("components.tfrecords._READ_BYTES", 7)
+    _write(tmp_path / "a.gz")
+    assert list(records(str(tmp_path / "a.gz"))) == ROWS
