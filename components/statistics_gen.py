@@ -18,6 +18,8 @@ the drift and skew thresholds); Beam counts them exactly
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import os
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -33,6 +35,7 @@ from tfx.utils import io_utils, json_utils
 from components.tfrecords import records
 
 BATCH_ROWS = 10_000  # examples decoded and fed to TFDV at once
+DECODING_THREADS = 2  # batches decoded at once, ahead of the one being fed to TFDV
 IN_PROCESS_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner")
 
 
@@ -66,21 +69,43 @@ def _batches(files: Iterable[str], size: int) -> Iterator[list[bytes]]:
 def statistics_of_tfrecord_files(
     files: Iterable[str], options
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """TFDV's statistics of the tf.Examples in these gzipped TFRecord files, without Beam."""
+    """TFDV's statistics of the tf.Examples in these gzipped TFRecord files, without Beam.
+
+    Decoding is most of the work (tfx_bsl's decoder, ~15 us a taxi row) and lets go of the
+    GIL: `DECODING_THREADS` decode the next batches while this thread reads records and feeds
+    the generators, batch by batch in file order, so the statistics are the same as one
+    thread's."""
     from tensorflow_data_validation.statistics import stats_impl
     from tfx_bsl.coders import example_coder
+
+    def decoded(batch: list[bytes]):
+        # no schema, as StatisticsGen's TFXIO; a decoder per batch (~1 us to make), not shared
+        return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(batch)
 
     generators = stats_impl.get_generators(options, in_memory=True)
     for generator in generators:  # as Beam's path does: some load what they need here
         generator.setup()
     accumulators = [generator.create_accumulator() for generator in generators]
-    decoder = example_coder.ExamplesToRecordBatchDecoder()  # no schema, as StatisticsGen's TFXIO
-    for batch in _batches(files, BATCH_ROWS):
-        record_batch = decoder.DecodeBatch(batch)
+
+    def add(record_batch) -> None:
+        nonlocal accumulators
         accumulators = [
             generator.add_input(accumulator, record_batch)
             for generator, accumulator in zip(generators, accumulators, strict=True)
         ]
+
+    with concurrent.futures.ThreadPoolExecutor(DECODING_THREADS) as pool:
+        pending: collections.deque = collections.deque()
+        try:
+            for batch in _batches(files, BATCH_ROWS):
+                pending.append(pool.submit(decoded, batch))
+                if len(pending) > DECODING_THREADS:
+                    add(pending.popleft().result())
+            while pending:
+                add(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
     return stats_impl.extract_statistics_output(accumulators, generators)
 
 
