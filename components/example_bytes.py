@@ -1,7 +1,7 @@
-"""Each row of a block as the bytes of a tf.train.Example, built a column at a time with array
-operations: byte for byte what TFX writes (`SerializeToString(deterministic=True)`, features in
-name order), so the split by hash, which TFX takes over those bytes, puts every row where TFX
-would.
+"""Each row of a block as a TFRecord frame of its tf.train.Example, built a column at a time
+with array operations: the example byte for byte what TFX writes
+(`SerializeToString(deterministic=True)`, features in name order), so the split by hash, which
+TFX takes over those bytes, puts every row where TFX would.
 
 A block's rows are built left to right as (rows, width) byte matrices, each row using its first
 few bytes of each (a varint's, a present value's): every length prefix is computed from lengths

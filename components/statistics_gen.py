@@ -6,7 +6,7 @@ TFX's executor builds a Beam pipeline per run, which costs about 3 s before the 
 the bundled spans (four times in a cold `make run`), and reads each row through Beam's
 per-element machinery. With an in-process runner (FnApiRunner, DirectRunner in memory) that
 buys nothing: the same TFDV generators are fed here Arrow batches decoded by tfx_bsl, as TFXIO
-decodes them, and memory holds one batch. A runner that spreads work (Dataflow, Flink, Spark,
+decodes them, and memory holds a few batches. A runner that spreads work (Dataflow, Flink, Spark,
 Beam's multi-processing mode) gets TFX's own Beam path unchanged.
 
 The one difference is TFDV's own: without Beam it counts top values and uniques with its
@@ -79,7 +79,7 @@ def statistics_of_tfrecord_files(
     from tfx_bsl.coders import example_coder
 
     def decoded(batch: list[bytes]):
-        # no schema, as StatisticsGen's TFXIO; a decoder per batch (~1 us to make), not shared
+        # no schema, as StatisticsGen's TFXIO; a decoder per batch costs ~1 us
         return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(batch)
 
     generators = stats_impl.get_generators(options, in_memory=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import zlib
 from collections.abc import Generator, Iterable, Iterator
 
 import google_crc32c
@@ -34,45 +33,59 @@ def _masked_crc(data: bytes) -> int:
     return _masked(google_crc32c.value(data))
 
 
-_READ_BYTES = 1 << 20  # compressed bytes read at once: ~10 MB of records, cut in place
+_READ_BYTES = 1 << 20  # compressed bytes read at once
+_INFLATED_BYTES = 16 << 20  # at most this many decompressed at once, however well they packed
 
 
 def records(path: str) -> Iterator[bytes]:
-    """The records of one gzipped TFRecord file. Decompressed by ISA-L a megabyte at a time
-    and cut into records from those bytes, rather than read record by record through `gzip`
-    (three small reads a record, each through Python's layers: most of the time it took)."""
+    """The records of one gzipped TFRecord file. Decompressed by ISA-L megabytes at a time,
+    and records cut from those bytes, rather than read one by one through `gzip` (three small
+    reads a record, each through Python's layers: most of the time it took)."""
     from tfx.dsl.io import fileio  # here, not above: span_check reads CSV without TensorFlow
 
     try:
         with fileio.open(path, "rb") as raw:
-            data, start, heads = b"", 0, {}
-            for chunk in _inflated(raw):
-                data = data[start:] + chunk
-                start = yield from _whole_records(path, data, heads)
-            if start < len(data):
+            pieces: list[bytes] = []
+            held = needed = 0
+            heads: dict[bytes, bytes] = {}
+            for piece in _inflated(raw):
+                pieces.append(piece)
+                held += len(piece)
+                if held < needed:  # a long record: joined once it is whole, not at every piece
+                    continue
+                data = b"".join(pieces)
+                start, needed = yield from _whole_records(path, data, heads)
+                pieces, held = [data[start:]], len(data) - start
+            if held:
                 raise DamagedRecordsError(f"{path}: a TFRecord cut short")
-    except (EOFError, zlib.error, isal_zlib.error) as err:
+    except (EOFError, isal_zlib.error) as err:
         raise DamagedRecordsError(f"{path}: not a whole gzip file ({err})") from None
 
 
 def _inflated(raw) -> Iterator[bytes]:
-    """A gzip file's bytes, decompressed (one member after another, as `gzip` reads them)."""
-    inflate = isal_zlib.decompressobj(31)  # 31: a gzip header and trailer (checked)
-    read_any = False
+    """A gzip file's bytes, decompressed: one member after another, zero bytes between them
+    skipped, as `gzip` reads them."""
+    inflate = None
     while compressed := raw.read(_READ_BYTES):
-        read_any = True
-        chunk = inflate.decompress(compressed)
-        while inflate.eof and inflate.unused_data:
-            rest, inflate = inflate.unused_data, isal_zlib.decompressobj(31)
-            chunk += inflate.decompress(rest)
-        yield chunk
-    if read_any and not inflate.eof:
-        raise EOFError("it ends before its last member does")
+        while compressed:
+            if inflate is not None and inflate.eof:  # a member ended: padding, or another
+                compressed = compressed.lstrip(b"\0")
+                if not compressed:
+                    break
+            if inflate is None or inflate.eof:
+                inflate = isal_zlib.decompressobj(31)  # 31: a gzip header and trailer (checked)
+            if piece := inflate.decompress(compressed, _INFLATED_BYTES):
+                yield piece
+            compressed = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
+    if inflate is not None and not inflate.eof:
+        raise EOFError("it ends inside a gzip member")
 
 
-def _whole_records(path: str, data: bytes, heads: dict) -> Generator[bytes, None, int]:
-    """The whole records in `data`, checked; returns where the first one cut short begins.
-    `heads` keeps each length's expected checksum, the same for every record of that length."""
+def _whole_records(
+    path: str, data: bytes, heads: dict[bytes, bytes]
+) -> Generator[bytes, None, tuple[int, int]]:
+    """The whole records in `data`, checked; returns where the first one cut short begins and
+    how many bytes it needs from there. `heads` keeps each length's expected checksum."""
     start, size = 0, len(data)
     while start + FRAME_HEAD <= size:
         length = data[start : start + 8]
@@ -83,13 +96,13 @@ def _whole_records(path: str, data: bytes, heads: dict) -> Generator[bytes, None
             raise DamagedRecordsError(f"{path}: a TFRecord length fails its checksum")
         end = start + FRAME_HEAD + int.from_bytes(length, "little")
         if end + FRAME_TAIL > size:
-            break
+            return start, end + FRAME_TAIL - start
         record = data[start + FRAME_HEAD : end]
         if data[end : end + FRAME_TAIL] != _masked_crc(record).to_bytes(4, "little"):
             raise DamagedRecordsError(f"{path}: a TFRecord fails its checksum")
         yield record
         start = end + FRAME_TAIL
-    return start
+    return start, FRAME_HEAD
 
 
 _EMPTY_SHA256 = hashlib.sha256()
@@ -148,9 +161,9 @@ def seal(frames: pa.Array) -> list[bytes]:
     starts, stops = (ends[:-1] + FRAME_HEAD).tolist(), (ends[1:] - FRAME_TAIL).tolist()
     records = [data[start:stop] for start, stop in zip(starts, stops, strict=True)]
     crcs = _masked(np.fromiter(map(google_crc32c.value, records), np.uint32, len(records)))
-    tails = np.frombuffer(buffer, np.uint8)  # writable: Arrow made it for this array alone
+    written = np.frombuffer(buffer, np.uint8)  # writable: Arrow made it for this array alone
     places = (ends[1:] - FRAME_TAIL)[:, None] + np.arange(FRAME_TAIL)
-    tails[places] = crcs.astype("<u4")[:, None].view(np.uint8)
+    written[places] = crcs.astype("<u4")[:, None].view(np.uint8)
     return records
 
 

@@ -54,16 +54,26 @@ def test_a_damaged_byte_fails_its_checksum(tmp_path, offset, says):
         list(records(str(tmp_path / "a.gz")))
 
 
-def test_a_file_of_several_gzip_members_reads_as_one_stream(tmp_path):
-    """gzip's own reading goes on from one member to the next; so does ours."""
+@pytest.mark.parametrize("read_bytes", [7, 1 << 20])
+def test_a_file_of_several_gzip_members_reads_as_one_stream(tmp_path, monkeypatch, read_bytes):
+    """gzip's own reading goes on from one member to the next, over zero bytes of padding, in
+    whatever pieces the file is read; so does ours."""
+    monkeypatch.setattr("components.tfrecords._READ_BYTES", read_bytes)
     _write(tmp_path / "a.gz")
     raw = gzip.decompress((tmp_path / "a.gz").read_bytes())
     cut = len(raw) // 3  # inside a record: members need not end where records do
-    (tmp_path / "b.gz").write_bytes(gzip.compress(raw[:cut]) + gzip.compress(raw[cut:]))
+    members = gzip.compress(raw[:cut]) + bytes(5) + gzip.compress(raw[cut:]) + bytes(3)
+    (tmp_path / "b.gz").write_bytes(members)
     assert list(records(str(tmp_path / "b.gz"))) == ROWS
 
 
-def test_records_longer_than_what_is_read_at_once_come_whole(tmp_path, monkeypatch):
+def test_records_longer_than_what_is_read_or_inflated_at_once_come_whole(tmp_path, monkeypatch):
     monkeypatch.setattr("components.tfrecords._READ_BYTES", 7)
+    monkeypatch.setattr("components.tfrecords._INFLATED_BYTES", 5)
     _write(tmp_path / "a.gz")
     assert list(records(str(tmp_path / "a.gz"))) == ROWS
+
+
+def test_an_empty_file_holds_no_records(tmp_path):
+    (tmp_path / "a.gz").write_bytes(b"")
+    assert list(records(str(tmp_path / "a.gz"))) == []
