@@ -42,10 +42,9 @@ class Stateless(beam.DoFn):
 
 @pytest.fixture
 def kept(monkeypatch):
-    inspect = core.get_function_args_defaults
-    monkeypatch.setattr(core, "get_function_args_defaults", inspect)
-    beam_signatures.install()
-    assert core.get_function_args_defaults is not inspect
+    monkeypatch.setattr(core, "get_function_args_defaults", core.get_function_args_defaults)
+    beam_signatures.install()  # an earlier test's run may have installed it already
+    assert core.get_function_args_defaults is not beam_signatures._INSPECT
 
 
 def dofns() -> list[beam.DoFn]:
