@@ -66,46 +66,48 @@ def _batches(files: Iterable[str], size: int) -> Iterator[list[bytes]]:
         yield batch
 
 
+def _decoded(batch: list[bytes]):
+    """One batch as an Arrow record batch: no schema, as StatisticsGen's TFXIO decodes it (a
+    decoder per batch costs ~1 us)."""
+    from tfx_bsl.coders import example_coder
+
+    return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(batch)
+
+
+def _record_batches(files: Iterable[str]) -> Iterator:
+    """The files' examples as Arrow record batches, in file order. Decoding is most of the
+    work (~15 us a taxi row) and lets go of the GIL: `DECODING_THREADS` decode the next
+    batches while the caller's thread reads records and uses the batch before."""
+    with concurrent.futures.ThreadPoolExecutor(DECODING_THREADS) as pool:
+        pending: collections.deque = collections.deque()
+        try:
+            for batch in _batches(files, BATCH_ROWS):
+                pending.append(pool.submit(_decoded, batch))
+                if len(pending) > DECODING_THREADS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def statistics_of_tfrecord_files(
     files: Iterable[str], options
 ) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """TFDV's statistics of the tf.Examples in these gzipped TFRecord files, without Beam.
-
-    Decoding is most of the work (tfx_bsl's decoder, ~15 us a taxi row) and lets go of the
-    GIL: `DECODING_THREADS` decode the next batches while this thread reads records and feeds
-    the generators, batch by batch in file order, so the statistics are the same as one
-    thread's."""
+    """TFDV's statistics of the tf.Examples in these gzipped TFRecord files, without Beam; the
+    batches are fed in file order, so the statistics are the same however they were decoded."""
     from tensorflow_data_validation.statistics import stats_impl
-    from tfx_bsl.coders import example_coder
-
-    def decoded(batch: list[bytes]):
-        # no schema, as StatisticsGen's TFXIO; a decoder per batch costs ~1 us
-        return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(batch)
 
     generators = stats_impl.get_generators(options, in_memory=True)
     for generator in generators:  # as Beam's path does: some load what they need here
         generator.setup()
     accumulators = [generator.create_accumulator() for generator in generators]
-
-    def add(record_batch) -> None:
-        nonlocal accumulators
+    for record_batch in _record_batches(files):
         accumulators = [
             generator.add_input(accumulator, record_batch)
             for generator, accumulator in zip(generators, accumulators, strict=True)
         ]
-
-    with concurrent.futures.ThreadPoolExecutor(DECODING_THREADS) as pool:
-        pending: collections.deque = collections.deque()
-        try:
-            for batch in _batches(files, BATCH_ROWS):
-                pending.append(pool.submit(decoded, batch))
-                if len(pending) > DECODING_THREADS:
-                    add(pending.popleft().result())
-            while pending:
-                add(pending.popleft().result())
-        finally:
-            for future in pending:
-                future.cancel()
     return stats_impl.extract_statistics_output(accumulators, generators)
 
 

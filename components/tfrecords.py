@@ -141,7 +141,7 @@ def frame_heads(lengths: np.ndarray) -> np.ndarray:
     that length's masked CRC32C (taken once per distinct length)."""
     lengths = lengths.astype("<u8")
     sizes, where = np.unique(lengths, return_inverse=True)
-    size_crcs = _masked(np.array([google_crc32c.value(s.tobytes()) for s in sizes], np.uint32))
+    size_crcs = np.array([_masked_crc(size.tobytes()) for size in sizes], np.uint32)
     heads = np.empty((len(lengths), FRAME_HEAD), np.uint8)
     heads[:, :8] = lengths[:, None].view(np.uint8)
     heads[:, 8:] = size_crcs[where].astype("<u4")[:, None].view(np.uint8)
@@ -158,12 +158,12 @@ def seal(frames: pa.Array) -> list[bytes]:
     ends = _offsets(frames)
     buffer = frames.buffers()[2]
     data = buffer.to_pybytes()
-    starts, stops = (ends[:-1] + FRAME_HEAD).tolist(), (ends[1:] - FRAME_TAIL).tolist()
+    tails = ends[1:] - FRAME_TAIL
+    starts, stops = (ends[:-1] + FRAME_HEAD).tolist(), tails.tolist()
     records = [data[start:stop] for start, stop in zip(starts, stops, strict=True)]
     crcs = _masked(np.fromiter(map(google_crc32c.value, records), np.uint32, len(records)))
     written = np.frombuffer(buffer, np.uint8)  # writable: Arrow made it for this array alone
-    places = (ends[1:] - FRAME_TAIL)[:, None] + np.arange(FRAME_TAIL)
-    written[places] = crcs.astype("<u4")[:, None].view(np.uint8)
+    written[tails[:, None] + np.arange(FRAME_TAIL)] = crcs.astype("<u4")[:, None].view(np.uint8)
     return records
 
 
