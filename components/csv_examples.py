@@ -19,8 +19,8 @@ its first blocks). Two threads share the work; memory holds a few blocks, never 
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
+import contextlib
 import csv
 import io
 import os
@@ -33,6 +33,7 @@ import pyarrow.csv as pcsv
 
 from components import example_bytes, tfrecords
 from components.csv_cells import Cells, Kind, missing_tokens
+from components.work_ahead import results_in_order
 
 BLOCK_BYTES = 4 << 20  # bytes of CSV per block: ~30k taxi rows; a few blocks are in flight
 
@@ -173,44 +174,39 @@ def framed_blocks(
     numpy and ISA-L let go of the GIL): a block's cells are read while the block before it is
     built, so a few blocks are in memory at once, never a split."""
     missing = missing_tokens(na_values)
-    given = stale = False
-    with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="csv-examples") as pool:
-        reading: collections.deque = collections.deque()
-        building: collections.deque = collections.deque()
+    widened_late = False
 
-        def settle_one_read() -> None:
-            nonlocal given, stale
-            block, future = reading.popleft()
-            cells = future.result()
+    def blocks_to_read() -> Iterator[tuple]:  # kinds as they stand when the block is drawn
+        for path in files:
+            for block in text_blocks(path, list(kinds)):
+                yield block, dict(kinds), missing
+
+    def blocks_to_build(read: Iterator[tuple]) -> Iterator[tuple]:
+        nonlocal widened_late
+        given = False
+        for block, cells in read:
             wider = {n: c.kind for n, c in cells.items() if c.kind > kinds[n]}
             kinds.update(wider)
-            if wider and given:  # read on for the widest kinds, so one pass more suffices
-                stale = True
-                building.clear()
-            if stale:
-                return
-            given = True
-            building.append(pool.submit(_framed_splits, block, dict(kinds), cells, buckets))
+            # Once rows went out narrower, read on for the widest kinds, so one pass more suffices.
+            widened_late |= bool(wider) and given
+            if not widened_late:
+                given = True
+                yield block, dict(kinds), cells, buckets
 
-        try:
-            for path in files:
-                for block in text_blocks(path, list(kinds)):
-                    reading.append((block, pool.submit(_cells_of, block, dict(kinds), missing)))
-                    if len(reading) > 1:
-                        settle_one_read()
-                    if len(building) > 1:
-                        yield building.popleft().result()
-            while reading:
-                settle_one_read()
-            while building:
-                yield building.popleft().result()
-            if stale:
-                raise _Widened
-        finally:
-            for _, future in reading:
-                future.cancel()
-            for future in building:
-                future.cancel()
+    with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="csv-examples") as pool:
+        read = results_in_order(pool, _block_cells, blocks_to_read(), 1)
+        built = results_in_order(pool, lambda item: _framed_splits(*item), blocks_to_build(read), 1)
+        with contextlib.closing(read), contextlib.closing(built):  # unstarted work cancelled
+            for split_frames in built:
+                if not widened_late:
+                    yield split_frames
+    if widened_late:
+        raise _Widened
+
+
+def _block_cells(item: tuple) -> tuple:
+    block, kinds, missing = item
+    return block, _cells_of(block, kinds, missing)
 
 
 def splits_of(records: Sequence[bytes], buckets: Sequence[int]) -> np.ndarray:

@@ -18,7 +18,6 @@ the drift and skew thresholds); Beam counts them exactly
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,6 +32,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils
 
 from components.tfrecords import records
+from components.work_ahead import results_in_order
 
 BATCH_ROWS = 10_000  # examples decoded and fed to TFDV at once
 DECODING_THREADS = 2  # batches decoded at once, ahead of the one being fed to TFDV
@@ -79,17 +79,7 @@ def _record_batches(files: Iterable[str]) -> Iterator:
     work (~15 us a taxi row) and lets go of the GIL: `DECODING_THREADS` decode the next
     batches while the caller's thread reads records and uses the batch before."""
     with concurrent.futures.ThreadPoolExecutor(DECODING_THREADS) as pool:
-        pending: collections.deque = collections.deque()
-        try:
-            for batch in _batches(files, BATCH_ROWS):
-                pending.append(pool.submit(_decoded, batch))
-                if len(pending) > DECODING_THREADS:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+        yield from results_in_order(pool, _decoded, _batches(files, BATCH_ROWS), DECODING_THREADS)
 
 
 def statistics_of_tfrecord_files(
